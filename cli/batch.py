@@ -1,0 +1,214 @@
+"""The publish pipeline for many inputs: each handled on its own (one bad file never stops the
+rest), image work in worker processes that hold no keys and no database connection, a progress
+bar on stderr, one short writer transaction per input."""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .runtime import Register, open_register
+
+if TYPE_CHECKING:
+    from consentreg.domain.model import Decision
+    from consentreg.errors import ImageError
+    from consentreg.imaging import Rendition
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
+
+
+@dataclass
+class Outcome:
+    input: str
+    decision: str
+    reasons: list[dict[str, str | None]]
+    output: str | None = None
+    publication_id: str | None = None
+
+    @classmethod
+    def decided(cls, label: str, decision: Decision, *, verb: str,
+                output: str | None = None, publication_id: str | None = None) -> Outcome:
+        reasons = [{"code": r.code.value, "subject": r.subject_id, "message": r.message}
+                   for r in decision.reasons]
+        return cls(label, verb if decision.allowed and (verb == "allowed" or output) else "refused",
+                   reasons, output, publication_id)
+
+    @classmethod
+    def failed(cls, label: str, error: ImageError) -> Outcome:
+        return cls(label, "error", [{"code": error.code, "subject": None, "message": str(error)}])
+
+    def as_json(self) -> dict[str, Any]:
+        return {"input": self.input, "decision": self.decision, "output": self.output,
+                "publication_id": self.publication_id, "reasons": self.reasons}
+
+
+@dataclass
+class InputItem:
+    label: str
+    data: bytes = b""
+    sha256: str = ""
+    error: ImageError | None = None
+
+
+def expand_inputs(paths: list[Path]) -> list[Path]:
+    """Files as given; folders contribute their image files (sorted, hidden files skipped)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.is_file()
+                            and p.suffix.lower() in IMAGE_SUFFIXES
+                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        else:
+            files.append(path)
+    return files
+
+
+def read_one(path: Path) -> InputItem:
+    from consentreg import imaging
+    from consentreg.crypto import sha256_hex
+    from consentreg.errors import ImageError
+
+    try:
+        data = imaging.read_input(path)
+    except ImageError as exc:
+        return InputItem(str(path), error=exc)
+    return InputItem(str(path), data, sha256_hex(data))
+
+
+def read_all(paths: list[Path]) -> list[InputItem]:
+    return [read_one(p) for p in paths]
+
+
+class _InProcess(Executor):
+    """One job: render here (no process start-up cost for a single photo)."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # noqa: BLE001 - handed back through the future
+            future.set_exception(exc)
+        return future
+
+
+@contextmanager
+def _executor(jobs: int, count: int) -> Iterator[Executor]:
+    if jobs <= 1 or count <= 1:
+        yield _InProcess()
+        return
+    import multiprocessing
+
+    # forkserver: workers start from a clean process, not a fork of this one with keys in memory
+    mp = multiprocessing.get_context("forkserver")
+    mp.set_forkserver_preload(["consentreg.imaging"])
+    with ProcessPoolExecutor(max_workers=min(jobs, count), mp_context=mp) as pool:
+        yield pool
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Any]:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("publishing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, disable=total <= 1 or not console.is_terminal) as bar:
+        task = bar.add_task("publish", total=total)
+        yield lambda: bar.advance(task)
+
+
+def publish_all(paths: list[Path], *, purpose: str, out: Path, caption: str | None,
+                jobs: int | None) -> list[Outcome]:
+    from consentreg.services.outputs import prepare_out_dir
+    from consentreg.services.purposes import purpose_by_code
+
+    jobs = jobs or os.cpu_count() or 1
+    with open_register() as register:
+        with register.work(writer=False) as ctx:
+            max_px = purpose_by_code(ctx, purpose).max_px  # unknown purpose: exit 2 before any work
+        out_dir = prepare_out_dir(out)
+        run = _Run(register, purpose=purpose, out_dir=out_dir, caption=caption, max_px=max_px)
+        with _progress(len(paths)) as advance, _executor(jobs, len(paths)) as pool:
+            return run.all(paths, pool, window=max(2, 2 * jobs), advance=advance)
+
+
+@dataclass
+class _Run:
+    register: Register
+    purpose: str
+    out_dir: Path
+    caption: str | None
+    max_px: int
+
+    def all(self, paths: list[Path], pool: Executor, *, window: int, advance: Any) -> list[Outcome]:
+        from consentreg import imaging
+
+        outcomes: list[Outcome | None] = [None] * len(paths)
+        in_flight: deque[tuple[int, InputItem, Future[Rendition]]] = deque()
+        for index, path in enumerate(paths):
+            item = read_one(path)
+            early = self._precheck(item)
+            if early is not None:
+                outcomes[index] = early
+                advance()
+                continue
+            in_flight.append((index, item, pool.submit(imaging.render_release, item.data,
+                                                       max_px=self.max_px)))
+            item.data = b""  # the worker has its copy; keep memory flat on big batches
+            while len(in_flight) >= window:
+                self._collect(in_flight.popleft(), outcomes, advance)
+        while in_flight:
+            self._collect(in_flight.popleft(), outcomes, advance)
+        return [o for o in outcomes if o is not None]
+
+    def _precheck(self, item: InputItem) -> Outcome | None:
+        """Read-only decision first; a refusal is recorded without any image work."""
+        from consentreg.services.publishing import check
+
+        if item.error is not None:
+            return Outcome.failed(item.label, item.error)
+        with self.register.work(writer=False) as ctx:
+            result = check(ctx, input_sha256=item.sha256, purpose=self.purpose, at=ctx.now,
+                           caption=self.caption)
+        return None if result.decision.allowed else self._record(item, None)
+
+    def _collect(self, entry: tuple[int, InputItem, Future[Rendition]], outcomes: list[Outcome | None],
+                 advance: Any) -> None:
+        from consentreg.errors import ImageError
+
+        index, item, future = entry
+        try:
+            outcomes[index] = self._record(item, future.result())
+        except ImageError as exc:
+            outcomes[index] = Outcome.failed(item.label, exc)
+        advance()
+
+    def _record(self, item: InputItem, rendition: Rendition | None) -> Outcome:
+        """Re-check under the writer lock, record, commit, then move the file into place."""
+        from consentreg.services.outputs import move_into_place, write_temporary
+        from consentreg.services.publishing import record_decision
+
+        tmp = write_temporary(self.out_dir, rendition.data) if rendition else None
+        try:
+            with self.register.work(writer=True) as ctx:
+                recorded = record_decision(
+                    ctx, input_sha256=item.sha256, purpose=self.purpose, caption=self.caption,
+                    output_sha256=rendition.sha256 if rendition else None,
+                    output_size=len(rendition.data) if rendition else None,
+                    output_extension=rendition.extension if rendition else "jpg")
+            final = self.out_dir / recorded.output_name if recorded.output_name else None
+            if tmp is not None and final is not None:
+                move_into_place(tmp, final)
+        finally:
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+        return Outcome.decided(item.label, recorded.decision, verb="released",
+                               output=str(final) if final else None,
+                               publication_id=recorded.publication_id)
+

@@ -1,0 +1,183 @@
+"""consent grant|refuse|withdraw|list and import people|guardians|consents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from .output import emit, emit_id, message, table
+from .runtime import unit_of_work
+
+if TYPE_CHECKING:
+    from consentreg.services.publishing import TakedownItem
+
+consent_app = typer.Typer(help="Grants, refusals and withdrawals, with evidence.", no_args_is_help=True)
+import_app = typer.Typer(help="All-or-nothing CSV imports (columns: see README).", no_args_is_help=True)
+
+Evidence = Annotated[Path | None, typer.Option("--evidence", help="Scan, PDF or e-mail; stored "
+                                               "encrypted, its SHA-256 kept with the consent.")]
+Given = Annotated[str | None, typer.Option("--given", help="Date given, YYYY-MM-DD (default today).")]
+
+
+def install(app: typer.Typer) -> None:
+    app.add_typer(consent_app, name="consent")
+    app.add_typer(import_app, name="import")
+
+
+def _record(subject_id: str, purpose: str, by: str, kind: str, method: str, given: str | None,
+            until: str | None, evidence: Path | None) -> None:
+    from consentreg.domain.calendar import parse_date
+    from consentreg.domain.model import EventKind
+    from consentreg.services.consents import read_evidence, record_decision
+
+    given_on = parse_date(given, field="--given") if given else None
+    until_on = parse_date(until, field="--until") if until else None
+    ev = read_evidence(evidence) if evidence else None
+    with unit_of_work() as ctx:
+        emit_id(record_decision(ctx, subject=subject_id, purpose=purpose, by=by,
+                                kind=EventKind(kind), method=method, given=given_on,
+                                until=until_on, evidence=ev))
+
+
+@consent_app.command("grant")
+def grant(
+    subject_id: str,
+    purpose: Annotated[str, typer.Option("--purpose")],
+    by: Annotated[str, typer.Option("--by", help="Who expressed it: the subject or a guardian.")],
+    evidence: Evidence = None,
+    method: Annotated[str, typer.Option("--method", help="paper, email, digital or in-person.")] = "paper",
+    given: Given = None,
+    until: Annotated[str | None, typer.Option("--until", help="Last valid day (default: the "
+                                              "purpose's validity, e.g. the coming 31 July).")] = None,
+) -> None:
+    """Record a consent; prints its ID.
+
+    Example:
+
+        consentreg consent grant ref:K001 --purpose facebook --by ref:G001 --evidence scan.pdf
+    """
+    _record(subject_id, purpose, by, "grant", method, given, until, evidence)
+
+
+@consent_app.command("refuse")
+def refuse(
+    subject_id: str,
+    purpose: Annotated[str, typer.Option("--purpose")],
+    by: Annotated[str, typer.Option("--by")],
+    evidence: Evidence = None,
+    method: Annotated[str, typer.Option("--method")] = "paper",
+    given: Given = None,
+) -> None:
+    """Record a refusal (a child's own refusal overrides their guardians' consent); prints its ID.
+
+    Example:
+
+        consentreg consent refuse ref:P003 --purpose facebook --by ref:P003 --method in-person
+    """
+    _record(subject_id, purpose, by, "refusal", method, given, None, evidence)
+
+
+@consent_app.command("withdraw")
+def withdraw_cmd(
+    consent_id: str,
+    at: Annotated[str | None, typer.Option("--at", help="When it takes effect (default now).")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Kept encrypted.")] = None,
+) -> None:
+    """Withdraw a consent; prints the withdrawal's ID, then the take-down list: every release
+    that relied on that person for that purpose and is not yet taken down.
+
+    Example:
+
+        consentreg consent withdraw 3f2a9c... --reason "e-post fra foresatt"
+    """
+    from consentreg.domain.calendar import parse_at
+    from consentreg.services.consents import withdraw
+    from consentreg.services.publishing import takedown_for_consent
+
+    when = parse_at(at) if at else None
+    with unit_of_work() as ctx:
+        wid = withdraw(ctx, consent_id=consent_id, at=when, reason=reason)
+        items = takedown_for_consent(ctx, consent_id=consent_id)
+    emit({"id": wid, "takedown": items}, [wid])
+    if not items:
+        message("take-down list: nothing was released relying on this consent")
+        return
+    message(f"take-down list: {len(items)} release(s) to take down:")
+    for line in takedown_lines(items):
+        message("  " + line)
+
+
+def takedown_lines(items: list[TakedownItem]) -> list[str]:
+    return table(["PUBLICATION", "PURPOSE", "OUTPUT", "RELEASED", "PHOTO"],
+                 [(i.publication_id, i.purpose, i.output_name, i.released_at.isoformat(timespec="seconds"),
+                   i.photo_id) for i in items])
+
+
+@consent_app.command("list")
+def consent_list(
+    subject: Annotated[str | None, typer.Option("--subject")] = None,
+    purpose: Annotated[str | None, typer.Option("--purpose")] = None,
+) -> None:
+    """List consent events in the order they were recorded.
+
+    Example:
+
+        consentreg consent list --subject ref:K001 --purpose facebook
+    """
+    from consentreg.services.consents import list_consents
+
+    with unit_of_work(writer=False) as ctx:
+        rows = list_consents(ctx, subject=subject, purpose=purpose)
+    emit({"consents": rows}, table(
+        ["ID", "KIND", "SUBJECT", "PURPOSE", "BY", "GIVEN", "VALID", "NOTICE", "EVIDENCE"],
+        [(c.id, c.kind, c.subject_id, c.purpose, c.consenter_id, c.given_on,
+          f"{c.valid_from}..{c.valid_until}" if c.valid_from else
+          (f"withdraws {c.withdraws[:8]} at {c.effective_at.isoformat(timespec='seconds')}"
+           if c.withdraws else ""),
+          f"v{c.notice_version}", (c.evidence_sha256 or "")[:12]) for c in rows]))
+
+
+def _import(kind: str, file: Path) -> None:
+    from consentreg.services import imports
+
+    loader = {"people": imports.import_people, "guardians": imports.import_guardians,
+              "consents": imports.import_consents}[kind]
+    with unit_of_work() as ctx:
+        count = loader(ctx, file)
+    message(f"imported {count} {kind} rows from {file.name}")
+    emit({"imported": count}, [str(count)])
+
+
+@import_app.command("people")
+def import_people(file: Path) -> None:
+    """Import people: columns ref,name,born,kind,unit. All rows or none.
+
+    Example:
+
+        consentreg import people samples/people.csv
+    """
+    _import("people", file)
+
+
+@import_app.command("guardians")
+def import_guardians(file: Path) -> None:
+    """Import guardianships: columns child_ref,guardian_ref,parental_responsibility (yes|no).
+
+    Example:
+
+        consentreg import guardians samples/guardians.csv
+    """
+    _import("guardians", file)
+
+
+@import_app.command("consents")
+def import_consents(file: Path) -> None:
+    """Import consents: columns subject_ref,purpose,by_ref,decision,method,given,until,evidence.
+
+    Example:
+
+        consentreg import consents samples/consents.csv
+    """
+    _import("consents", file)

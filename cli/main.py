@@ -1,0 +1,82 @@
+"""The `consentreg` command: global options, sub-command groups, and the ONE place where errors
+become exit codes (CONTRACT.md). Nothing heavy is imported here: `consentreg --help` stays fast."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, NoReturn
+
+import click
+import typer
+
+from . import admin, gate, photos, register
+from .output import OPTIONS, emit, message
+
+app = typer.Typer(
+    name="consentreg",
+    help="Consent register and photo publishing gate for kindergartens and schools.\n\n"
+    "Example:\n\n    consentreg publish photo.jpg --purpose facebook --out ready/",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from consentreg import __version__
+
+        sys.stdout.write(f"consentreg {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(
+    db: Annotated[str | None, typer.Option("--db", envvar="CONSENTREG_DB",
+                                           help="SQLAlchemy URL of the register.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print exactly one JSON document.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version.")] = False,
+) -> None:
+    OPTIONS.db, OPTIONS.json, OPTIONS.debug = db, json_out, debug
+
+
+admin.install(app)
+register.install(app)
+photos.install(app)
+gate.install(app)
+
+
+def _fail(code: int, text: str, kind: str) -> NoReturn:
+    message(f"Error: {text}")
+    if OPTIONS.json:
+        emit({"error": {"type": kind, "message": text, "exit_code": code}})
+    raise SystemExit(code)
+
+
+def run(argv: list[str] | None = None) -> NoReturn:
+    """Entry point: run the app and translate every failure into its exit code."""
+    from consentreg.errors import ConsentRegError
+
+    try:
+        code = app(args=argv, standalone_mode=False, prog_name="consentreg")
+    except click.ClickException as exc:
+        if OPTIONS.debug:
+            raise
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
+    except click.exceptions.Abort:
+        _fail(130, "aborted", "Abort")
+    except ConsentRegError as exc:
+        if OPTIONS.debug:
+            raise
+        _fail(exc.exit_code, str(exc), type(exc).__name__)
+    except Exception as exc:
+        if OPTIONS.debug:
+            raise
+        # The message of an unexpected error may carry data; show only its type.
+        _fail(1, f"internal error ({type(exc).__name__}); re-run with --debug for a traceback",
+              "InternalError")
+    raise SystemExit(code if isinstance(code, int) else 0)

@@ -1,0 +1,68 @@
+"""The only place that writes to the terminal: data to stdout, messages to stderr."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+class Options:
+    """Global flags, set once by the app callback."""
+
+    json = False
+    debug = False
+    db: str | None = None
+
+
+OPTIONS = Options()
+
+
+def clean(text: object) -> str:
+    """Strip control and bidi-override characters from anything user- or file-supplied."""
+    return _CONTROL.sub("?", str(text))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    raise TypeError(type(value).__name__)
+
+
+def to_json(document: Any) -> str:
+    return json.dumps(document, default=_default, ensure_ascii=False, indent=2)
+
+
+def emit(document: Any, lines: Iterable[str] = ()) -> None:
+    """Print one JSON document with --json, else the human-readable lines."""
+    if OPTIONS.json:
+        sys.stdout.write(to_json(document) + "\n")
+        return
+    for line in lines:
+        sys.stdout.write(clean(line) + "\n")
+
+
+def emit_id(new_id: str) -> None:
+    emit({"id": new_id}, [new_id])
+
+
+def message(text: str) -> None:
+    sys.stderr.write(clean(text) + "\n")
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    cells = [[clean("" if c is None else c) for c in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return [fmt.format(*headers).rstrip()] + [fmt.format(*r).rstrip() for r in cells]

@@ -1,0 +1,263 @@
+"""unit, purpose, person and guardian commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import consent
+from .output import emit, emit_id, table
+from .runtime import unit_of_work
+
+unit_app = typer.Typer(help="Kindergartens, schools, groups and classes.", no_args_is_help=True)
+purpose_app = typer.Typer(help="Channels with their notice texts.", no_args_is_help=True)
+person_app = typer.Typer(help="Children, pupils, guardians and staff.", no_args_is_help=True)
+guardian_app = typer.Typer(help="Who is a guardian of whom.", no_args_is_help=True)
+
+
+def install(app: typer.Typer) -> None:
+    app.add_typer(unit_app, name="unit")
+    app.add_typer(purpose_app, name="purpose")
+    app.add_typer(person_app, name="person")
+    app.add_typer(guardian_app, name="guardian")
+    consent.install(app)
+
+
+def read_text_file(path: Path, *, option: str) -> str:
+    from consentreg.errors import InvalidInputError
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise InvalidInputError(f"{option} {path} cannot be read as UTF-8 text") from None
+
+
+@unit_app.command("add")
+def unit_add(
+    code: str,
+    name: Annotated[str, typer.Option("--name", help="Display name.")],
+    parent: Annotated[str | None, typer.Option("--parent", help="Code of the parent unit.")] = None,
+) -> None:
+    """Register a unit; prints its ID.
+
+    Example:
+
+        consentreg unit add bhg-solsikken --name "Solsikken barnehage"
+    """
+    from consentreg.services.units import add_unit
+
+    with unit_of_work() as ctx:
+        emit_id(add_unit(ctx, code=code, name=name, parent=parent))
+
+
+@unit_app.command("list")
+def unit_list() -> None:
+    """List units.
+
+    Example:
+
+        consentreg unit list --json
+    """
+    from consentreg.services.units import list_units
+
+    with unit_of_work(writer=False) as ctx:
+        units = list_units(ctx)
+    emit({"units": units}, table(["CODE", "NAME", "PARENT", "ID"],
+                                 [(u.code, u.name, u.parent, u.id) for u in units]))
+
+
+@purpose_app.command("add")
+def purpose_add(
+    code: str,
+    title: Annotated[str, typer.Option("--title")],
+    notice_file: Annotated[Path, typer.Option("--notice-file", help="UTF-8 text shown to consenters.")],
+    max_px: Annotated[int, typer.Option("--max-px", help="Long edge of released copies.")] = 1280,
+    guardians: Annotated[str, typer.Option("--guardians", help="all: every guardian with parental "
+                                           "responsibility must consent; any: one suffices.")] = "all",
+    valid_until: Annotated[str | None, typer.Option("--valid-until", help="Consents end on this "
+                                                    "MM-DD (default 07-31, end of the school year).")] = None,
+    valid_days: Annotated[int | None, typer.Option("--valid-days", help="Consents last N days.")] = None,
+) -> None:
+    """Register a purpose (channel) with notice version 1; prints its ID.
+
+    Example:
+
+        consentreg purpose add facebook --title "Facebook: Solsikken" --notice-file notice.txt
+    """
+    from consentreg.services.purposes import add_purpose
+
+    text = read_text_file(notice_file, option="--notice-file")
+    with unit_of_work() as ctx:
+        emit_id(add_purpose(ctx, code=code, title=title, notice_text=text, max_px=max_px,
+                            guardians=guardians, valid_until=valid_until, valid_days=valid_days))
+
+
+@purpose_app.command("revise")
+def purpose_revise(
+    code: str,
+    notice_file: Annotated[Path, typer.Option("--notice-file")],
+    requires_new_consent: Annotated[bool, typer.Option(
+        "--requires-new-consent", help="Consents given to older texts no longer suffice.")] = False,
+) -> None:
+    """Add a new version of a purpose's notice text; prints the version number.
+
+    Example:
+
+        consentreg purpose revise facebook --notice-file notice-v2.txt --requires-new-consent
+    """
+    from consentreg.services.purposes import revise_purpose
+
+    text = read_text_file(notice_file, option="--notice-file")
+    with unit_of_work() as ctx:
+        version = revise_purpose(ctx, code=code, notice_text=text,
+                                 requires_new_consent=requires_new_consent)
+    emit({"purpose": code, "version": version}, [str(version)])
+
+
+@purpose_app.command("list")
+def purpose_list() -> None:
+    """List purposes with their current notice version.
+
+    Example:
+
+        consentreg purpose list
+    """
+    from consentreg.services.purposes import list_purposes
+
+    with unit_of_work(writer=False) as ctx:
+        rows = list_purposes(ctx)
+    emit({"purposes": rows}, table(
+        ["CODE", "TITLE", "MAX_PX", "GUARDIANS", "VALIDITY", "NOTICE", "SHA256"],
+        [(p.code, p.title, p.max_px, p.guardians, p.validity, f"v{p.notice_version}",
+          p.notice_sha256[:12]) for p in rows]))
+
+
+@person_app.command("add")
+def person_add(
+    name: Annotated[str, typer.Option("--name", help="Full name (stored encrypted).")],
+    born: Annotated[str, typer.Option("--born", help="Birth date YYYY-MM-DD.")],
+    unit: Annotated[str | None, typer.Option("--unit", help="Unit code.")] = None,
+    kind: Annotated[str, typer.Option("--kind", help="child, adult or staff.")] = "child",
+    ref: Annotated[str | None, typer.Option("--ref", help="External ID; usable as ref:ID.")] = None,
+) -> None:
+    """Register a person; prints the new ID.
+
+    Example:
+
+        consentreg person add --name "Emma Nordmann" --born 2021-03-14 --unit bhg-solsikken
+    """
+    from consentreg.domain.calendar import parse_date
+    from consentreg.services.people import add_person
+
+    born_on = parse_date(born, field="--born")
+    with unit_of_work() as ctx:
+        emit_id(add_person(ctx, name=name, born=born_on, kind=kind, unit=unit, ref=ref))
+
+
+@person_app.command("list")
+def person_list(
+    unit: Annotated[str | None, typer.Option("--unit")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Whole words of the name, any case or "
+                                             "diacritics (names are encrypted; a keyed index finds them).")] = None,
+) -> None:
+    """List people, by unit and/or name.
+
+    Example:
+
+        consentreg person list --name nordmann
+    """
+    from consentreg.services.people import list_people
+
+    with unit_of_work(writer=False) as ctx:
+        people = list_people(ctx, unit=unit, name=name)
+    emit({"people": people}, table(
+        ["ID", "NAME", "BORN", "KIND", "UNIT", "REF", "PROTECTED"],
+        [(p.id, p.name, p.born, p.kind, p.unit, p.ref, "yes" if p.protected else "")
+         for p in people]))
+
+
+@person_app.command("show")
+def person_show(person_id: str) -> None:
+    """Show one person with guardians and children.
+
+    Example:
+
+        consentreg person show ref:K001
+    """
+    from consentreg.services.people import show_person
+
+    with unit_of_work(writer=False) as ctx:
+        p = show_person(ctx, person_id)
+    lines = [f"id         {p.id}", f"name       {p.name}", f"born       {p.born}",
+             f"kind       {p.kind}", f"unit       {p.unit or '-'}", f"ref        {p.ref or '-'}",
+             f"protected  {'yes' if p.protected else 'no'}"]
+    lines += [f"guardian   {g.person_id}{'' if g.parental_responsibility else ' (no parental responsibility)'}"
+              for g in p.guardians]
+    lines += [f"child      {c.person_id}" for c in p.children]
+    emit(p, lines)
+
+
+@person_app.command("restrict")
+def person_restrict(
+    person_id: str, reason: Annotated[str, typer.Option("--reason", help="Kept encrypted.")]
+) -> None:
+    """Mark a protected identity: never published, whatever consents exist.
+
+    Example:
+
+        consentreg person restrict ref:K004 --reason "sperret adresse"
+    """
+    from consentreg.services.people import set_protected
+
+    with unit_of_work() as ctx:
+        emit_id(set_protected(ctx, person_id, protected=True, reason=reason))
+
+
+@person_app.command("unrestrict")
+def person_unrestrict(person_id: str, reason: Annotated[str, typer.Option("--reason")]) -> None:
+    """Lift a protected identity.
+
+    Example:
+
+        consentreg person unrestrict ref:K004 --reason "vedtak opphevet"
+    """
+    from consentreg.services.people import set_protected
+
+    with unit_of_work() as ctx:
+        emit_id(set_protected(ctx, person_id, protected=False, reason=reason))
+
+
+@guardian_app.command("add")
+def guardian_add(
+    child_id: str,
+    guardian_id: str,
+    no_parental_responsibility: Annotated[bool, typer.Option(
+        "--no-parental-responsibility", help="A guardian whose consent does not count.")] = False,
+) -> None:
+    """Link a guardian to a child; prints the guardianship ID.
+
+    Example:
+
+        consentreg guardian add ref:K001 ref:G001
+    """
+    from consentreg.services.people import add_guardian
+
+    with unit_of_work() as ctx:
+        emit_id(add_guardian(ctx, child=child_id, guardian=guardian_id,
+                             parental_responsibility=not no_parental_responsibility))
+
+
+@guardian_app.command("remove")
+def guardian_remove(child_id: str, guardian_id: str) -> None:
+    """End a guardianship (history is kept).
+
+    Example:
+
+        consentreg guardian remove ref:K001 ref:G002
+    """
+    from consentreg.services.people import remove_guardian
+
+    with unit_of_work() as ctx:
+        emit_id(remove_guardian(ctx, child=child_id, guardian=guardian_id))

@@ -1,0 +1,189 @@
+"""Encryption at rest, blind indexes and signing: the only module that imports `cryptography`.
+
+Keys: one 32-byte master key in a file of mode 0600 (created by `init`); sub-keys are derived
+with HKDF for each use, so an index key never encrypts and a field key never indexes.
+
+Field format: version byte 0x01 || 12-byte random nonce || AES-256-GCM ciphertext+tag, with the
+table, column and row id bound as associated data: a value copied into another row or column
+does not decrypt.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from consentreg.errors import ConfigError, ConsentRegError
+
+_FIELD_VERSION = b"\x01"
+_NONCE_BYTES = 12
+# Blind indexes are truncated to 64 bits: enough to make false positives rare at municipal scale
+# (10^5-10^6 values), and every hit is confirmed by decrypting, so a collision never misleads.
+BLIND_INDEX_HEX = 16
+
+
+class TamperedDataError(ConsentRegError):
+    """A ciphertext did not authenticate: wrong key, or a value moved behind the tool's back."""
+
+    exit_code = 7
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _check_private_file(path: Path, what: str) -> None:
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        raise ConfigError(f"{what} {path} does not exist: run `consentreg init`") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(f"{what} {path} is not a regular file")
+    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(
+            f"{what} {path} is readable by group or others (mode {stat.S_IMODE(info.st_mode):o});"
+            f" run `chmod 600 {path}`"
+        )
+
+
+def _write_private_file(path: Path, content: bytes) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(content)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def create_key_file(path: Path) -> bool:
+    """Create a new master key file (mode 0600); False if one already exists."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_private_file(path, base64.b64encode(os.urandom(32)) + b"\n")
+    return True
+
+
+def create_signing_key_file(path: Path) -> bool:
+    """Create the Ed25519 key that signs audit checkpoints; False if one exists."""
+    if path.exists():
+        return False
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    _write_private_file(path, pem)
+    return True
+
+
+def _hkdf(master: bytes, info: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info.encode()).derive(master)
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """Derived keys for one installation. Build with `Keyring.load(path)`."""
+
+    field_key: bytes
+    blob_key: bytes
+    index_root: bytes
+
+    @classmethod
+    def load(cls, path: Path) -> Keyring:
+        _check_private_file(path, "key file")
+        try:
+            master = base64.b64decode(path.read_bytes().strip(), validate=True)
+        except ValueError:
+            raise ConfigError(f"key file {path} is not a consentreg key") from None
+        if len(master) != 32:
+            raise ConfigError(f"key file {path} is not a consentreg key")
+        return cls.from_master(master)
+
+    @classmethod
+    def from_master(cls, master: bytes) -> Keyring:
+        return cls(
+            field_key=_hkdf(master, "consentreg/field/v1"),
+            blob_key=_hkdf(master, "consentreg/blob/v1"),
+            index_root=_hkdf(master, "consentreg/bidx/v1"),
+        )
+
+    def encrypt(self, plaintext: str, *, table: str, column: str, row_id: str) -> bytes:
+        return self.encrypt_bytes(plaintext.encode(), aad=_field_aad(table, column, row_id))
+
+    def decrypt(self, token: bytes, *, table: str, column: str, row_id: str) -> str:
+        return self.decrypt_bytes(token, aad=_field_aad(table, column, row_id)).decode()
+
+    def encrypt_bytes(self, data: bytes, *, aad: bytes, key: bytes | None = None) -> bytes:
+        nonce = os.urandom(_NONCE_BYTES)
+        return _FIELD_VERSION + nonce + AESGCM(key or self.field_key).encrypt(nonce, data, aad)
+
+    def decrypt_bytes(self, token: bytes, *, aad: bytes, key: bytes | None = None) -> bytes:
+        if token[:1] != _FIELD_VERSION or len(token) < 1 + _NONCE_BYTES + 16:
+            raise TamperedDataError("an encrypted value has an unknown format")
+        nonce, body = token[1 : 1 + _NONCE_BYTES], token[1 + _NONCE_BYTES :]
+        try:
+            return AESGCM(key or self.field_key).decrypt(nonce, body, aad)
+        except InvalidTag:
+            raise TamperedDataError(
+                "an encrypted value does not belong where it is stored (wrong key or tampering)"
+            ) from None
+
+    def encrypt_blob(self, data: bytes, *, blob_id: str) -> bytes:
+        """Encrypt an evidence file; the blob id is bound as associated data."""
+        return self.encrypt_bytes(data, aad=b"consentreg/blob/v1|" + blob_id.encode(), key=self.blob_key)
+
+    def decrypt_blob(self, token: bytes, *, blob_id: str) -> bytes:
+        return self.decrypt_bytes(token, aad=b"consentreg/blob/v1|" + blob_id.encode(), key=self.blob_key)
+
+    def blind_index(self, value: str, *, index: str) -> str:
+        """Keyed HMAC of an already normalised value; one derived key per index name."""
+        key = hmac.new(self.index_root, index.encode(), hashlib.sha256).digest()
+        return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:BLIND_INDEX_HEX]
+
+
+def _field_aad(table: str, column: str, row_id: str) -> bytes:
+    return f"consentreg/field/v1|{table}|{column}|{row_id}".encode()
+
+
+class Signer:
+    """Ed25519 signatures for audit checkpoints."""
+
+    def __init__(self, key: Ed25519PrivateKey) -> None:
+        self._key = key
+
+    @classmethod
+    def load(cls, path: Path) -> Signer:
+        _check_private_file(path, "signing key file")
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ConfigError(f"signing key file {path} is not an Ed25519 key")
+        return cls(key)
+
+    def sign(self, message: bytes) -> bytes:
+        return self._key.sign(message)
+
+    def public_key_bytes(self) -> bytes:
+        return self._key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+
+
+def verify_signature(public_key: bytes, signature: bytes, message: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True

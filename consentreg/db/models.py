@@ -1,0 +1,255 @@
+"""The register's tables as typed ORM classes.
+
+Personal data lives only in `*_ct` columns (AES-GCM ciphertext, see consentreg.crypto) and in
+`*_bidx` keyed blind indexes; everything else is IDs, codes, dates and hashes. Consent events,
+restriction events and audit events are append-only: rows are inserted, never updated.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from consentreg.db.base import Base, UTCDateTime
+
+ID = String(32)
+SHA256 = String(64)
+BIDX = String(16)
+
+
+class Unit(Base):
+    __tablename__ = "units"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class Purpose(Base):
+    __tablename__ = "purposes"
+    __table_args__ = (
+        CheckConstraint("guardian_policy IN ('all', 'any')", name="guardian_policy"),
+        CheckConstraint("max_px > 0", name="max_px_positive"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    max_px: Mapped[int] = mapped_column(Integer)
+    guardian_policy: Mapped[str] = mapped_column(String(8))
+    valid_until_mmdd: Mapped[str | None] = mapped_column(String(5))
+    valid_days: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class NoticeVersion(Base):
+    __tablename__ = "notice_versions"
+    __table_args__ = (UniqueConstraint("purpose_id", "version"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    purpose_id: Mapped[str] = mapped_column(ForeignKey("purposes.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(SHA256)
+    requires_new_consent: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class Person(Base):
+    __tablename__ = "people"
+    __table_args__ = (CheckConstraint("kind IN ('child', 'adult', 'staff')", name="kind"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"), index=True)
+    name_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    born_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    ref_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    ref_bidx: Mapped[str | None] = mapped_column(BIDX, unique=True)
+    protected: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class PersonNameToken(Base):
+    """One blind-index entry per word of a person's name, for `person list --name`."""
+
+    __tablename__ = "person_name_tokens"
+
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    token_bidx: Mapped[str] = mapped_column(BIDX, primary_key=True, index=True)
+
+
+class RestrictionEvent(Base):
+    __tablename__ = "restriction_events"
+    __table_args__ = (CheckConstraint("action IN ('restrict', 'unrestrict')", name="action"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    action: Mapped[str] = mapped_column(String(10))
+    reason_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(128))
+
+
+class Guardianship(Base):
+    __tablename__ = "guardianships"
+    __table_args__ = (
+        CheckConstraint("child_id <> guardian_id", name="not_own_guardian"),
+        Index("ix_guardianships_child_guardian", "child_id", "guardian_id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    child_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    guardian_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    parental_responsibility: Mapped[bool] = mapped_column(Boolean)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    added_by: Mapped[str] = mapped_column(String(128))
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    removed_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class Evidence(Base):
+    """An evidence file (scan, PDF, e-mail); its encrypted bytes live in the evidence store."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    sha256: Mapped[str] = mapped_column(SHA256)
+    size: Mapped[int] = mapped_column(Integer)
+    name_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class ConsentEvent(Base):
+    __tablename__ = "consent_events"
+    __table_args__ = (
+        CheckConstraint("kind IN ('grant', 'refusal', 'withdrawal')", name="kind"),
+        CheckConstraint(
+            "method IS NULL OR method IN ('paper', 'email', 'digital', 'in-person')", name="method"
+        ),
+        CheckConstraint(
+            "valid_until IS NULL OR valid_from IS NULL OR valid_until >= valid_from",
+            name="validity_window",
+        ),
+        Index("ix_consent_events_subject_purpose", "subject_id", "purpose_id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    purpose_id: Mapped[str] = mapped_column(ForeignKey("purposes.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    consenter_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    method: Mapped[str | None] = mapped_column(String(10))
+    notice_version: Mapped[int] = mapped_column(Integer)
+    given_on: Mapped[date] = mapped_column(Date)
+    effective_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    withdraws_id: Mapped[str | None] = mapped_column(ForeignKey("consent_events.id"))
+    reason_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    evidence_id: Mapped[str | None] = mapped_column(ForeignKey("evidence.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_by: Mapped[str] = mapped_column(String(128))
+
+
+class Photo(Base):
+    __tablename__ = "photos"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    sha256: Mapped[str] = mapped_column(SHA256, unique=True)
+    format: Mapped[str] = mapped_column(String(8))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    byte_size: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"))
+    photographer_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    original_name_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class PhotoSubject(Base):
+    __tablename__ = "photo_subjects"
+
+    photo_id: Mapped[str] = mapped_column(ForeignKey("photos.id"), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True, index=True)
+    region: Mapped[str | None] = mapped_column(String(64))
+    identifiable: Mapped[bool] = mapped_column(Boolean)
+    tagged_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    tagged_by: Mapped[str] = mapped_column(String(128))
+
+
+class Publication(Base):
+    """One decision for one photo and purpose: a release (with its output) or a refusal."""
+
+    __tablename__ = "publications"
+    __table_args__ = (CheckConstraint("decision IN ('released', 'refused')", name="decision"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    photo_id: Mapped[str | None] = mapped_column(ForeignKey("photos.id"), index=True)
+    input_sha256: Mapped[str] = mapped_column(SHA256)
+    purpose_id: Mapped[str] = mapped_column(ForeignKey("purposes.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(8))
+    reasons: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(128))
+    caption_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    output_name: Mapped[str | None] = mapped_column(String(64))
+    output_sha256: Mapped[str | None] = mapped_column(SHA256)
+    output_size: Mapped[int | None] = mapped_column(Integer)
+    taken_down_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    taken_down_by: Mapped[str | None] = mapped_column(String(128))
+    takedown_note_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class PublicationConsent(Base):
+    __tablename__ = "publication_consents"
+
+    publication_id: Mapped[str] = mapped_column(ForeignKey("publications.id"), primary_key=True)
+    consent_event_id: Mapped[str] = mapped_column(
+        ForeignKey("consent_events.id"), primary_key=True, index=True
+    )
+
+
+class PublicationSubject(Base):
+    __tablename__ = "publication_subjects"
+
+    publication_id: Mapped[str] = mapped_column(ForeignKey("publications.id"), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True, index=True)
+
+
+class AuditEvent(Base):
+    """Hash-chained log of every state change: IDs, codes and digests, never plaintext names."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_ids: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(SHA256)
+    hash: Mapped[str] = mapped_column(SHA256, unique=True)

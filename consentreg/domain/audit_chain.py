@@ -1,0 +1,44 @@
+"""The audit chain's hashing, pure and versioned so `audit verify` can recompute it.
+
+leaf  = SHA-256(0x00 || canonical JSON of (seq, at, actor, action, object_ids, payload))
+chain = SHA-256("consentreg/chain/v1" || previous chain hash || leaf)
+Canonical JSON: sorted keys, no spaces, UTF-8, timestamps as YYYY-MM-DDTHH:MM:SS.ffffffZ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+GENESIS = "0" * 64
+_CHAIN_TAG = b"consentreg/chain/v1"
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def format_instant(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def leaf_hash(*, seq: int, at: datetime, actor: str, action: str, object_ids: str, payload: str) -> bytes:
+    """`object_ids` and `payload` are the canonical JSON texts as stored."""
+    leaf = canonical_json(
+        {
+            "v": 1,
+            "seq": seq,
+            "at": format_instant(at),
+            "actor": actor,
+            "action": action,
+            "object_ids": object_ids,
+            "payload": payload,
+        }
+    )
+    return hashlib.sha256(b"\x00" + leaf.encode()).digest()
+
+
+def chain_hash(prev_hash: str, leaf: bytes) -> str:
+    return hashlib.sha256(_CHAIN_TAG + bytes.fromhex(prev_hash) + leaf).hexdigest()

@@ -1,0 +1,141 @@
+"""Small immutable values the publishing rules work on (stdlib only).
+
+The database layer converts rows into these; `consentreg.domain.rules.evaluate` turns them into a
+`Decision`. All datetimes are timezone-aware (UTC); calendar dates are days in Europe/Oslo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class PersonKind(StrEnum):
+    CHILD = "child"
+    ADULT = "adult"
+    STAFF = "staff"
+
+
+class EventKind(StrEnum):
+    GRANT = "grant"
+    REFUSAL = "refusal"
+    WITHDRAWAL = "withdrawal"
+
+
+class GuardianPolicy(StrEnum):
+    ALL = "all"
+    ANY = "any"
+
+
+class Method(StrEnum):
+    PAPER = "paper"
+    EMAIL = "email"
+    DIGITAL = "digital"
+    IN_PERSON = "in-person"
+
+
+class ReasonCode(StrEnum):
+    """Stable refusal codes (DOMAIN.md and CONTRACT.md)."""
+
+    NO_CONSENT = "no_consent"
+    UNREGISTERED_PHOTO = "unregistered_photo"
+    TAGGING_INCOMPLETE = "tagging_incomplete"
+    GUARDIAN_CONSENT_MISSING = "guardian_consent_missing"
+    SELF_CONSENT_REQUIRED = "self_consent_required"
+    CONSENT_REFUSED = "consent_refused"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    CONSENT_EXPIRED = "consent_expired"
+    CONSENT_OUTDATED_NOTICE = "consent_outdated_notice"
+    PROTECTED_IDENTITY = "protected_identity"
+    COPYRIGHT_UNKNOWN = "copyright_unknown"
+    CAPTION_FULL_NAME = "caption_full_name"
+    IMAGE_INVALID = "image_invalid"
+    IMAGE_UNSUPPORTED = "image_unsupported"
+    IMAGE_TOO_LARGE = "image_too_large"
+    UNKNOWN_PURPOSE = "unknown_purpose"
+
+
+@dataclass(frozen=True)
+class ConsentEvent:
+    """One grant, refusal or withdrawal by one consenter, for one subject and purpose.
+
+    `effective_at` is when the decision takes effect: for a grant or refusal the start of the day
+    it was given (Europe/Oslo), for a withdrawal its own timestamp. `seq` orders events that take
+    effect at the same instant (the order they were recorded in). `valid_from`/`valid_until` are
+    only set on grants (both days inclusive). `withdraws` is the id of the grant a withdrawal
+    withdraws. `notice_version` is the purpose's notice version the consenter was shown.
+    """
+
+    id: str
+    seq: int
+    subject_id: str
+    purpose: str
+    kind: EventKind
+    consenter_id: str
+    effective_at: datetime
+    notice_version: int
+    valid_from: date | None = None
+    valid_until: date | None = None
+    withdraws: str | None = None
+
+
+@dataclass(frozen=True)
+class Guardian:
+    person_id: str
+    parental_responsibility: bool
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A person tagged as identifiable in a photo, as the register knew them at the instant.
+
+    `full_name` is the decrypted name, used only for the caption check; it never appears in a
+    reason. `guardians` are the guardianships in force at the instant.
+    """
+
+    id: str
+    born: date
+    full_name: str
+    protected: bool = False
+    guardians: tuple[Guardian, ...] = ()
+
+
+@dataclass(frozen=True)
+class Purpose:
+    """`min_notice_version`: the oldest notice version still sufficient at the instant (raised by a
+    revision marked as requiring new consent)."""
+
+    code: str
+    guardian_policy: GuardianPolicy = GuardianPolicy.ALL
+    min_notice_version: int = 1
+
+
+@dataclass(frozen=True)
+class PhotoFacts:
+    """What the register says of a photo. `registered=False` for unknown bytes."""
+
+    registered: bool
+    tagging_complete: bool = False
+    photographer_recorded: bool = False
+    subject_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: ReasonCode
+    subject_id: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The gate's answer. `relied_on`: ids of the grants that made each subject's consent hold
+    (recorded with a release, for the take-down list)."""
+
+    reasons: tuple[Reason, ...] = ()
+    relied_on: tuple[str, ...] = field(default=())
+
+    @property
+    def allowed(self) -> bool:
+        return not self.reasons

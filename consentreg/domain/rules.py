@@ -1,0 +1,253 @@
+"""The publishing gate: DOMAIN.md R1-R11 as one pure function, `evaluate`.
+
+Every reason is listed (never just the first), per person by id; names never appear in a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from consentreg.domain.calendar import age_on, fifteenth_birthday, oslo_day
+from consentreg.domain.caption import links_full_name
+from consentreg.domain.model import (
+    ConsentEvent,
+    Decision,
+    EventKind,
+    GuardianPolicy,
+    PhotoFacts,
+    Purpose,
+    Reason,
+    ReasonCode,
+    Subject,
+)
+
+ADULT_AGE = 18
+
+_MESSAGES = {
+    ReasonCode.NO_CONSENT: "{who} has not consented",
+    ReasonCode.GUARDIAN_CONSENT_MISSING: "{who} has not consented",
+    ReasonCode.CONSENT_REFUSED: "{who} has refused",
+    ReasonCode.CONSENT_WITHDRAWN: "{who} has withdrawn consent",
+    ReasonCode.CONSENT_EXPIRED: "consent from {who} expired after {until}",
+    ReasonCode.CONSENT_OUTDATED_NOTICE: (
+        "consent from {who} is to notice version {version}; version {required} or newer is needed"
+    ),
+}
+_NOT_YET_VALID = "consent from {who} is not valid before {valid_from}"
+
+_Key = tuple[str, str]  # (subject id, consenter id)
+_Verdict = tuple[list[Reason], list[str]]  # (reasons, ids of the grants relied on)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every subject is judged against: the purpose, the Oslo day, the decisions in force."""
+
+    purpose: Purpose
+    day: date
+    latest: Mapping[_Key, ConsentEvent]
+    caption: str | None
+
+    def decision_of(self, subject_id: str, consenter_id: str) -> ConsentEvent | None:
+        return self.latest.get((subject_id, consenter_id))
+
+
+def evaluate(
+    *,
+    photo: PhotoFacts,
+    purpose: Purpose,
+    subjects: Mapping[str, Subject],
+    events: Sequence[ConsentEvent],
+    at: datetime,
+    caption: str | None = None,
+) -> Decision:
+    """May `photo` be published for `purpose` at the instant `at`? Lists every reason if not.
+
+    `subjects` must hold every id in `photo.subject_ids` (a missing one raises KeyError);
+    `events` may hold any events, those of other purposes or later than `at` are ignored.
+    """
+    if not photo.registered:
+        return Decision(reasons=(_photo_reason(ReasonCode.UNREGISTERED_PHOTO),))
+    ctx = _Context(purpose, oslo_day(at), _latest_decisions(events, purpose.code, at), caption)
+    reasons = list(_photo_reasons(photo))
+    relied_on: list[str] = []
+    for subject_id in dict.fromkeys(photo.subject_ids):
+        subject_reasons, grants = _judge_subject(_subject(subjects, subject_id), ctx)
+        reasons.extend(subject_reasons)
+        relied_on.extend(grants)
+    return Decision(reasons=tuple(reasons), relied_on=tuple(dict.fromkeys(relied_on)))
+
+
+def _subject(subjects: Mapping[str, Subject], subject_id: str) -> Subject:
+    try:
+        return subjects[subject_id]
+    except KeyError:
+        raise KeyError(f"subject {subject_id} is tagged in the photo but was not loaded") from None
+
+
+def _photo_reason(code: ReasonCode) -> Reason:
+    messages = {
+        ReasonCode.UNREGISTERED_PHOTO: "the photo is not in the register",
+        ReasonCode.TAGGING_INCOMPLETE: "tagging of the photo is not confirmed complete",
+        ReasonCode.COPYRIGHT_UNKNOWN: "the photographer is not recorded",
+    }
+    return Reason(code=code, subject_id=None, message=messages[code])
+
+
+def _photo_reasons(photo: PhotoFacts) -> Iterable[Reason]:
+    if not photo.tagging_complete:
+        yield _photo_reason(ReasonCode.TAGGING_INCOMPLETE)
+    if not photo.photographer_recorded:
+        yield _photo_reason(ReasonCode.COPYRIGHT_UNKNOWN)
+
+
+def _latest_decisions(
+    events: Sequence[ConsentEvent], purpose_code: str, at: datetime
+) -> dict[_Key, ConsentEvent]:
+    """The latest event in force at `at` per (subject, consenter), for this purpose only (R1, R6).
+
+    A withdrawal counts against the consenter of the grant it withdraws, when that grant is known.
+    """
+    in_force = [e for e in events if e.purpose == purpose_code and e.effective_at <= at]
+    grants = {e.id: e for e in in_force if e.kind is EventKind.GRANT}
+    latest: dict[_Key, ConsentEvent] = {}
+    for event in sorted(in_force, key=lambda e: (e.effective_at, e.seq)):
+        withdrawn = grants.get(event.withdraws) if event.withdraws is not None else None
+        consenter = withdrawn.consenter_id if withdrawn is not None else event.consenter_id
+        latest[(event.subject_id, consenter)] = event
+    return latest
+
+
+def _judge_subject(subject: Subject, ctx: _Context) -> _Verdict:
+    """Every reason this subject blocks publication; the grants relied on if there are none."""
+    reasons: list[Reason] = []
+    if subject.protected:
+        message = f"subject {subject.id} has a protected identity"
+        reasons.append(Reason(ReasonCode.PROTECTED_IDENTITY, subject.id, message))
+    if ctx.day >= fifteenth_birthday(subject.born):
+        consent_reasons, relied_on = _self_decides(subject, ctx)
+    else:
+        consent_reasons, relied_on = _guardians_decide(subject, ctx)
+    reasons.extend(consent_reasons)
+    if _caption_names_minor(subject, ctx):
+        message = f"the caption links subject {subject.id} to their full name"
+        reasons.append(Reason(ReasonCode.CAPTION_FULL_NAME, subject.id, message))
+    return reasons, ([] if reasons else relied_on)
+
+
+def _caption_names_minor(subject: Subject, ctx: _Context) -> bool:
+    """R11: only people under 18 on the day are protected from a full-name caption."""
+    if not ctx.caption or age_on(subject.born, ctx.day) >= ADULT_AGE:
+        return False
+    return links_full_name(ctx.caption, subject.full_name)
+
+
+def _self_decides(subject: Subject, ctx: _Context) -> _Verdict:
+    """R4: from the 15th birthday only the person's own decision counts.
+
+    An own refusal counts whenever it was given (R5); an own grant or withdrawal that took effect
+    before the 15th birthday does not.
+    """
+    who = f"subject {subject.id}"
+    own = ctx.decision_of(subject.id, subject.id)
+    if own is not None and _counts_as_own_decision(own, subject):
+        problems = _problems(own, ctx)
+        reasons = [_reason(code, subject.id, who, own, ctx) for code in problems]
+        return reasons, [] if problems else [own.id]
+    if any(_is_grant(ctx.decision_of(subject.id, gid)) for gid in _responsible(subject)):
+        message = f"{who} is 15 or older and must consent themself"
+        return [Reason(ReasonCode.SELF_CONSENT_REQUIRED, subject.id, message)], []
+    return [_reason(ReasonCode.NO_CONSENT, subject.id, who, None, ctx)], []
+
+
+def _counts_as_own_decision(own: ConsentEvent, subject: Subject) -> bool:
+    if own.kind is EventKind.REFUSAL:
+        return True
+    return oslo_day(own.effective_at) >= fifteenth_birthday(subject.born)
+
+
+def _guardians_decide(subject: Subject, ctx: _Context) -> _Verdict:
+    """R3 under 15: the guardians with parental responsibility decide; R5: the child's "no" wins."""
+    reasons: list[Reason] = []
+    own = ctx.decision_of(subject.id, subject.id)
+    if own is not None and own.kind is EventKind.REFUSAL:
+        who = f"subject {subject.id}"
+        reasons.append(_reason(ReasonCode.CONSENT_REFUSED, subject.id, who, own, ctx))
+    guardian_ids = _responsible(subject)
+    if not guardian_ids:
+        message = f"subject {subject.id} has no guardian with parental responsibility registered"
+        reasons.append(Reason(ReasonCode.GUARDIAN_CONSENT_MISSING, subject.id, message))
+        return reasons, []
+    guardian_reasons, relied_on = _apply_policy(subject, guardian_ids, ctx)
+    return reasons + guardian_reasons, relied_on
+
+
+def _apply_policy(subject: Subject, guardian_ids: Sequence[str], ctx: _Context) -> _Verdict:
+    """ALL: every responsible guardian needs a valid grant. ANY: one suffices, unless one refused."""
+    decisions = {gid: ctx.decision_of(subject.id, gid) for gid in guardian_ids}
+    problems = {gid: _problems(event, ctx) for gid, event in decisions.items()}
+    relied_on = [event.id for gid, event in decisions.items() if event and not problems[gid]]
+    failing = [gid for gid in guardian_ids if problems[gid]]
+    if ctx.purpose.guardian_policy is GuardianPolicy.ANY and relied_on:
+        failing = [gid for gid in failing if ReasonCode.CONSENT_REFUSED in problems[gid]]
+    reasons = [
+        _reason(_as_guardian(code), subject.id, f"guardian {gid}", decisions[gid], ctx)
+        for gid in failing
+        for code in problems[gid]
+    ]
+    return reasons, relied_on
+
+
+def _responsible(subject: Subject) -> list[str]:
+    """Ids of the guardians with parental responsibility; the others never count."""
+    ids = (g.person_id for g in subject.guardians if g.parental_responsibility)
+    return list(dict.fromkeys(ids))
+
+
+def _is_grant(event: ConsentEvent | None) -> bool:
+    return event is not None and event.kind is EventKind.GRANT
+
+
+def _problems(event: ConsentEvent | None, ctx: _Context) -> tuple[ReasonCode, ...]:
+    """Why one consenter's latest decision does not carry; empty when it is a valid grant.
+
+    NO_CONSENT stands for "no consent yet" (nothing recorded, or a grant not valid until later).
+    """
+    if event is None:
+        return (ReasonCode.NO_CONSENT,)
+    if event.kind is EventKind.REFUSAL:
+        return (ReasonCode.CONSENT_REFUSED,)
+    if event.kind is EventKind.WITHDRAWAL:
+        return (ReasonCode.CONSENT_WITHDRAWN,)
+    if event.valid_from is not None and ctx.day < event.valid_from:
+        return (ReasonCode.NO_CONSENT,)
+    found: list[ReasonCode] = []
+    if event.valid_until is not None and ctx.day > event.valid_until:
+        found.append(ReasonCode.CONSENT_EXPIRED)
+    if event.notice_version < ctx.purpose.min_notice_version:
+        found.append(ReasonCode.CONSENT_OUTDATED_NOTICE)
+    return tuple(found)
+
+
+def _as_guardian(code: ReasonCode) -> ReasonCode:
+    return ReasonCode.GUARDIAN_CONSENT_MISSING if code is ReasonCode.NO_CONSENT else code
+
+
+def _reason(
+    code: ReasonCode, subject_id: str, who: str, event: ConsentEvent | None, ctx: _Context
+) -> Reason:
+    """A consent reason about `subject_id`; `who` names the consenter by role and id."""
+    template = _MESSAGES[code]
+    missing = code in (ReasonCode.NO_CONSENT, ReasonCode.GUARDIAN_CONSENT_MISSING)
+    if missing and event is not None and event.kind is EventKind.GRANT:
+        template = _NOT_YET_VALID
+    message = template.format(
+        who=who,
+        until=event.valid_until if event else None,
+        valid_from=event.valid_from if event else None,
+        version=event.notice_version if event else None,
+        required=ctx.purpose.min_notice_version,
+    )
+    return Reason(code=code, subject_id=subject_id, message=message)

@@ -1,0 +1,146 @@
+"""Opening untrusted image bytes: magic-byte sniffing against an allow-list of formats, limits
+checked from the header before any pixel is decoded, and every decoder failure turned into an
+ImageError with a reason code. Nothing here changes Pillow's global settings."""
+
+from __future__ import annotations
+
+import functools
+import io
+import struct
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from PIL import Image, ImageCms
+
+from consentreg.errors import ImageError
+from consentreg.imaging.limits import check_dimensions
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# HEVC-coded HEIF brands, as pillow-heif accepts them (AVIF has its own brands: not allowed).
+_HEIF_BRANDS = frozenset(
+    {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"}
+)
+_ORIENTATION_TAG = 0x0112
+
+# What Pillow and pillow-heif raise on corrupt, truncated or hostile input.
+_DECODER_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # includes UnidentifiedImageError and "image file is truncated"
+    SyntaxError,
+    ValueError,
+    TypeError,
+    LookupError,
+    EOFError,
+    struct.error,
+    ArithmeticError,
+    RuntimeError,
+    ImageCms.PyCMSError,
+)
+_TOO_LARGE_ERRORS: tuple[type[BaseException], ...] = (
+    Image.DecompressionBombError,
+    Image.DecompressionBombWarning,
+    MemoryError,
+)
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What registering a photo needs to know: format and size as displayed (after orientation)."""
+
+    format: str  # "JPEG" | "PNG" | "WEBP" | "HEIF"
+    width: int
+    height: int
+
+
+def sniff_format(data: bytes) -> str:
+    """Name the allowed format of `data` from its magic bytes, or refuse it (image_unsupported)."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data.startswith(PNG_SIGNATURE):
+        return "PNG"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        return "HEIF"
+    raise ImageError(
+        "image format is not supported (only JPEG, PNG, WebP and HEIC/HEIF)",
+        code="image_unsupported",
+    )
+
+
+@contextmanager
+def decoder_guard() -> Iterator[None]:
+    """Run decoder code with DecompressionBombWarning as an error and other decoder warnings
+    (about metadata the gate discards anyway) silenced; map every decoder failure to ImageError.
+    The warning filters are restored on exit."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning)
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            yield
+        except ImageError:
+            raise
+        except _TOO_LARGE_ERRORS as exc:
+            raise ImageError(
+                "image is too large to decode safely", code="image_too_large"
+            ) from exc
+        except _DECODER_ERRORS as exc:
+            raise ImageError("image data is corrupt or truncated", code="image_invalid") from exc
+
+
+@contextmanager
+def open_image(data: bytes) -> Iterator[tuple[Image.Image, str]]:
+    """Open `data` lazily with only the plugin its magic bytes name; check the header limits.
+
+    Yields the image (pixels not yet decoded) and its format name. Use inside decoder_guard().
+    """
+    fmt = sniff_format(data)
+    if fmt == "HEIF":
+        _register_heif()
+    with Image.open(io.BytesIO(data), formats=[fmt]) as im:
+        check_dimensions(*im.size)
+        yield im, fmt
+
+
+def inspect_image(data: bytes) -> ImageInfo:
+    """Validate `data` by decoding all of its image data; return its format and displayed size.
+
+    Raises ImageError: image_unsupported (not JPEG/PNG/WebP/HEIF), image_too_large (over the
+    limits), image_invalid (corrupt or truncated).
+    """
+    with decoder_guard(), open_image(data) as (im, fmt):
+        orientation = read_orientation(im, fmt)
+        width, height = im.size
+        if fmt == "JPEG":
+            # Every byte of the entropy-coded data is still decoded (so truncation and broken
+            # Huffman data are found), but the inverse DCT runs at 1/8 scale: a 50-megapixel
+            # photo is checked in a few MB instead of 150 MB of pixels.
+            im.draft(None, (1, 1))
+        im.load()
+    if orientation in (5, 6, 7, 8):
+        width, height = height, width
+    return ImageInfo(format=fmt, width=width, height=height)
+
+
+def read_orientation(im: Image.Image, fmt: str) -> int:
+    """The EXIF (or XMP) orientation 1-8; 1 when absent, invalid or unreadable.
+
+    HEIF is always 1: libheif applies the container's irot/imir transforms while decoding,
+    and those, not the informative EXIF tag, are what HEIF viewers follow.
+    """
+    if fmt == "HEIF":
+        return 1
+    try:
+        value = im.getexif().get(_ORIENTATION_TAG, 1)
+    except _DECODER_ERRORS:  # a corrupt EXIF block: viewers that cannot read it show it as is
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+@functools.cache
+def _register_heif() -> None:
+    """Register pillow-heif's opener on first use of a HEIF input (importing it costs ~50 ms)."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()

@@ -1,0 +1,229 @@
+"""People, guardianships and protected identities. Names, birth dates, external references and
+restriction reasons are stored encrypted; names and references are found by keyed blind index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+
+from consentreg.crypto import sha256_hex
+from consentreg.db.models import Guardianship, Person, PersonNameToken, RestrictionEvent, Unit
+from consentreg.domain.calendar import oslo_day
+from consentreg.domain.model import PersonKind
+from consentreg.domain.caption import normalise_name
+from consentreg.errors import InvalidInputError, NotFoundError
+from consentreg.services import audit_log
+from consentreg.services.context import Context, new_id
+from consentreg.services.units import unit_by_code
+
+REF_PREFIX = "ref:"
+MAX_NAME = 200
+
+
+@dataclass(frozen=True)
+class GuardianLink:
+    person_id: str
+    parental_responsibility: bool
+
+
+@dataclass(frozen=True)
+class PersonView:
+    id: str
+    kind: str
+    name: str
+    born: date
+    unit: str | None
+    ref: str | None
+    protected: bool
+    guardians: list[GuardianLink] = field(default_factory=list)
+    children: list[GuardianLink] = field(default_factory=list)
+
+
+def _bidx(ctx: Context, value: str, index: str) -> str:
+    return ctx.keys.blind_index(value, index=index)
+
+
+def _ref_bidx(ctx: Context, ref: str) -> str:
+    return _bidx(ctx, ref.strip(), "people.ref")
+
+
+def resolve_person(ctx: Context, key: str, *, role: str = "person") -> Person:
+    """A person by opaque ID, or by external reference written `ref:EXTERNAL_ID`."""
+    if key.startswith(REF_PREFIX):
+        person = ctx.session.scalar(select(Person).where(Person.ref_bidx == _ref_bidx(ctx, key[4:])))
+    else:
+        person = ctx.session.get(Person, key)
+    if person is None:
+        raise NotFoundError(f"unknown {role} {key!r}")
+    return person
+
+
+def person_ids_by_ref(ctx: Context, refs: list[str]) -> dict[str, str]:
+    """Map external references to person IDs (refs that are unknown are left out)."""
+    by_bidx = {_ref_bidx(ctx, r): r for r in refs}
+    rows = ctx.session.execute(
+        select(Person.ref_bidx, Person.id).where(Person.ref_bidx.in_(list(by_bidx)))
+    ).all()
+    return {by_bidx[b]: pid for b, pid in rows if b is not None}
+
+
+def decrypt_name(ctx: Context, person: Person) -> str:
+    return ctx.keys.decrypt(person.name_ct, table="people", column="name", row_id=person.id)
+
+
+def decrypt_born(ctx: Context, person: Person) -> date:
+    text = ctx.keys.decrypt(person.born_ct, table="people", column="born", row_id=person.id)
+    return date.fromisoformat(text)
+
+
+def add_person(
+    ctx: Context,
+    *,
+    name: str,
+    born: date,
+    kind: str = "child",
+    unit: str | None = None,
+    ref: str | None = None,
+) -> str:
+    """Register a person; returns the new ID."""
+    name = " ".join(name.split())
+    if not name or len(name) > MAX_NAME:
+        raise InvalidInputError("--name is empty or longer than 200 characters")
+    if kind not in {k.value for k in PersonKind}:
+        raise InvalidInputError(f"--kind must be child, adult or staff, not {kind!r}")
+    if born > oslo_day(ctx.now):
+        raise InvalidInputError(f"--born {born.isoformat()} is in the future")
+    unit_id = unit_by_code(ctx, unit).id if unit else None
+    ref = ref.strip() if ref else None
+    if ref and ctx.session.scalar(select(Person.id).where(Person.ref_bidx == _ref_bidx(ctx, ref))):
+        raise InvalidInputError("--ref is already used by another person")
+    pid = new_id()
+    enc = ctx.keys.encrypt
+    person = Person(
+        id=pid, kind=kind, unit_id=unit_id,
+        name_ct=enc(name, table="people", column="name", row_id=pid),
+        born_ct=enc(born.isoformat(), table="people", column="born", row_id=pid),
+        ref_ct=enc(ref, table="people", column="ref", row_id=pid) if ref else None,
+        ref_bidx=_ref_bidx(ctx, ref) if ref else None,
+        protected=False, created_at=ctx.now, created_by=ctx.actor,
+    )
+    ctx.session.add(person)
+    tokens = sorted({_bidx(ctx, t, "people.name") for t in normalise_name(name).split()})
+    ctx.session.add_all(PersonNameToken(person_id=pid, token_bidx=t) for t in tokens)
+    ctx.session.flush()
+    audit_log.append(ctx, "person.add", ids={"person": pid, "unit": unit_id}, payload={
+        "kind": kind, "name_ct_sha256": sha256_hex(person.name_ct),
+        "born_ct_sha256": sha256_hex(person.born_ct), "ref_bidx": person.ref_bidx,
+        "name_tokens": tokens,
+    })
+    return pid
+
+
+def list_people(ctx: Context, *, unit: str | None = None, name: str | None = None) -> list[PersonView]:
+    """People, optionally in one unit and/or whose name contains every word of `name`."""
+    query = select(Person)
+    if unit:
+        query = query.where(Person.unit_id == unit_by_code(ctx, unit).id)
+    words = normalise_name(name).split() if name else []
+    if words:
+        tokens = {_bidx(ctx, w, "people.name") for w in words}
+        matching = (
+            select(PersonNameToken.person_id)
+            .where(PersonNameToken.token_bidx.in_(tokens))
+            .group_by(PersonNameToken.person_id)
+            .having(func.count() == len(tokens))
+        )
+        query = query.where(Person.id.in_(matching))
+    views = [_view(ctx, p) for p in ctx.session.scalars(query)]
+    # a truncated blind index can collide: confirm every hit on the decrypted name
+    views = [v for v in views if set(words) <= set(normalise_name(v.name).split())]
+    return sorted(views, key=lambda v: (normalise_name(v.name), v.id))
+
+
+def _view(ctx: Context, person: Person, *, links: bool = False) -> PersonView:
+    unit = ctx.session.get(Unit, person.unit_id) if person.unit_id else None
+    ref = (ctx.keys.decrypt(person.ref_ct, table="people", column="ref", row_id=person.id)
+           if person.ref_ct else None)
+    view = PersonView(person.id, person.kind, decrypt_name(ctx, person), decrypt_born(ctx, person),
+                      unit.code if unit else None, ref, person.protected)
+    if links:
+        for g in active_guardianships(ctx, child_id=person.id):
+            view.guardians.append(GuardianLink(g.guardian_id, g.parental_responsibility))
+        for g in active_guardianships(ctx, guardian_id=person.id):
+            view.children.append(GuardianLink(g.child_id, g.parental_responsibility))
+    return view
+
+
+def show_person(ctx: Context, key: str) -> PersonView:
+    return _view(ctx, resolve_person(ctx, key), links=True)
+
+
+def set_protected(ctx: Context, key: str, *, protected: bool, reason: str) -> str:
+    """Restrict (never published) or unrestrict a person; the reason is kept encrypted."""
+    if not reason.strip():
+        raise InvalidInputError("--reason is empty")
+    person = resolve_person(ctx, key)
+    if person.protected == protected:
+        state = "already restricted" if protected else "not restricted"
+        raise InvalidInputError(f"person {person.id} is {state}")
+    action = "restrict" if protected else "unrestrict"
+    eid = new_id()
+    event = RestrictionEvent(
+        id=eid, person_id=person.id, action=action, at=ctx.now, actor=ctx.actor,
+        reason_ct=ctx.keys.encrypt(reason.strip(), table="restriction_events", column="reason", row_id=eid),
+    )
+    person.protected = protected
+    ctx.session.add(event)
+    ctx.session.flush()
+    audit_log.append(ctx, f"person.{action}", ids={"person": person.id, "restriction": eid},
+                     payload={"protected": protected, "reason_ct_sha256": sha256_hex(event.reason_ct)})
+    return eid
+
+
+def active_guardianships(
+    ctx: Context, *, child_id: str | None = None, guardian_id: str | None = None
+) -> list[Guardianship]:
+    query = select(Guardianship).where(Guardianship.removed_at.is_(None))
+    if child_id:
+        query = query.where(Guardianship.child_id == child_id)
+    if guardian_id:
+        query = query.where(Guardianship.guardian_id == guardian_id)
+    return list(ctx.session.scalars(query.order_by(Guardianship.added_at, Guardianship.id)))
+
+
+def add_guardian(ctx: Context, *, child: str, guardian: str, parental_responsibility: bool = True) -> str:
+    """Link a guardian to a child, with or without parental responsibility."""
+    child_p = resolve_person(ctx, child, role="child")
+    guardian_p = resolve_person(ctx, guardian, role="guardian")
+    if child_p.id == guardian_p.id:
+        raise InvalidInputError("a person cannot be their own guardian")
+    if active_guardianships(ctx, child_id=child_p.id, guardian_id=guardian_p.id):
+        raise InvalidInputError(f"{guardian_p.id} is already a guardian of {child_p.id}")
+    if active_guardianships(ctx, child_id=guardian_p.id, guardian_id=child_p.id):
+        raise InvalidInputError(f"{child_p.id} is registered as a guardian of {guardian_p.id}")
+    link = Guardianship(id=new_id(), child_id=child_p.id, guardian_id=guardian_p.id,
+                        parental_responsibility=parental_responsibility, added_at=ctx.now,
+                        added_by=ctx.actor)
+    ctx.session.add(link)
+    ctx.session.flush()
+    audit_log.append(ctx, "guardian.add",
+                     ids={"guardianship": link.id, "child": child_p.id, "guardian": guardian_p.id},
+                     payload={"parental_responsibility": parental_responsibility})
+    return link.id
+
+
+def remove_guardian(ctx: Context, *, child: str, guardian: str) -> str:
+    """End a guardianship (kept in history: checks at earlier instants still see it)."""
+    child_p = resolve_person(ctx, child, role="child")
+    guardian_p = resolve_person(ctx, guardian, role="guardian")
+    links = active_guardianships(ctx, child_id=child_p.id, guardian_id=guardian_p.id)
+    if not links:
+        raise NotFoundError(f"{guardian_p.id} is not a guardian of {child_p.id}")
+    link = links[0]
+    link.removed_at, link.removed_by = ctx.now, ctx.actor
+    ctx.session.flush()
+    audit_log.append(ctx, "guardian.remove",
+                     ids={"guardianship": link.id, "child": child_p.id, "guardian": guardian_p.id})
+    return link.id

@@ -1,0 +1,187 @@
+"""The photo register: photos are known by the SHA-256 of their bytes; the original is not kept
+and its file name and photographer are stored encrypted. Tags say who is in a photo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, select
+
+from consentreg import imaging
+from consentreg.crypto import sha256_hex
+from consentreg.db.models import Photo, PhotoSubject, Unit
+from consentreg.errors import InvalidInputError, NotFoundError
+from consentreg.services import audit_log
+from consentreg.services.context import Context, new_id
+from consentreg.services.people import resolve_person
+from consentreg.services.units import unit_by_code
+
+
+@dataclass(frozen=True)
+class PhotoInput:
+    """One file as read by the caller: its base name (kept encrypted) and bytes."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class TagView:
+    person_id: str
+    identifiable: bool
+    region: str | None
+
+
+@dataclass(frozen=True)
+class PhotoView:
+    id: str
+    sha256: str
+    format: str
+    width: int
+    height: int
+    unit: str | None
+    photographer: str
+    original_name: str
+    complete: bool
+    created_at: datetime
+    tags: list[TagView] = field(default_factory=list)
+
+
+def photo_by_id(ctx: Context, photo_id: str) -> Photo:
+    photo = ctx.session.get(Photo, photo_id)
+    if photo is None:
+        raise NotFoundError(f"unknown photo {photo_id!r}")
+    return photo
+
+
+def photo_by_sha256(ctx: Context, sha256: str) -> Photo | None:
+    return ctx.session.scalar(select(Photo).where(Photo.sha256 == sha256))
+
+
+def add_photos(
+    ctx: Context,
+    *,
+    files: list[PhotoInput],
+    photographer: str,
+    subjects: list[str] = (),  # type: ignore[assignment]
+    unit: str | None = None,
+    complete: bool = False,
+) -> list[str]:
+    """Register photos (each fully decoded first); all of them or, on any error, none."""
+    photographer = " ".join(photographer.split())
+    if not photographer:
+        raise InvalidInputError("--photographer is empty (copyright: the creator must be recorded)")
+    unit_id = unit_by_code(ctx, unit).id if unit else None
+    people = [resolve_person(ctx, s, role="subject") for s in subjects]
+    seen: set[str] = set()
+    ids = []
+    for item in files:
+        digest = sha256_hex(item.data)
+        existing = photo_by_sha256(ctx, digest)
+        if existing is not None or digest in seen:
+            raise InvalidInputError(f"{item.name}: already registered"
+                                    + (f" as photo {existing.id}" if existing else ""))
+        seen.add(digest)
+        info = imaging.inspect_image(item.data)
+        ids.append(_insert_photo(ctx, item, digest, info, photographer, unit_id, complete))
+        for person in people:
+            _tag(ctx, ids[-1], person.id, region=None, identifiable=True)
+    return ids
+
+
+def _insert_photo(ctx: Context, item: PhotoInput, digest: str, info: imaging.ImageInfo,
+                  photographer: str, unit_id: str | None, complete: bool) -> str:
+    pid = new_id()
+    enc = ctx.keys.encrypt
+    photo = Photo(
+        id=pid, sha256=digest, format=info.format, width=info.width, height=info.height,
+        byte_size=len(item.data), unit_id=unit_id,
+        photographer_ct=enc(photographer, table="photos", column="photographer", row_id=pid),
+        original_name_ct=enc(item.name, table="photos", column="original_name", row_id=pid),
+        complete=complete, created_at=ctx.now, created_by=ctx.actor,
+    )
+    ctx.session.add(photo)
+    ctx.session.flush()
+    audit_log.append(ctx, "photo.add", ids={"photo": pid, "unit": unit_id}, payload={
+        "sha256": digest, "format": info.format, "width": info.width, "height": info.height,
+        "complete": complete, "photographer_ct_sha256": sha256_hex(photo.photographer_ct),
+        "original_name_ct_sha256": sha256_hex(photo.original_name_ct)})
+    return pid
+
+
+def parse_region(text: str) -> str:
+    """X,Y,W,H as four non-negative numbers (pixels or fractions of the frame)."""
+    parts = text.split(",")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) != 4 or any(v < 0 for v in values) or values[2] == 0 or values[3] == 0:
+        raise InvalidInputError("--region must be X,Y,W,H: four non-negative numbers, W and H > 0")
+    return ",".join(p.strip() for p in parts)
+
+
+def _tag(ctx: Context, photo_id: str, person_id: str, *, region: str | None, identifiable: bool) -> None:
+    existing = ctx.session.get(PhotoSubject, (photo_id, person_id))
+    if existing is not None:
+        raise InvalidInputError(f"person {person_id} is already tagged in photo {photo_id}")
+    ctx.session.add(PhotoSubject(photo_id=photo_id, person_id=person_id, region=region,
+                                 identifiable=identifiable, tagged_at=ctx.now, tagged_by=ctx.actor))
+    ctx.session.flush()
+    audit_log.append(ctx, "photo.tag", ids={"photo": photo_id, "person": person_id},
+                     payload={"region": region, "identifiable": identifiable})
+
+
+def tag_photo(ctx: Context, *, photo_id: str, subject: str, region: str | None = None,
+              identifiable: bool = True) -> None:
+    """Say who is in a photo; a not-identifiable person needs no consent."""
+    photo = photo_by_id(ctx, photo_id)
+    person = resolve_person(ctx, subject, role="subject")
+    _tag(ctx, photo.id, person.id, region=parse_region(region) if region else None,
+         identifiable=identifiable)
+
+
+def untag_photo(ctx: Context, *, photo_id: str, subject: str) -> None:
+    photo = photo_by_id(ctx, photo_id)
+    person = resolve_person(ctx, subject, role="subject")
+    gone = ctx.session.execute(
+        delete(PhotoSubject).where(PhotoSubject.photo_id == photo.id,
+                                   PhotoSubject.person_id == person.id)
+    )
+    if not getattr(gone, "rowcount", 0):
+        raise NotFoundError(f"person {person.id} is not tagged in photo {photo.id}")
+    audit_log.append(ctx, "photo.untag", ids={"photo": photo.id, "person": person.id})
+
+
+def complete_photo(ctx: Context, *, photo_id: str) -> None:
+    """Confirm that every identifiable person in the photo is tagged."""
+    photo = photo_by_id(ctx, photo_id)
+    if photo.complete:
+        raise InvalidInputError(f"photo {photo.id} is already marked complete")
+    photo.complete = True
+    ctx.session.flush()
+    audit_log.append(ctx, "photo.complete", ids={"photo": photo.id})
+
+
+def show_photo(ctx: Context, *, photo_id: str | None = None, data: bytes | None = None) -> PhotoView:
+    """A photo by ID or by the bytes of a file."""
+    if data is not None:
+        found = photo_by_sha256(ctx, sha256_hex(data))
+        if found is None:
+            raise NotFoundError("that file is not a registered photo")
+        photo = found
+    else:
+        photo = photo_by_id(ctx, photo_id or "")
+    unit = ctx.session.get(Unit, photo.unit_id) if photo.unit_id else None
+    dec = ctx.keys.decrypt
+    tags = ctx.session.scalars(select(PhotoSubject).where(PhotoSubject.photo_id == photo.id)
+                               .order_by(PhotoSubject.tagged_at, PhotoSubject.person_id))
+    return PhotoView(
+        photo.id, photo.sha256, photo.format, photo.width, photo.height,
+        unit.code if unit else None,
+        dec(photo.photographer_ct, table="photos", column="photographer", row_id=photo.id),
+        dec(photo.original_name_ct, table="photos", column="original_name", row_id=photo.id),
+        photo.complete, photo.created_at,
+        [TagView(t.person_id, t.identifiable, t.region) for t in tags],
+    )

@@ -1,0 +1,256 @@
+"""The publishing gate: gather what the register says at an instant, let the rules decide,
+record every decision with the consents it relied on, and keep the take-down list.
+
+Concurrency: `record_decision` runs in a writer transaction (BEGIN IMMEDIATE on SQLite, the
+writer advisory lock on PostgreSQL) and locks the subjects' rows it relies on, the same rows a
+consent change locks. A withdrawal that commits first is seen by the re-check here; a release
+that commits first is on the withdrawal's take-down list.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+
+from consentreg.crypto import sha256_hex
+from consentreg.db.models import (
+    ConsentEvent,
+    Guardianship,
+    Person,
+    Photo,
+    PhotoSubject,
+    Publication,
+    PublicationConsent,
+    PublicationSubject,
+    Purpose,
+    RestrictionEvent,
+)
+from consentreg.domain import model
+from consentreg.domain.rules import evaluate
+from consentreg.errors import InvalidInputError, NotFoundError
+from consentreg.services import audit_log
+from consentreg.services.context import Context, new_id
+from consentreg.services.people import decrypt_born, decrypt_name
+from consentreg.services.photos import photo_by_sha256
+from consentreg.services.purposes import domain_purpose, purpose_by_code
+
+RELEASED, REFUSED = "released", "refused"
+
+
+@dataclass(frozen=True)
+class GateResult:
+    photo_id: str | None
+    decision: model.Decision
+    max_px: int
+
+
+@dataclass(frozen=True)
+class Recorded:
+    publication_id: str
+    decision: model.Decision
+    output_name: str | None
+
+
+@dataclass(frozen=True)
+class TakedownItem:
+    publication_id: str
+    purpose: str
+    photo_id: str | None
+    output_name: str | None
+    output_sha256: str | None
+    released_at: datetime
+    subject_ids: list[str]
+
+
+def _tags(ctx: Context, photo: Photo) -> list[PhotoSubject]:
+    return list(ctx.session.scalars(
+        select(PhotoSubject).where(PhotoSubject.photo_id == photo.id)
+        .order_by(PhotoSubject.tagged_at, PhotoSubject.person_id)
+    ))
+
+
+def _protected_at(ctx: Context, person: Person, at: datetime) -> bool:
+    """Protected now, or at the instant asked about: either way never published."""
+    last = ctx.session.scalar(
+        select(RestrictionEvent.action).where(RestrictionEvent.person_id == person.id,
+                                              RestrictionEvent.at <= at)
+        .order_by(RestrictionEvent.at.desc(), RestrictionEvent.id.desc()).limit(1)
+    )
+    return person.protected or last == "restrict"
+
+
+def _guardians_at(ctx: Context, person_id: str, at: datetime) -> tuple[model.Guardian, ...]:
+    """Guardianships not ended before the instant. The day a guardianship was entered in the
+    register is not the day it began, so a back-dated consent is still checked against it."""
+    rows = ctx.session.scalars(select(Guardianship).where(
+        Guardianship.child_id == person_id,
+        or_(Guardianship.removed_at.is_(None), Guardianship.removed_at > at),
+    ))
+    return tuple(model.Guardian(g.guardian_id, g.parental_responsibility) for g in rows)
+
+
+def _subject(ctx: Context, person: Person, at: datetime) -> model.Subject:
+    return model.Subject(id=person.id, born=decrypt_born(ctx, person),
+                         full_name=decrypt_name(ctx, person),
+                         protected=_protected_at(ctx, person, at),
+                         guardians=_guardians_at(ctx, person.id, at))
+
+
+def _events(ctx: Context, purpose: Purpose, subject_ids: list[str]) -> list[model.ConsentEvent]:
+    rows = ctx.session.scalars(select(ConsentEvent).where(
+        ConsentEvent.purpose_id == purpose.id, ConsentEvent.subject_id.in_(subject_ids)))
+    return [model.ConsentEvent(
+        id=e.id, seq=e.seq, subject_id=e.subject_id, purpose=purpose.code,
+        kind=model.EventKind(e.kind), consenter_id=e.consenter_id, effective_at=e.effective_at,
+        notice_version=e.notice_version, valid_from=e.valid_from, valid_until=e.valid_until,
+        withdraws=e.withdraws_id) for e in rows]
+
+
+def decide(ctx: Context, *, photo: Photo | None, purpose: Purpose, at: datetime,
+           caption: str | None = None, lock: bool = False) -> model.Decision:
+    """Evaluate DOMAIN.md R1-R11 for one photo and purpose at an instant."""
+    if photo is None:
+        return evaluate(photo=model.PhotoFacts(registered=False), purpose=domain_purpose(
+            ctx, purpose, at=at), subjects={}, events=[], at=at, caption=caption)
+    tags = _tags(ctx, photo)
+    ids = [t.person_id for t in tags if t.identifiable]
+    query = select(Person).where(Person.id.in_(ids))
+    if lock:  # the rows a consent change locks: serialises with withdrawals on PostgreSQL
+        query = query.with_for_update(read=True)
+    people = {p.id: p for p in ctx.session.scalars(query.order_by(Person.id))}
+    facts = model.PhotoFacts(registered=True, tagging_complete=photo.complete,
+                             photographer_recorded=bool(photo.photographer_ct), subject_ids=tuple(ids))
+    return evaluate(photo=facts, purpose=domain_purpose(ctx, purpose, at=at),
+                    subjects={i: _subject(ctx, people[i], at) for i in ids},
+                    events=_events(ctx, purpose, ids), at=at, caption=caption)
+
+
+def check(ctx: Context, *, input_sha256: str, purpose: str, at: datetime,
+          caption: str | None = None) -> GateResult:
+    """The decision only: writes nothing."""
+    purpose_row = purpose_by_code(ctx, purpose)
+    photo = photo_by_sha256(ctx, input_sha256)
+    decision = decide(ctx, photo=photo, purpose=purpose_row, at=at, caption=caption)
+    return GateResult(photo.id if photo else None, decision, purpose_row.max_px)
+
+
+def record_decision(
+    ctx: Context,
+    *,
+    input_sha256: str,
+    purpose: str,
+    caption: str | None = None,
+    output_sha256: str | None = None,
+    output_size: int | None = None,
+    output_extension: str = "jpg",
+) -> Recorded:
+    """Re-check at `ctx.now` under the writer lock and record a release or a refusal.
+
+    A release is recorded only when the check allows it AND a rendered output is given; the
+    caller renames the output into place after the commit, using `output_name(publication_id)`.
+    """
+    purpose_row = purpose_by_code(ctx, purpose)
+    photo = photo_by_sha256(ctx, input_sha256)
+    decision = decide(ctx, photo=photo, purpose=purpose_row, at=ctx.now, caption=caption, lock=True)
+    released = decision.allowed and output_sha256 is not None
+    pid = new_id()
+    reasons = [{"code": r.code.value, "subject": r.subject_id} for r in decision.reasons]
+    pub = Publication(
+        id=pid, photo_id=photo.id if photo else None, input_sha256=input_sha256,
+        purpose_id=purpose_row.id, decision=RELEASED if released else REFUSED,
+        reasons=json.dumps(reasons), decided_at=ctx.now, actor=ctx.actor,
+        caption_ct=(ctx.keys.encrypt(caption, table="publications", column="caption", row_id=pid)
+                    if caption else None),
+        output_name=output_name(pid, output_extension) if released else None,
+        output_sha256=output_sha256 if released else None,
+        output_size=output_size if released else None,
+    )
+    ctx.session.add(pub)
+    ctx.session.flush()
+    subject_ids = (sorted({t.person_id for t in _tags(ctx, photo) if t.identifiable})
+                   if photo is not None else [])
+    ctx.session.add_all(PublicationSubject(publication_id=pid, person_id=s) for s in subject_ids)
+    if released:
+        ctx.session.add_all(PublicationConsent(publication_id=pid, consent_event_id=c)
+                            for c in sorted(set(decision.relied_on)))
+    ctx.session.flush()
+    audit_log.append(ctx, f"publication.{pub.decision}", ids={
+        "publication": pid, "photo": pub.photo_id, "purpose": purpose_row.id,
+        "consents": sorted(set(decision.relied_on)) if released else [], "subjects": subject_ids,
+    }, payload={"input_sha256": input_sha256, "reasons": reasons, "output_name": pub.output_name,
+                "output_sha256": pub.output_sha256, "output_size": pub.output_size,
+                "caption_ct_sha256": sha256_hex(pub.caption_ct) if pub.caption_ct else None})
+    return Recorded(pid, decision, pub.output_name)
+
+
+def output_name(publication_id: str, extension: str) -> str:
+    """Neutral: derived from the random publication ID, never from the input's name."""
+    return f"{publication_id}.{extension}"
+
+
+def _takedown_items(ctx: Context, query: object) -> list[TakedownItem]:
+    items = []
+    for pub, code in ctx.session.execute(query).all():  # type: ignore[call-overload]
+        subjects = list(ctx.session.scalars(select(PublicationSubject.person_id).where(
+            PublicationSubject.publication_id == pub.id).order_by(PublicationSubject.person_id)))
+        items.append(TakedownItem(pub.id, code, pub.photo_id, pub.output_name, pub.output_sha256,
+                                  pub.decided_at, subjects))
+    return items
+
+
+def _open_releases() -> object:
+    return (select(Publication, Purpose.code).join(Purpose, Purpose.id == Publication.purpose_id)
+            .where(Publication.decision == RELEASED, Publication.taken_down_at.is_(None)))
+
+
+def takedown_for_consent(ctx: Context, *, consent_id: str) -> list[TakedownItem]:
+    """Every release of that consent's purpose that relied on its subject, not yet taken down."""
+    grant = ctx.session.get(ConsentEvent, consent_id)
+    if grant is None:
+        raise NotFoundError(f"unknown consent {consent_id!r}")
+    query = _open_releases().where(  # type: ignore[attr-defined]
+        Publication.purpose_id == grant.purpose_id,
+        Publication.id.in_(select(PublicationSubject.publication_id)
+                           .where(PublicationSubject.person_id == grant.subject_id)),
+    ).order_by(Publication.decided_at, Publication.id)
+    return _takedown_items(ctx, query)
+
+
+def takedown_list(ctx: Context, *, purpose: str | None = None) -> list[TakedownItem]:
+    """Releases not yet taken down whose subject has since withdrawn or refused for that purpose
+    (or whose relied-on grant was withdrawn, whenever that takes effect)."""
+    later_no = select(ConsentEvent.id).where(
+        ConsentEvent.kind.in_(("withdrawal", "refusal")),
+        ConsentEvent.purpose_id == Publication.purpose_id,
+        ConsentEvent.subject_id == PublicationSubject.person_id,
+        or_(ConsentEvent.recorded_at >= Publication.decided_at,
+            ConsentEvent.withdraws_id.in_(select(PublicationConsent.consent_event_id).where(
+                PublicationConsent.publication_id == Publication.id))),
+    )
+    affected = select(PublicationSubject.publication_id).where(
+        PublicationSubject.publication_id == Publication.id, later_no.exists())
+    query = _open_releases().where(Publication.id.in_(affected))  # type: ignore[attr-defined]
+    if purpose:
+        query = query.where(Publication.purpose_id == purpose_by_code(ctx, purpose).id)
+    return _takedown_items(ctx, query.order_by(Publication.decided_at, Publication.id))
+
+
+def takedown_done(ctx: Context, *, publication_id: str, note: str | None = None) -> None:
+    """Record that a released copy has been taken down."""
+    pub = ctx.session.get(Publication, publication_id)
+    if pub is None:
+        raise NotFoundError(f"unknown publication {publication_id!r}")
+    if pub.decision != RELEASED:
+        raise InvalidInputError(f"publication {pub.id} was a refusal: nothing to take down")
+    if pub.taken_down_at is not None:
+        raise InvalidInputError(f"publication {pub.id} is already taken down")
+    pub.taken_down_at, pub.taken_down_by = ctx.now, ctx.actor
+    if note and note.strip():
+        pub.takedown_note_ct = ctx.keys.encrypt(note.strip(), table="publications",
+                                                column="takedown_note", row_id=pub.id)
+    ctx.session.flush()
+    audit_log.append(ctx, "publication.takedown", ids={"publication": pub.id}, payload={
+        "note_ct_sha256": sha256_hex(pub.takedown_note_ct) if pub.takedown_note_ct else None})

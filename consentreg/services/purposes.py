@@ -1,0 +1,157 @@
+"""Purposes (channels) with versioned notice texts, size limits and guardian policies."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from consentreg.crypto import sha256_hex
+from consentreg.db.models import NoticeVersion, Purpose
+from consentreg.domain import model
+from consentreg.errors import InvalidInputError
+from consentreg.services import audit_log
+from consentreg.services.context import Context, new_id
+from consentreg.services.units import check_code
+
+DEFAULT_MAX_PX = 1280
+_MMDD = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+
+
+@dataclass(frozen=True)
+class PurposeView:
+    id: str
+    code: str
+    title: str
+    max_px: int
+    guardians: str
+    validity: str
+    notice_version: int
+    notice_sha256: str
+
+
+def purpose_by_code(ctx: Context, code: str) -> Purpose:
+    purpose = ctx.session.scalar(select(Purpose).where(Purpose.code == code))
+    if purpose is None:
+        raise InvalidInputError(f"unknown purpose {code!r}: see `consentreg purpose list`")
+    return purpose
+
+
+def _check_notice(text: str) -> str:
+    if not text.strip():
+        raise InvalidInputError("the notice text is empty")
+    return text
+
+
+def add_purpose(
+    ctx: Context,
+    *,
+    code: str,
+    title: str,
+    notice_text: str,
+    max_px: int = DEFAULT_MAX_PX,
+    guardians: str = "all",
+    valid_until: str | None = None,
+    valid_days: int | None = None,
+) -> str:
+    """Register a channel with its first notice text (version 1)."""
+    check_code(code, what="purpose")
+    if ctx.session.scalar(select(Purpose.id).where(Purpose.code == code)):
+        raise InvalidInputError(f"purpose {code!r} already exists")
+    _check_settings(title=title, max_px=max_px, guardians=guardians, valid_until=valid_until,
+                    valid_days=valid_days)
+    purpose = Purpose(id=new_id(), code=code, title=title.strip(), max_px=max_px,
+                      guardian_policy=guardians, valid_until_mmdd=valid_until,
+                      valid_days=valid_days, created_at=ctx.now, created_by=ctx.actor)
+    ctx.session.add(purpose)
+    ctx.session.flush()
+    audit_log.append(ctx, "purpose.add", ids={"purpose": purpose.id},
+                     payload={"code": code, "title": purpose.title, "max_px": max_px,
+                              "guardians": guardians, "valid_until": valid_until,
+                              "valid_days": valid_days})
+    _add_notice(ctx, purpose, _check_notice(notice_text), requires_new_consent=False)
+    return purpose.id
+
+
+def _check_settings(*, title: str, max_px: int, guardians: str, valid_until: str | None,
+                    valid_days: int | None) -> None:
+    if not title.strip():
+        raise InvalidInputError("purpose title is empty")
+    if not 16 <= max_px <= 10_000:
+        raise InvalidInputError(f"--max-px {max_px} is out of range (16-10000)")
+    if guardians not in ("all", "any"):
+        raise InvalidInputError(f"--guardians must be 'all' or 'any', not {guardians!r}")
+    if valid_until is not None and valid_days is not None:
+        raise InvalidInputError("give --valid-until or --valid-days, not both")
+    if valid_until is not None and not _MMDD.match(valid_until):
+        raise InvalidInputError(f"--valid-until {valid_until!r} is not MM-DD")
+    if valid_days is not None and not 1 <= valid_days <= 3660:
+        raise InvalidInputError(f"--valid-days {valid_days} is out of range (1-3660)")
+
+
+def _add_notice(ctx: Context, purpose: Purpose, text: str, *, requires_new_consent: bool) -> int:
+    version = (ctx.session.scalar(
+        select(func.max(NoticeVersion.version)).where(NoticeVersion.purpose_id == purpose.id)
+    ) or 0) + 1
+    notice = NoticeVersion(id=new_id(), purpose_id=purpose.id, version=version, text=text,
+                           sha256=sha256_hex(text.encode()),
+                           requires_new_consent=requires_new_consent, created_at=ctx.now,
+                           created_by=ctx.actor)
+    ctx.session.add(notice)
+    ctx.session.flush()
+    audit_log.append(ctx, "purpose.notice", ids={"purpose": purpose.id, "notice": notice.id},
+                     payload={"version": version, "sha256": notice.sha256,
+                              "requires_new_consent": requires_new_consent})
+    return version
+
+
+def revise_purpose(ctx: Context, *, code: str, notice_text: str, requires_new_consent: bool) -> int:
+    """Add a new notice version; with requires_new_consent older consents stop sufficing."""
+    purpose = purpose_by_code(ctx, code)
+    latest = current_notice(ctx, purpose.id, at=ctx.now)
+    if latest.sha256 == sha256_hex(notice_text.encode()):
+        raise InvalidInputError(f"the notice text is identical to version {latest.version}")
+    return _add_notice(ctx, purpose, _check_notice(notice_text), requires_new_consent=requires_new_consent)
+
+
+def current_notice(ctx: Context, purpose_id: str, *, at: datetime) -> NoticeVersion:
+    """The newest notice version in force at the instant."""
+    notice = ctx.session.scalar(
+        select(NoticeVersion)
+        .where(NoticeVersion.purpose_id == purpose_id, NoticeVersion.created_at <= at)
+        .order_by(NoticeVersion.version.desc())
+        .limit(1)
+    )
+    if notice is None:  # the instant is before the purpose existed: its first version
+        notice = ctx.session.scalars(
+            select(NoticeVersion).where(NoticeVersion.purpose_id == purpose_id)
+            .order_by(NoticeVersion.version)
+        ).first()
+    assert notice is not None  # noqa: S101 - every purpose is created with version 1
+    return notice
+
+
+def domain_purpose(ctx: Context, purpose: Purpose, *, at: datetime) -> model.Purpose:
+    """The purpose as the rules see it at an instant (oldest sufficient notice version)."""
+    min_version = ctx.session.scalar(
+        select(func.max(NoticeVersion.version)).where(
+            NoticeVersion.purpose_id == purpose.id,
+            NoticeVersion.requires_new_consent.is_(True),
+            NoticeVersion.created_at <= at,
+        )
+    )
+    return model.Purpose(code=purpose.code, guardian_policy=model.GuardianPolicy(purpose.guardian_policy),
+                         min_notice_version=min_version or 1)
+
+
+def list_purposes(ctx: Context) -> list[PurposeView]:
+    views = []
+    for p in ctx.session.scalars(select(Purpose).order_by(Purpose.code)):
+        notice = current_notice(ctx, p.id, at=ctx.now)
+        validity = (f"until {p.valid_until_mmdd}" if p.valid_until_mmdd
+                    else f"{p.valid_days} days" if p.valid_days else "until 07-31")
+        views.append(PurposeView(p.id, p.code, p.title, p.max_px, p.guardian_policy, validity,
+                                 notice.version, notice.sha256))
+    return views

@@ -1,0 +1,61 @@
+"""Units: kindergartens, schools and their groups or classes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from consentreg.db.models import Unit
+from consentreg.errors import InvalidInputError
+from consentreg.services import audit_log
+from consentreg.services.context import Context, new_id
+
+_CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class UnitView:
+    id: str
+    code: str
+    name: str
+    parent: str | None
+
+
+def check_code(code: str, *, what: str) -> str:
+    if not _CODE.match(code):
+        raise InvalidInputError(
+            f"{what} code {code!r} is not valid: use lower-case letters, digits, '.', '_' or '-'"
+        )
+    return code
+
+
+def unit_by_code(ctx: Context, code: str) -> Unit:
+    unit = ctx.session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise InvalidInputError(f"unknown unit {code!r}: see `consentreg unit list`")
+    return unit
+
+
+def add_unit(ctx: Context, *, code: str, name: str, parent: str | None = None) -> str:
+    """Register a unit; its code is what people and photos refer to."""
+    check_code(code, what="unit")
+    if not name.strip():
+        raise InvalidInputError("unit name is empty")
+    if ctx.session.scalar(select(Unit.id).where(Unit.code == code)):
+        raise InvalidInputError(f"unit {code!r} already exists")
+    parent_id = unit_by_code(ctx, parent).id if parent else None
+    unit = Unit(id=new_id(), code=code, name=name.strip(), parent_id=parent_id,
+                created_at=ctx.now, created_by=ctx.actor)
+    ctx.session.add(unit)
+    ctx.session.flush()
+    audit_log.append(ctx, "unit.add", ids={"unit": unit.id, "parent": parent_id},
+                     payload={"code": code, "name": unit.name})
+    return unit.id
+
+
+def list_units(ctx: Context) -> list[UnitView]:
+    units = ctx.session.scalars(select(Unit).order_by(Unit.code)).all()
+    codes = {u.id: u.code for u in units}
+    return [UnitView(u.id, u.code, u.name, codes.get(u.parent_id or "")) for u in units]

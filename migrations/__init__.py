@@ -1,0 +1,1 @@
+"""Alembic migrations, shipped as `consentreg_migrations`: every database is built by them."""
