@@ -30,7 +30,9 @@ def to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
 
 
 @functools.lru_cache(maxsize=16)
-def _transform_to_srgb(icc: bytes, in_mode: str, out_mode: str) -> ImageCms.ImageCmsTransform | None:
+def _transform_to_srgb(
+    icc: bytes, in_mode: str, out_mode: str
+) -> ImageCms.ImageCmsTransform | None:
     """The transform from `icc` to sRGB, or None when it changes no colour (an sRGB profile).
 
     Cached: a batch of photos usually comes from one camera with one profile.

@@ -82,9 +82,7 @@ def decoder_guard() -> Iterator[None]:
         except ImageError:
             raise
         except _TOO_LARGE_ERRORS as exc:
-            raise ImageError(
-                "image is too large to decode safely", code="image_too_large"
-            ) from exc
+            raise ImageError("image is too large to decode safely", code="image_too_large") from exc
         except _DECODER_ERRORS as exc:
             raise ImageError("image data is corrupt or truncated", code="image_invalid") from exc
 
