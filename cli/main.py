@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 from typing import Annotated, NoReturn
 
-import click
 import typer
 
 from . import admin, gate, photos, register
@@ -62,13 +61,13 @@ def run(argv: list[str] | None = None) -> NoReturn:
 
     try:
         code = app(args=argv, standalone_mode=False, prog_name="consentreg")
-    except click.ClickException as exc:
+    except typer.Abort:
+        _fail(130, "aborted", "Abort")
+    except typer.TyperException as exc:  # usage errors (Typer's own click)
         if OPTIONS.debug:
             raise
-        exc.show()
-        raise SystemExit(exc.exit_code) from None
-    except click.exceptions.Abort:
-        _fail(130, "aborted", "Abort")
+        exc.show()  # type: ignore[attr-defined]
+        raise SystemExit(getattr(exc, "exit_code", 2)) from None
     except ConsentRegError as exc:
         if OPTIONS.debug:
             raise

@@ -85,7 +85,8 @@ def _pg_clone(template: str) -> Iterator[str]:
 def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
     """A fresh, migrated register database on each engine."""
     if request.param == "sqlite":
-        path = tmp_path / "consentreg.db"
+        path = tmp_path / "home" / "consentreg.db"  # the CLI tests' CONSENTREG_HOME
+        path.parent.mkdir()
         shutil.copyfile(sqlite_template, path)
         yield f"sqlite:///{path}"
         return

@@ -58,10 +58,14 @@ def parse_at(text: str) -> datetime:
 
 
 def parse_date(text: str, *, field: str) -> date:
-    """A strict `YYYY-MM-DD` date; `field` names the input in the error message."""
+    """A strict `YYYY-MM-DD` date; `field` names the input in the error message. The value is
+    not repeated there: a mistyped birth date is still personal data."""
     if not _DATE.fullmatch(text):
-        raise InvalidInputError(f"{field}: invalid date {_shown(text)}, expected YYYY-MM-DD")
-    return _to_date(text, what=field)
+        raise InvalidInputError(f"{field}: not a date, expected YYYY-MM-DD")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(f"{field}: no such day (expected YYYY-MM-DD)") from None
 
 
 def fifteenth_birthday(born: date) -> date:

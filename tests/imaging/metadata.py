@@ -113,6 +113,19 @@ def iptc_app13() -> bytes:
     return b"Photoshop 3.0\0" + resource + padded
 
 
+def jumbf_app11() -> bytes:
+    """An APP11 payload in the JPEG XT box format, as C2PA manifests are stored: one JUMBF
+    superbox with a description box and a JSON content box."""
+
+    def box(box_type: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload) + 8) + box_type + payload
+
+    json_uuid = b"json" + bytes.fromhex("00110010800000aa00389b71")
+    description = box(b"jumd", json_uuid + b"\x03" + b"consentreg.test\0")
+    content = box(b"json", ('{"note": "' + CANARIES["app11"] + '"}').encode())
+    return b"JP" + b"\x00\x01" + b"\x00\x00\x00\x01" + box(b"jumb", description + content)
+
+
 def canary_icc() -> bytes:
     """An sRGB profile with device header fields and an extra 'dmdd' tag holding a canary."""
     text = CANARIES["icc"].encode() + b"\0"

@@ -121,10 +121,10 @@ def test_parse_date_reads_a_strict_iso_date() -> None:
     "text",
     ["", "2023-02-29", "2024-7-31", "20240731", "2024-07-31T00:00", "31/07/2024", "2024-07-31 "],
 )
-def test_parse_date_refuses_anything_else_and_names_the_field(text: str) -> None:
-    with pytest.raises(InvalidInputError, match="^--given: ") as caught:
-        parse_date(text, field="--given")
-    assert repr(text) in str(caught.value)
+def test_parse_date_refuses_anything_else_names_the_field_but_not_the_value(text: str) -> None:
+    with pytest.raises(InvalidInputError, match="^--born: ") as caught:
+        parse_date(text, field="--born")
+    assert not text.strip() or text.strip() not in str(caught.value)
 
 
 @pytest.mark.parametrize(
