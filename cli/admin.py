@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .output import emit, message
 from .runtime import settings
 
-db_app = typer.Typer(help="Database schema: upgrade, show or check the migration revision.",
-                     no_args_is_help=True)
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+db_app = typer.Typer(
+    help="Database schema: upgrade, show or check the migration revision.", no_args_is_help=True
+)
 
 
 def install(app: typer.Typer) -> None:
@@ -43,13 +47,22 @@ def init() -> None:
     finally:
         engine.dispose()
     if created_key:
-        message(f"created key file {s.key_file}: back it up; without it the register cannot be read")
-    emit({"home": str(s.home), "key_file": str(s.key_file), "created_key": created_key,
-          "created_signing_key": created_signing, "revision": revision},
-         [f"register ready at {s.home} (schema {revision})"])
+        message(
+            f"created key file {s.key_file}: back it up; without it the register cannot be read"
+        )
+    emit(
+        {
+            "home": str(s.home),
+            "key_file": str(s.key_file),
+            "created_key": created_key,
+            "created_signing_key": created_signing,
+            "revision": revision,
+        },
+        [f"register ready at {s.home} (schema {revision})"],
+    )
 
 
-def _db_engine():  # type: ignore[no-untyped-def]
+def _db_engine() -> Engine:
     from consentreg.db.engine import make_engine
 
     return make_engine(settings().db_url)
@@ -110,8 +123,13 @@ def db_check() -> None:
 
 
 def demo(
-    directory: Annotated[Path | None, typer.Option("--dir", help="Where the demo register and "
-                                                    "its releases go (default: a new temporary folder).")] = None,
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            help="Where the demo register and its releases go (default: a new temporary folder).",
+        ),
+    ] = None,
 ) -> None:
     """Run the whole scenario on samples/ with an embedded SQLite register: register, publish,
     refuse, withdraw, take down.

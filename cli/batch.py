@@ -32,20 +32,39 @@ class Outcome:
     publication_id: str | None = None
 
     @classmethod
-    def decided(cls, label: str, decision: Decision, *, verb: str,
-                output: str | None = None, publication_id: str | None = None) -> Outcome:
-        reasons = [{"code": r.code.value, "subject": r.subject_id, "message": r.message}
-                   for r in decision.reasons]
-        return cls(label, verb if decision.allowed and (verb == "allowed" or output) else "refused",
-                   reasons, output, publication_id)
+    def decided(
+        cls,
+        label: str,
+        decision: Decision,
+        *,
+        verb: str,
+        output: str | None = None,
+        publication_id: str | None = None,
+    ) -> Outcome:
+        reasons = [
+            {"code": r.code.value, "subject": r.subject_id, "message": r.message}
+            for r in decision.reasons
+        ]
+        return cls(
+            label,
+            verb if decision.allowed and (verb == "allowed" or output) else "refused",
+            reasons,
+            output,
+            publication_id,
+        )
 
     @classmethod
     def failed(cls, label: str, error: ImageError) -> Outcome:
         return cls(label, "error", [{"code": error.code, "subject": None, "message": str(error)}])
 
     def as_json(self) -> dict[str, Any]:
-        return {"input": self.input, "decision": self.decision, "output": self.output,
-                "publication_id": self.publication_id, "reasons": self.reasons}
+        return {
+            "input": self.input,
+            "decision": self.decision,
+            "output": self.output,
+            "publication_id": self.publication_id,
+            "reasons": self.reasons,
+        }
 
 
 @dataclass
@@ -61,9 +80,13 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file()
-                            and p.suffix.lower() in IMAGE_SUFFIXES
-                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            files += sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in IMAGE_SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
         else:
             files.append(path)
     return files
@@ -117,14 +140,21 @@ def _progress(total: int) -> Iterator[Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
-    with Progress(TextColumn("publishing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, disable=total <= 1 or not console.is_terminal) as bar:
+    with Progress(
+        TextColumn("publishing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=total <= 1 or not console.is_terminal,
+    ) as bar:
         task = bar.add_task("publish", total=total)
         yield lambda: bar.advance(task)
 
 
-def publish_all(paths: list[Path], *, purpose: str, out: Path, caption: str | None,
-                jobs: int | None) -> list[Outcome]:
+def publish_all(
+    paths: list[Path], *, purpose: str, out: Path, caption: str | None, jobs: int | None
+) -> list[Outcome]:
     from consentreg.services.outputs import prepare_out_dir
     from consentreg.services.purposes import purpose_by_code
 
@@ -158,8 +188,9 @@ class _Run:
                 outcomes[index] = early
                 advance()
                 continue
-            in_flight.append((index, item, pool.submit(imaging.render_release, item.data,
-                                                       max_px=self.max_px)))
+            in_flight.append(
+                (index, item, pool.submit(imaging.render_release, item.data, max_px=self.max_px))
+            )
             item.data = b""  # the worker has its copy; keep memory flat on big batches
             while len(in_flight) >= window:
                 self._collect(in_flight.popleft(), outcomes, advance)
@@ -174,12 +205,21 @@ class _Run:
         if item.error is not None:
             return Outcome.failed(item.label, item.error)
         with self.register.work(writer=False) as ctx:
-            result = check(ctx, input_sha256=item.sha256, purpose=self.purpose, at=ctx.now,
-                           caption=self.caption)
+            result = check(
+                ctx,
+                input_sha256=item.sha256,
+                purpose=self.purpose,
+                at=ctx.now,
+                caption=self.caption,
+            )
         return None if result.decision.allowed else self._record(item, None)
 
-    def _collect(self, entry: tuple[int, InputItem, Future[Rendition]], outcomes: list[Outcome | None],
-                 advance: Any) -> None:
+    def _collect(
+        self,
+        entry: tuple[int, InputItem, Future[Rendition]],
+        outcomes: list[Outcome | None],
+        advance: Any,
+    ) -> None:
         from consentreg.errors import ImageError
 
         index, item, future = entry
@@ -198,17 +238,24 @@ class _Run:
         try:
             with self.register.work(writer=True) as ctx:
                 recorded = record_decision(
-                    ctx, input_sha256=item.sha256, purpose=self.purpose, caption=self.caption,
+                    ctx,
+                    input_sha256=item.sha256,
+                    purpose=self.purpose,
+                    caption=self.caption,
                     output_sha256=rendition.sha256 if rendition else None,
                     output_size=len(rendition.data) if rendition else None,
-                    output_extension=rendition.extension if rendition else "jpg")
+                    output_extension=rendition.extension if rendition else "jpg",
+                )
             final = self.out_dir / recorded.output_name if recorded.output_name else None
             if tmp is not None and final is not None:
                 move_into_place(tmp, final)
         finally:
             if tmp is not None:
                 tmp.unlink(missing_ok=True)
-        return Outcome.decided(item.label, recorded.decision, verb="released",
-                               output=str(final) if final else None,
-                               publication_id=recorded.publication_id)
-
+        return Outcome.decided(
+            item.label,
+            recorded.decision,
+            verb="released",
+            output=str(final) if final else None,
+            publication_id=recorded.publication_id,
+        )

@@ -13,12 +13,23 @@ from .runtime import unit_of_work
 if TYPE_CHECKING:
     from consentreg.services.publishing import TakedownItem
 
-consent_app = typer.Typer(help="Grants, refusals and withdrawals, with evidence.", no_args_is_help=True)
-import_app = typer.Typer(help="All-or-nothing CSV imports (columns: see README).", no_args_is_help=True)
+consent_app = typer.Typer(
+    help="Grants, refusals and withdrawals, with evidence.", no_args_is_help=True
+)
+import_app = typer.Typer(
+    help="All-or-nothing CSV imports (columns: see README).", no_args_is_help=True
+)
 
-Evidence = Annotated[Path | None, typer.Option("--evidence", help="Scan, PDF or e-mail; stored "
-                                               "encrypted, its SHA-256 kept with the consent.")]
-Given = Annotated[str | None, typer.Option("--given", help="Date given, YYYY-MM-DD (default today).")]
+Evidence = Annotated[
+    Path | None,
+    typer.Option(
+        "--evidence",
+        help="Scan, PDF or e-mail; stored encrypted, its SHA-256 kept with the consent.",
+    ),
+]
+Given = Annotated[
+    str | None, typer.Option("--given", help="Date given, YYYY-MM-DD (default today).")
+]
 
 
 def install(app: typer.Typer) -> None:
@@ -26,8 +37,16 @@ def install(app: typer.Typer) -> None:
     app.add_typer(import_app, name="import")
 
 
-def _record(subject_id: str, purpose: str, by: str, kind: str, method: str, given: str | None,
-            until: str | None, evidence: Path | None) -> None:
+def _record(
+    subject_id: str,
+    purpose: str,
+    by: str,
+    kind: str,
+    method: str,
+    given: str | None,
+    until: str | None,
+    evidence: Path | None,
+) -> None:
     from consentreg.domain.calendar import parse_date
     from consentreg.domain.model import EventKind
     from consentreg.services.consents import read_evidence, record_decision
@@ -36,9 +55,19 @@ def _record(subject_id: str, purpose: str, by: str, kind: str, method: str, give
     until_on = parse_date(until, field="--until") if until else None
     ev = read_evidence(evidence) if evidence else None
     with unit_of_work() as ctx:
-        emit_id(record_decision(ctx, subject=subject_id, purpose=purpose, by=by,
-                                kind=EventKind(kind), method=method, given=given_on,
-                                until=until_on, evidence=ev))
+        emit_id(
+            record_decision(
+                ctx,
+                subject=subject_id,
+                purpose=purpose,
+                by=by,
+                kind=EventKind(kind),
+                method=method,
+                given=given_on,
+                until=until_on,
+                evidence=ev,
+            )
+        )
 
 
 @consent_app.command("grant")
@@ -47,10 +76,17 @@ def grant(
     purpose: Annotated[str, typer.Option("--purpose")],
     by: Annotated[str, typer.Option("--by", help="Who expressed it: the subject or a guardian.")],
     evidence: Evidence = None,
-    method: Annotated[str, typer.Option("--method", help="paper, email, digital or in-person.")] = "paper",
+    method: Annotated[
+        str, typer.Option("--method", help="paper, email, digital or in-person.")
+    ] = "paper",
     given: Given = None,
-    until: Annotated[str | None, typer.Option("--until", help="Last valid day (default: the "
-                                              "purpose's validity, e.g. the coming 31 July).")] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            help="Last valid day (default: the purpose's validity, e.g. the coming 31 July).",
+        ),
+    ] = None,
 ) -> None:
     """Record a consent; prints its ID.
 
@@ -82,7 +118,9 @@ def refuse(
 @consent_app.command("withdraw")
 def withdraw_cmd(
     consent_id: str,
-    at: Annotated[str | None, typer.Option("--at", help="When it takes effect (default now).")] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", help="When it takes effect (default now).")
+    ] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Kept encrypted.")] = None,
 ) -> None:
     """Withdraw a consent; prints the withdrawal's ID, then the take-down list: every release
@@ -110,9 +148,19 @@ def withdraw_cmd(
 
 
 def takedown_lines(items: list[TakedownItem]) -> list[str]:
-    return table(["PUBLICATION", "PURPOSE", "OUTPUT", "RELEASED", "PHOTO"],
-                 [(i.publication_id, i.purpose, i.output_name, i.released_at.isoformat(timespec="seconds"),
-                   i.photo_id) for i in items])
+    return table(
+        ["PUBLICATION", "PURPOSE", "OUTPUT", "RELEASED", "PHOTO"],
+        [
+            (
+                i.publication_id,
+                i.purpose,
+                i.output_name,
+                i.released_at.isoformat(timespec="seconds"),
+                i.photo_id,
+            )
+            for i in items
+        ],
+    )
 
 
 @consent_app.command("list")
@@ -130,20 +178,42 @@ def consent_list(
 
     with unit_of_work(writer=False) as ctx:
         rows = list_consents(ctx, subject=subject, purpose=purpose)
-    emit({"consents": rows}, table(
-        ["ID", "KIND", "SUBJECT", "PURPOSE", "BY", "GIVEN", "VALID", "NOTICE", "EVIDENCE"],
-        [(c.id, c.kind, c.subject_id, c.purpose, c.consenter_id, c.given_on,
-          f"{c.valid_from}..{c.valid_until}" if c.valid_from else
-          (f"withdraws {c.withdraws[:8]} at {c.effective_at.isoformat(timespec='seconds')}"
-           if c.withdraws else ""),
-          f"v{c.notice_version}", (c.evidence_sha256 or "")[:12]) for c in rows]))
+    emit(
+        {"consents": rows},
+        table(
+            ["ID", "KIND", "SUBJECT", "PURPOSE", "BY", "GIVEN", "VALID", "NOTICE", "EVIDENCE"],
+            [
+                (
+                    c.id,
+                    c.kind,
+                    c.subject_id,
+                    c.purpose,
+                    c.consenter_id,
+                    c.given_on,
+                    f"{c.valid_from}..{c.valid_until}"
+                    if c.valid_from
+                    else (
+                        f"withdraws {c.withdraws[:8]} at {c.effective_at.isoformat(timespec='seconds')}"
+                        if c.withdraws
+                        else ""
+                    ),
+                    f"v{c.notice_version}",
+                    (c.evidence_sha256 or "")[:12],
+                )
+                for c in rows
+            ],
+        ),
+    )
 
 
 def _import(kind: str, file: Path) -> None:
     from consentreg.services import imports
 
-    loader = {"people": imports.import_people, "guardians": imports.import_guardians,
-              "consents": imports.import_consents}[kind]
+    loader = {
+        "people": imports.import_people,
+        "guardians": imports.import_guardians,
+        "consents": imports.import_consents,
+    }[kind]
     with unit_of_work() as ctx:
         count = loader(ctx, file)
     message(f"imported {count} {kind} rows from {file.name}")

@@ -13,8 +13,12 @@ from .runtime import open_register, unit_of_work
 
 takedown_app = typer.Typer(help="Released copies that must come down.", no_args_is_help=True)
 
-Caption = Annotated[str | None, typer.Option("--caption", help="Text to publish with the photo: "
-                                             "a child's full name is refused.")]
+Caption = Annotated[
+    str | None,
+    typer.Option(
+        "--caption", help="Text to publish with the photo: a child's full name is refused."
+    ),
+]
 Purpose = Annotated[str, typer.Option("--purpose", help="Purpose (channel) code.")]
 
 
@@ -32,8 +36,10 @@ def _report(outcomes: list[Outcome]) -> None:
         lines += [f"  {r['code']:<25} {r['subject'] or '-':<32} {r['message']}" for r in o.reasons]
     emit({"results": [o.as_json() for o in outcomes]}, lines)
     if not OPTIONS.json and len(outcomes) > 1:
-        counts = {d: sum(o.decision == d for o in outcomes)
-                  for d in ("released", "allowed", "refused", "error")}
+        counts = {
+            d: sum(o.decision == d for o in outcomes)
+            for d in ("released", "allowed", "refused", "error")
+        }
         message(", ".join(f"{n} {d}" for d, n in counts.items() if n))
     decisions = {o.decision for o in outcomes}
     if "refused" in decisions:
@@ -46,8 +52,12 @@ def check(
     files: Annotated[list[Path], typer.Argument(help="Photo files.")],
     purpose: Purpose,
     caption: Caption = None,
-    at: Annotated[str | None, typer.Option("--at", help="Decide as of this date (start of day) "
-                                           "or ISO timestamp; default now.")] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at", help="Decide as of this date (start of day) or ISO timestamp; default now."
+        ),
+    ] = None,
 ) -> None:
     """Decide whether photos may be published for a purpose; writes nothing. Exit 0 when every
     input is allowed, 3 when one is refused, 5 when one cannot be read.
@@ -68,8 +78,9 @@ def check(
             if item.error is not None:
                 outcomes.append(Outcome.failed(item.label, item.error))
                 continue
-            result = gate_check(ctx, input_sha256=item.sha256, purpose=purpose, at=instant,
-                                caption=caption)
+            result = gate_check(
+                ctx, input_sha256=item.sha256, purpose=purpose, at=instant, caption=caption
+            )
             outcomes.append(Outcome.decided(item.label, result.decision, verb="allowed"))
     _report(outcomes)
 
@@ -77,11 +88,21 @@ def check(
 def publish(
     inputs: Annotated[list[Path], typer.Argument(help="Photo files or folders of photos.")],
     purpose: Purpose,
-    out: Annotated[Path, typer.Option("--out", help="Folder for released copies (neutral names, "
-                                      "never overwritten).")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="Folder for released copies (neutral names, never overwritten)."
+        ),
+    ],
     caption: Caption = None,
-    jobs: Annotated[int | None, typer.Option("--jobs", min=1, help="Worker processes for the "
-                                             "image work (default: the number of cores).")] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            min=1,
+            help="Worker processes for the image work (default: the number of cores).",
+        ),
+    ] = None,
 ) -> None:
     """Release downscaled, metadata-free copies of photos the register allows for a purpose, or
     refuse with every reason per person; every decision is recorded. Exit 0 when all are
@@ -91,8 +112,9 @@ def publish(
 
         consentreg publish photos/ --purpose facebook --out ready/ --jobs 2
     """
-    outcomes = publish_all(expand_inputs(inputs), purpose=purpose, out=out, caption=caption,
-                           jobs=jobs)
+    outcomes = publish_all(
+        expand_inputs(inputs), purpose=purpose, out=out, caption=caption, jobs=jobs
+    )
     _report(outcomes)
 
 
@@ -108,15 +130,28 @@ def takedown_list_cmd(purpose: Annotated[str | None, typer.Option("--purpose")] 
 
     with unit_of_work(writer=False) as ctx:
         items = takedown_list(ctx, purpose=purpose)
-    emit({"takedown": items}, table(
-        ["PUBLICATION", "PURPOSE", "OUTPUT", "RELEASED", "SUBJECTS"],
-        [(i.publication_id, i.purpose, i.output_name, i.released_at.isoformat(timespec="seconds"),
-          " ".join(i.subject_ids)) for i in items]))
+    emit(
+        {"takedown": items},
+        table(
+            ["PUBLICATION", "PURPOSE", "OUTPUT", "RELEASED", "SUBJECTS"],
+            [
+                (
+                    i.publication_id,
+                    i.purpose,
+                    i.output_name,
+                    i.released_at.isoformat(timespec="seconds"),
+                    " ".join(i.subject_ids),
+                )
+                for i in items
+            ],
+        ),
+    )
 
 
 @takedown_app.command("done")
 def takedown_done_cmd(
-    publication_id: str, note: Annotated[str | None, typer.Option("--note", help="Kept encrypted.")] = None
+    publication_id: str,
+    note: Annotated[str | None, typer.Option("--note", help="Kept encrypted.")] = None,
 ) -> None:
     """Record that a released copy has been taken down.
 

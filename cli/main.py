@@ -32,12 +32,17 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _global(
-    db: Annotated[str | None, typer.Option("--db", envvar="CONSENTREG_DB",
-                                           help="SQLAlchemy URL of the register.")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print exactly one JSON document.")] = False,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", envvar="CONSENTREG_DB", help="SQLAlchemy URL of the register."),
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print exactly one JSON document.")
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
 ) -> None:
     OPTIONS.db, OPTIONS.json, OPTIONS.debug = db, json_out, debug
 
@@ -76,6 +81,9 @@ def run(argv: list[str] | None = None) -> NoReturn:
         if OPTIONS.debug:
             raise
         # The message of an unexpected error may carry data; show only its type.
-        _fail(1, f"internal error ({type(exc).__name__}); re-run with --debug for a traceback",
-              "InternalError")
+        _fail(
+            1,
+            f"internal error ({type(exc).__name__}); re-run with --debug for a traceback",
+            "InternalError",
+        )
     raise SystemExit(code if isinstance(code, int) else 0)

@@ -20,10 +20,16 @@ def install(app: typer.Typer) -> None:
 @photo_app.command("add")
 def photo_add(
     files: Annotated[list[Path], typer.Argument(help="Photo files (JPEG, PNG, WebP, HEIC).")],
-    photographer: Annotated[str, typer.Option("--photographer", help="Creator (copyright); kept encrypted.")],
-    subject: Annotated[list[str] | None, typer.Option("--subject", help="Person in every photo (repeat).")] = None,
+    photographer: Annotated[
+        str, typer.Option("--photographer", help="Creator (copyright); kept encrypted.")
+    ],
+    subject: Annotated[
+        list[str] | None, typer.Option("--subject", help="Person in every photo (repeat).")
+    ] = None,
     unit: Annotated[str | None, typer.Option("--unit")] = None,
-    complete: Annotated[bool, typer.Option("--complete", help="Every identifiable person is tagged.")] = False,
+    complete: Annotated[
+        bool, typer.Option("--complete", help="Every identifiable person is tagged.")
+    ] = False,
 ) -> None:
     """Register photos by the SHA-256 of their bytes (the original is not kept); each is fully
     decoded first, and on any error none is registered. Prints one ID per file.
@@ -37,8 +43,14 @@ def photo_add(
 
     inputs = [PhotoInput(f.name, imaging.read_input(f)) for f in files]
     with unit_of_work() as ctx:
-        ids = add_photos(ctx, files=inputs, photographer=photographer, subjects=subject or [],
-                         unit=unit, complete=complete)
+        ids = add_photos(
+            ctx,
+            files=inputs,
+            photographer=photographer,
+            subjects=subject or [],
+            unit=unit,
+            complete=complete,
+        )
     emit({"ids": ids, "id": ids[0] if len(ids) == 1 else None}, ids)
 
 
@@ -46,9 +58,15 @@ def photo_add(
 def photo_tag(
     photo_id: str,
     subject: Annotated[str, typer.Option("--subject")],
-    region: Annotated[str | None, typer.Option("--region", help="X,Y,W,H of the face or person.")] = None,
-    not_identifiable: Annotated[bool, typer.Option("--not-identifiable", help="In the photo but not "
-                                                   "recognisable: needs no consent.")] = False,
+    region: Annotated[
+        str | None, typer.Option("--region", help="X,Y,W,H of the face or person.")
+    ] = None,
+    not_identifiable: Annotated[
+        bool,
+        typer.Option(
+            "--not-identifiable", help="In the photo but not recognisable: needs no consent."
+        ),
+    ] = False,
 ) -> None:
     """Tag a person in a photo.
 
@@ -59,8 +77,13 @@ def photo_tag(
     from consentreg.services.photos import tag_photo
 
     with unit_of_work() as ctx:
-        tag_photo(ctx, photo_id=photo_id, subject=subject, region=region,
-                  identifiable=not not_identifiable)
+        tag_photo(
+            ctx,
+            photo_id=photo_id,
+            subject=subject,
+            region=region,
+            identifiable=not not_identifiable,
+        )
     emit({"photo": photo_id, "tagged": subject}, [])
 
 
@@ -95,7 +118,9 @@ def photo_complete(photo_id: str) -> None:
 
 
 @photo_app.command("show")
-def photo_show(photo: Annotated[str, typer.Argument(help="Photo ID, or a file to look up by its bytes.")]) -> None:
+def photo_show(
+    photo: Annotated[str, typer.Argument(help="Photo ID, or a file to look up by its bytes.")],
+) -> None:
     """Show a photo's register entry and tags.
 
     Example:
@@ -109,12 +134,24 @@ def photo_show(photo: Annotated[str, typer.Argument(help="Photo ID, or a file to
     data = imaging.read_input(path) if path.is_file() else None
     with unit_of_work(writer=False) as ctx:
         view = show_photo(ctx, photo_id=None if data is not None else photo, data=data)
-    lines = [f"id            {view.id}", f"sha256        {view.sha256}",
-             f"format        {view.format} {view.width}x{view.height}",
-             f"unit          {view.unit or '-'}", f"photographer  {clean(view.photographer)}",
-             f"original name {clean(view.original_name)}",
-             f"complete      {'yes' if view.complete else 'no'}"]
-    lines += table(["  TAGGED", "IDENTIFIABLE", "REGION"],
-                   [(f"  {t.person_id}", "yes" if t.identifiable else "no", t.region or "")
-                    for t in view.tags]) if view.tags else ["  (no one tagged)"]
+    lines = [
+        f"id            {view.id}",
+        f"sha256        {view.sha256}",
+        f"format        {view.format} {view.width}x{view.height}",
+        f"unit          {view.unit or '-'}",
+        f"photographer  {clean(view.photographer)}",
+        f"original name {clean(view.original_name)}",
+        f"complete      {'yes' if view.complete else 'no'}",
+    ]
+    lines += (
+        table(
+            ["  TAGGED", "IDENTIFIABLE", "REGION"],
+            [
+                (f"  {t.person_id}", "yes" if t.identifiable else "no", t.region or "")
+                for t in view.tags
+            ],
+        )
+        if view.tags
+        else ["  (no one tagged)"]
+    )
     emit(view, lines)

@@ -64,21 +64,38 @@ def unit_list() -> None:
 
     with unit_of_work(writer=False) as ctx:
         units = list_units(ctx)
-    emit({"units": units}, table(["CODE", "NAME", "PARENT", "ID"],
-                                 [(u.code, u.name, u.parent, u.id) for u in units]))
+    emit(
+        {"units": units},
+        table(["CODE", "NAME", "PARENT", "ID"], [(u.code, u.name, u.parent, u.id) for u in units]),
+    )
 
 
 @purpose_app.command("add")
 def purpose_add(
     code: str,
     title: Annotated[str, typer.Option("--title")],
-    notice_file: Annotated[Path, typer.Option("--notice-file", help="UTF-8 text shown to consenters.")],
+    notice_file: Annotated[
+        Path, typer.Option("--notice-file", help="UTF-8 text shown to consenters.")
+    ],
     max_px: Annotated[int, typer.Option("--max-px", help="Long edge of released copies.")] = 1280,
-    guardians: Annotated[str, typer.Option("--guardians", help="all: every guardian with parental "
-                                           "responsibility must consent; any: one suffices.")] = "all",
-    valid_until: Annotated[str | None, typer.Option("--valid-until", help="Consents end on this "
-                                                    "MM-DD (default 07-31, end of the school year).")] = None,
-    valid_days: Annotated[int | None, typer.Option("--valid-days", help="Consents last N days.")] = None,
+    guardians: Annotated[
+        str,
+        typer.Option(
+            "--guardians",
+            help="all: every guardian with parental "
+            "responsibility must consent; any: one suffices.",
+        ),
+    ] = "all",
+    valid_until: Annotated[
+        str | None,
+        typer.Option(
+            "--valid-until",
+            help="Consents end on this MM-DD (default 07-31, end of the school year).",
+        ),
+    ] = None,
+    valid_days: Annotated[
+        int | None, typer.Option("--valid-days", help="Consents last N days.")
+    ] = None,
 ) -> None:
     """Register a purpose (channel) with notice version 1; prints its ID.
 
@@ -90,16 +107,30 @@ def purpose_add(
 
     text = read_text_file(notice_file, option="--notice-file")
     with unit_of_work() as ctx:
-        emit_id(add_purpose(ctx, code=code, title=title, notice_text=text, max_px=max_px,
-                            guardians=guardians, valid_until=valid_until, valid_days=valid_days))
+        emit_id(
+            add_purpose(
+                ctx,
+                code=code,
+                title=title,
+                notice_text=text,
+                max_px=max_px,
+                guardians=guardians,
+                valid_until=valid_until,
+                valid_days=valid_days,
+            )
+        )
 
 
 @purpose_app.command("revise")
 def purpose_revise(
     code: str,
     notice_file: Annotated[Path, typer.Option("--notice-file")],
-    requires_new_consent: Annotated[bool, typer.Option(
-        "--requires-new-consent", help="Consents given to older texts no longer suffice.")] = False,
+    requires_new_consent: Annotated[
+        bool,
+        typer.Option(
+            "--requires-new-consent", help="Consents given to older texts no longer suffice."
+        ),
+    ] = False,
 ) -> None:
     """Add a new version of a purpose's notice text; prints the version number.
 
@@ -111,8 +142,9 @@ def purpose_revise(
 
     text = read_text_file(notice_file, option="--notice-file")
     with unit_of_work() as ctx:
-        version = revise_purpose(ctx, code=code, notice_text=text,
-                                 requires_new_consent=requires_new_consent)
+        version = revise_purpose(
+            ctx, code=code, notice_text=text, requires_new_consent=requires_new_consent
+        )
     emit({"purpose": code, "version": version}, [str(version)])
 
 
@@ -128,10 +160,24 @@ def purpose_list() -> None:
 
     with unit_of_work(writer=False) as ctx:
         rows = list_purposes(ctx)
-    emit({"purposes": rows}, table(
-        ["CODE", "TITLE", "MAX_PX", "GUARDIANS", "VALIDITY", "NOTICE", "SHA256"],
-        [(p.code, p.title, p.max_px, p.guardians, p.validity, f"v{p.notice_version}",
-          p.notice_sha256[:12]) for p in rows]))
+    emit(
+        {"purposes": rows},
+        table(
+            ["CODE", "TITLE", "MAX_PX", "GUARDIANS", "VALIDITY", "NOTICE", "SHA256"],
+            [
+                (
+                    p.code,
+                    p.title,
+                    p.max_px,
+                    p.guardians,
+                    p.validity,
+                    f"v{p.notice_version}",
+                    p.notice_sha256[:12],
+                )
+                for p in rows
+            ],
+        ),
+    )
 
 
 @person_app.command("add")
@@ -159,8 +205,14 @@ def person_add(
 @person_app.command("list")
 def person_list(
     unit: Annotated[str | None, typer.Option("--unit")] = None,
-    name: Annotated[str | None, typer.Option("--name", help="Whole words of the name, any case or "
-                                             "diacritics (names are encrypted; a keyed index finds them).")] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            help="Whole words of the name, any case or "
+            "diacritics (names are encrypted; a keyed index finds them).",
+        ),
+    ] = None,
 ) -> None:
     """List people, by unit and/or name.
 
@@ -172,10 +224,16 @@ def person_list(
 
     with unit_of_work(writer=False) as ctx:
         people = list_people(ctx, unit=unit, name=name)
-    emit({"people": people}, table(
-        ["ID", "NAME", "BORN", "KIND", "UNIT", "REF", "PROTECTED"],
-        [(p.id, p.name, p.born, p.kind, p.unit, p.ref, "yes" if p.protected else "")
-         for p in people]))
+    emit(
+        {"people": people},
+        table(
+            ["ID", "NAME", "BORN", "KIND", "UNIT", "REF", "PROTECTED"],
+            [
+                (p.id, p.name, p.born, p.kind, p.unit, p.ref, "yes" if p.protected else "")
+                for p in people
+            ],
+        ),
+    )
 
 
 @person_app.command("show")
@@ -190,11 +248,19 @@ def person_show(person_id: str) -> None:
 
     with unit_of_work(writer=False) as ctx:
         p = show_person(ctx, person_id)
-    lines = [f"id         {p.id}", f"name       {p.name}", f"born       {p.born}",
-             f"kind       {p.kind}", f"unit       {p.unit or '-'}", f"ref        {p.ref or '-'}",
-             f"protected  {'yes' if p.protected else 'no'}"]
-    lines += [f"guardian   {g.person_id}{'' if g.parental_responsibility else ' (no parental responsibility)'}"
-              for g in p.guardians]
+    lines = [
+        f"id         {p.id}",
+        f"name       {p.name}",
+        f"born       {p.born}",
+        f"kind       {p.kind}",
+        f"unit       {p.unit or '-'}",
+        f"ref        {p.ref or '-'}",
+        f"protected  {'yes' if p.protected else 'no'}",
+    ]
+    lines += [
+        f"guardian   {g.person_id}{'' if g.parental_responsibility else ' (no parental responsibility)'}"
+        for g in p.guardians
+    ]
     lines += [f"child      {c.person_id}" for c in p.children]
     emit(p, lines)
 
@@ -233,8 +299,12 @@ def person_unrestrict(person_id: str, reason: Annotated[str, typer.Option("--rea
 def guardian_add(
     child_id: str,
     guardian_id: str,
-    no_parental_responsibility: Annotated[bool, typer.Option(
-        "--no-parental-responsibility", help="A guardian whose consent does not count.")] = False,
+    no_parental_responsibility: Annotated[
+        bool,
+        typer.Option(
+            "--no-parental-responsibility", help="A guardian whose consent does not count."
+        ),
+    ] = False,
 ) -> None:
     """Link a guardian to a child; prints the guardianship ID.
 
@@ -245,8 +315,14 @@ def guardian_add(
     from consentreg.services.people import add_guardian
 
     with unit_of_work() as ctx:
-        emit_id(add_guardian(ctx, child=child_id, guardian=guardian_id,
-                             parental_responsibility=not no_parental_responsibility))
+        emit_id(
+            add_guardian(
+                ctx,
+                child=child_id,
+                guardian=guardian_id,
+                parental_responsibility=not no_parental_responsibility,
+            )
+        )
 
 
 @guardian_app.command("remove")

@@ -29,8 +29,10 @@ def engine_for(s: Settings) -> Engine:
     from consentreg.db.engine import make_engine
     from consentreg.errors import ConfigError
 
-    if s.is_sqlite and not (s.home / "consentreg.db").exists() and s.db_url.endswith(
-        str(s.home / "consentreg.db")
+    if (
+        s.is_sqlite
+        and not (s.home / "consentreg.db").exists()
+        and s.db_url.endswith(str(s.home / "consentreg.db"))
     ):
         raise ConfigError(f"no register at {s.home}: run `consentreg init` first")
     return make_engine(s.db_url)
@@ -54,10 +56,18 @@ class Register:
         ctx: Context | None = None
         try:
             with session_scope(self.engine, writer=writer) as session:
-                actor = (getpass.getuser() if self.settings.is_sqlite
-                         else str(session.scalar(text("SELECT current_user"))))
-                ctx = Context(session=session, keys=self.keys, actor=actor,
-                              now=now or datetime.now(UTC), evidence_dir=self.settings.evidence_dir)
+                actor = (
+                    getpass.getuser()
+                    if self.settings.is_sqlite
+                    else str(session.scalar(text("SELECT current_user")))
+                )
+                ctx = Context(
+                    session=session,
+                    keys=self.keys,
+                    actor=actor,
+                    now=now or datetime.now(UTC),
+                    evidence_dir=self.settings.evidence_dir,
+                )
                 yield ctx
         except BaseException:
             if ctx is not None:

@@ -38,5 +38,7 @@ def load_settings(*, db_url: str | None = None, env: Mapping[str, str] | None = 
     env = os.environ if env is None else env
     home = Path(env["CONSENTREG_HOME"]) if env.get("CONSENTREG_HOME") else default_home()
     url = db_url or env.get("CONSENTREG_DB") or f"sqlite:///{home / 'consentreg.db'}"
-    key_file = Path(env["CONSENTREG_KEY_FILE"]) if env.get("CONSENTREG_KEY_FILE") else home / "master.key"
+    key_file = (
+        Path(env["CONSENTREG_KEY_FILE"]) if env.get("CONSENTREG_KEY_FILE") else home / "master.key"
+    )
     return Settings(home=home.absolute(), db_url=url, key_file=key_file.absolute())

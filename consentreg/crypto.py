@@ -143,10 +143,14 @@ class Keyring:
 
     def encrypt_blob(self, data: bytes, *, blob_id: str) -> bytes:
         """Encrypt an evidence file; the blob id is bound as associated data."""
-        return self.encrypt_bytes(data, aad=b"consentreg/blob/v1|" + blob_id.encode(), key=self.blob_key)
+        return self.encrypt_bytes(
+            data, aad=b"consentreg/blob/v1|" + blob_id.encode(), key=self.blob_key
+        )
 
     def decrypt_blob(self, token: bytes, *, blob_id: str) -> bytes:
-        return self.decrypt_bytes(token, aad=b"consentreg/blob/v1|" + blob_id.encode(), key=self.blob_key)
+        return self.decrypt_bytes(
+            token, aad=b"consentreg/blob/v1|" + blob_id.encode(), key=self.blob_key
+        )
 
     def blind_index(self, value: str, *, index: str) -> str:
         """Keyed HMAC of an already normalised value; one derived key per index name."""

@@ -33,7 +33,11 @@ def run_migrations_online() -> None:
         _run(connection)
         return
     engine = config.attributes.get("engine")
-    url = engine.url.render_as_string(hide_password=False) if engine else config.get_main_option("sqlalchemy.url")
+    url = (
+        engine.url.render_as_string(hide_password=False)
+        if engine
+        else config.get_main_option("sqlalchemy.url")
+    )
     if not url:
         raise RuntimeError("no database given to the migrations")
     # Batch mode recreates tables on SQLite: foreign keys are off while migrating, checked after.

@@ -19,30 +19,67 @@ def unit(ctx: Context, code: str = "bhg") -> str:
     return units.add_unit(ctx, code=code, name="Solsikken barnehage")
 
 
-def person(ctx: Context, name: str, born: str, *, kind: str = "child", ref: str | None = None,
-           unit_code: str | None = None) -> str:
-    return people.add_person(ctx, name=name, born=date.fromisoformat(born), kind=kind, ref=ref,
-                             unit=unit_code)
+def person(
+    ctx: Context,
+    name: str,
+    born: str,
+    *,
+    kind: str = "child",
+    ref: str | None = None,
+    unit_code: str | None = None,
+) -> str:
+    return people.add_person(
+        ctx, name=name, born=date.fromisoformat(born), kind=kind, ref=ref, unit=unit_code
+    )
 
 
-def family(ctx: Context, *, child_born: str = "2021-03-14", guardians: int = 2) -> tuple[str, list[str]]:
+def family(
+    ctx: Context, *, child_born: str = "2021-03-14", guardians: int = 2
+) -> tuple[str, list[str]]:
     """A child with `guardians` guardians holding parental responsibility."""
     child = person(ctx, "Emma Nordmann", child_born)
-    adults = [person(ctx, f"Forelder{i} Nordmann", "1988-05-0" + str(i + 1), kind="adult")
-              for i in range(guardians)]
+    adults = [
+        person(ctx, f"Forelder{i} Nordmann", "1988-05-0" + str(i + 1), kind="adult")
+        for i in range(guardians)
+    ]
     for adult in adults:
         people.add_guardian(ctx, child=child, guardian=adult)
     return child, adults
 
 
-def grant(ctx: Context, subject: str, by: str, *, purpose_code: str = "facebook",
-          given: str = "2026-09-01", until: str | None = None) -> str:
+def grant(
+    ctx: Context,
+    subject: str,
+    by: str,
+    *,
+    purpose_code: str = "facebook",
+    given: str = "2026-09-01",
+    until: str | None = None,
+) -> str:
     return consents.record_decision(
-        ctx, subject=subject, purpose=purpose_code, by=by, kind=EventKind.GRANT,
-        given=date.fromisoformat(given), until=date.fromisoformat(until) if until else None)
+        ctx,
+        subject=subject,
+        purpose=purpose_code,
+        by=by,
+        kind=EventKind.GRANT,
+        given=date.fromisoformat(given),
+        until=date.fromisoformat(until) if until else None,
+    )
 
 
-def refuse(ctx: Context, subject: str, by: str, *, purpose_code: str = "facebook",
-           given: str = "2026-09-01") -> str:
-    return consents.record_decision(ctx, subject=subject, purpose=purpose_code, by=by,
-                                    kind=EventKind.REFUSAL, given=date.fromisoformat(given))
+def refuse(
+    ctx: Context,
+    subject: str,
+    by: str,
+    *,
+    purpose_code: str = "facebook",
+    given: str = "2026-09-01",
+) -> str:
+    return consents.record_decision(
+        ctx,
+        subject=subject,
+        purpose=purpose_code,
+        by=by,
+        kind=EventKind.REFUSAL,
+        given=date.fromisoformat(given),
+    )

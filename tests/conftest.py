@@ -112,12 +112,19 @@ def unit_of_work(engine: Engine, keys: Keyring, tmp_path: Path) -> ContextFactor
     """`with unit_of_work(now=...) as ctx:` one committed transaction, as a CLI command has."""
 
     @contextmanager
-    def factory(*, now: datetime = NOW, actor: str = "tester", writer: bool = True) -> Iterator[Context]:
+    def factory(
+        *, now: datetime = NOW, actor: str = "tester", writer: bool = True
+    ) -> Iterator[Context]:
         ctx: Context | None = None
         try:
             with session_scope(engine, writer=writer) as session:
-                ctx = Context(session=session, keys=keys, actor=actor, now=now,
-                              evidence_dir=tmp_path / "evidence")
+                ctx = Context(
+                    session=session,
+                    keys=keys,
+                    actor=actor,
+                    now=now,
+                    evidence_dir=tmp_path / "evidence",
+                )
                 yield ctx
         except BaseException:
             if ctx is not None:

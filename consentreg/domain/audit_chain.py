@@ -24,7 +24,9 @@ def format_instant(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def leaf_hash(*, seq: int, at: datetime, actor: str, action: str, object_ids: str, payload: str) -> bytes:
+def leaf_hash(
+    *, seq: int, at: datetime, actor: str, action: str, object_ids: str, payload: str
+) -> bytes:
     """`object_ids` and `payload` are the canonical JSON texts as stored."""
     leaf = canonical_json(
         {

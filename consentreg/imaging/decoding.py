@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from PIL import Image, ImageCms
 
 from consentreg.errors import ImageError
-from consentreg.imaging.limits import check_dimensions
+from consentreg.imaging.limits import MAX_INPUT_BYTES, check_dimensions
+from consentreg.imaging.verification import png_chunks
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # HEVC-coded HEIF brands, as pillow-heif accepts them (AVIF has its own brands: not allowed).
@@ -93,8 +94,14 @@ def open_image(data: bytes) -> Iterator[tuple[Image.Image, str]]:
 
     Yields the image (pixels not yet decoded) and its format name. Use inside decoder_guard().
     """
+    if len(data) > MAX_INPUT_BYTES:
+        raise ImageError("image data is larger than the input limit", code="image_too_large")
     fmt = sniff_format(data)
-    if fmt == "HEIF":
+    if fmt == "PNG":
+        # Pillow skips the CRCs of image data chunks; libpng (browsers) refuses bad ones.
+        for _chunk in png_chunks(data, problem="image data is corrupt"):
+            pass
+    elif fmt == "HEIF":
         _register_heif()
     with Image.open(io.BytesIO(data), formats=[fmt]) as im:
         check_dimensions(*im.size)

@@ -111,7 +111,13 @@ def _downscale(im: Image.Image, target: tuple[int, int]) -> Image.Image:
 
 
 def _fresh_copy(im: Image.Image) -> Image.Image:
-    """The pixels alone, in a new image with empty .info: nothing else can be saved with it."""
+    """The visible pixels alone, in a new image with empty .info: nothing else can be saved.
+
+    With transparency, the colour is premultiplied by alpha and back: a fully transparent
+    pixel becomes (0, 0, 0, 0), so nothing hidden under alpha (an unmasked face) survives.
+    """
+    if im.mode == "RGBA":
+        im = im.convert("RGBa").convert("RGBA")
     fresh = Image.new(im.mode, im.size)
     fresh.paste(im)
     return fresh

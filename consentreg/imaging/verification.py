@@ -6,6 +6,7 @@ Pure Python and independent of Pillow: it checks what the encoder wrote, not wha
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from typing import NoReturn
 
 from consentreg.errors import ImageError
@@ -104,35 +105,36 @@ def _check_jpeg_end(data: bytes, pos: int, seen: list[int]) -> None:
 
 
 def _verify_png(data: bytes) -> None:
-    pos = len(_PNG_SIGNATURE)
     first = True
-    while True:
-        ctype, end = _png_chunk(data, pos)
+    for ctype, end in png_chunks(data, problem="release self-check failed"):
+        if ctype not in _PNG_CHUNKS:
+            _fail(f"release self-check failed: unexpected PNG chunk {_chunk_name(ctype)}")
         if first != (ctype == b"IHDR"):
             _fail("release self-check failed: IHDR must be the first PNG chunk, once")
         first = False
+        if ctype == b"IEND" and end != len(data):
+            _fail("release self-check failed: data after the PNG end chunk")
+
+
+def png_chunks(data: bytes, *, problem: str) -> Iterator[tuple[bytes, int]]:
+    """Yield the type and end offset of each PNG chunk up to IEND, checking bounds and CRCs;
+    raise ImageError (image_invalid, message starting with `problem`) on a broken structure."""
+    pos = len(_PNG_SIGNATURE)
+    while True:
+        if pos + 12 > len(data):
+            _fail(f"{problem}: truncated PNG chunk")
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        ctype = data[pos + 4 : pos + 8]
+        end = pos + 12 + length
+        if end > len(data):
+            _fail(f"{problem}: PNG chunk length out of bounds")
+        crc = int.from_bytes(data[end - 4 : end], "big")
+        if zlib.crc32(memoryview(data)[pos + 4 : end - 4]) != crc:
+            _fail(f"{problem}: bad CRC in PNG chunk {_chunk_name(ctype)}")
+        yield ctype, end
         if ctype == b"IEND":
-            if end != len(data):
-                _fail("release self-check failed: data after the PNG end chunk")
             return
         pos = end
-
-
-def _png_chunk(data: bytes, pos: int) -> tuple[bytes, int]:
-    """Check the chunk at `pos` (type, bounds, CRC); return its type and the offset after it."""
-    if pos + 12 > len(data):
-        _fail("release self-check failed: truncated PNG chunk")
-    length = int.from_bytes(data[pos : pos + 4], "big")
-    ctype = data[pos + 4 : pos + 8]
-    if ctype not in _PNG_CHUNKS:
-        _fail(f"release self-check failed: unexpected PNG chunk {_chunk_name(ctype)}")
-    end = pos + 12 + length
-    if end > len(data):
-        _fail("release self-check failed: PNG chunk length out of bounds")
-    crc = int.from_bytes(data[end - 4 : end], "big")
-    if zlib.crc32(memoryview(data)[pos + 4 : end - 4]) != crc:
-        _fail(f"release self-check failed: bad CRC in PNG chunk {_chunk_name(ctype)}")
-    return ctype, end
 
 
 def _chunk_name(ctype: bytes) -> str:

@@ -11,7 +11,9 @@ from consentreg.domain.audit_chain import GENESIS, canonical_json, chain_hash, l
 from consentreg.services.context import Context
 
 
-def append(ctx: Context, action: str, *, ids: dict[str, Any], payload: dict[str, Any] | None = None) -> int:
+def append(
+    ctx: Context, action: str, *, ids: dict[str, Any], payload: dict[str, Any] | None = None
+) -> int:
     """Record a state change: IDs, codes, dates and digests only, never plaintext personal data.
 
     Writers are serialised (BEGIN IMMEDIATE / advisory lock), so max(seq)+1 is gapless.
@@ -21,7 +23,9 @@ def append(ctx: Context, action: str, *, ids: dict[str, Any], payload: dict[str,
     ).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     object_ids, body = canonical_json(ids), canonical_json(payload or {})
-    leaf = leaf_hash(seq=seq, at=ctx.now, actor=ctx.actor, action=action, object_ids=object_ids, payload=body)
+    leaf = leaf_hash(
+        seq=seq, at=ctx.now, actor=ctx.actor, action=action, object_ids=object_ids, payload=body
+    )
     ctx.session.add(
         AuditEvent(
             seq=seq,

@@ -63,10 +63,17 @@ def read_evidence(path: Path) -> EvidenceFile:
 
 def _store_evidence(ctx: Context, evidence: EvidenceFile) -> Evidence:
     eid = new_id()
-    row = Evidence(id=eid, sha256=sha256_hex(evidence.data), size=len(evidence.data),
-                   name_ct=ctx.keys.encrypt(evidence.name, table="evidence", column="name", row_id=eid),
-                   created_at=ctx.now, created_by=ctx.actor)
-    ctx.stage_file(ctx.evidence_dir / f"{eid}.bin", ctx.keys.encrypt_blob(evidence.data, blob_id=eid))
+    row = Evidence(
+        id=eid,
+        sha256=sha256_hex(evidence.data),
+        size=len(evidence.data),
+        name_ct=ctx.keys.encrypt(evidence.name, table="evidence", column="name", row_id=eid),
+        created_at=ctx.now,
+        created_by=ctx.actor,
+    )
+    ctx.stage_file(
+        ctx.evidence_dir / f"{eid}.bin", ctx.keys.encrypt_blob(evidence.data, blob_id=eid)
+    )
     ctx.session.add(row)
     return row
 
@@ -74,7 +81,9 @@ def _store_evidence(ctx: Context, evidence: EvidenceFile) -> Evidence:
 def _check_consenter(ctx: Context, subject: Person, consenter: Person) -> None:
     if consenter.id == subject.id:
         return
-    if not any(g.guardian_id == consenter.id for g in active_guardianships(ctx, child_id=subject.id)):
+    if not any(
+        g.guardian_id == consenter.id for g in active_guardianships(ctx, child_id=subject.id)
+    ):
         raise InvalidInputError(
             f"--by {consenter.id} is neither the subject nor a registered guardian of {subject.id}"
         )
@@ -106,7 +115,9 @@ def record_decision(
     subject_p = resolve_person(ctx, subject, role="subject")
     consenter = resolve_person(ctx, by, role="consenter")
     if method not in {m.value for m in Method}:
-        raise InvalidInputError(f"--method must be paper, email, digital or in-person, not {method!r}")
+        raise InvalidInputError(
+            f"--method must be paper, email, digital or in-person, not {method!r}"
+        )
     today = oslo_day(ctx.now)
     given = given or today
     if given > today:
@@ -114,21 +125,34 @@ def record_decision(
     valid_from, valid_until = _validity(purpose_row, kind=kind, given=given, until=until)
     _check_consenter(ctx, subject_p, consenter)
     _lock_subject(ctx, subject_p.id)
-    return _insert(ctx, subject_p, purpose_row, consenter, kind=kind, method=method, given=given,
-                   effective_at=start_of_day(given), valid=(valid_from, valid_until),
-                   evidence=evidence)
+    return _insert(
+        ctx,
+        subject_p,
+        purpose_row,
+        consenter,
+        kind=kind,
+        method=method,
+        given=given,
+        effective_at=start_of_day(given),
+        valid=(valid_from, valid_until),
+        evidence=evidence,
+    )
 
 
-def _validity(purpose: Purpose, *, kind: EventKind, given: date,
-              until: date | None) -> tuple[date | None, date | None]:
+def _validity(
+    purpose: Purpose, *, kind: EventKind, given: date, until: date | None
+) -> tuple[date | None, date | None]:
     if kind is not EventKind.GRANT:
         if until is not None:
             raise InvalidInputError("--until applies to grants only")
         return None, None
-    until = until or default_valid_until(given, valid_until_mmdd=purpose.valid_until_mmdd,
-                                         valid_days=purpose.valid_days)
+    until = until or default_valid_until(
+        given, valid_until_mmdd=purpose.valid_until_mmdd, valid_days=purpose.valid_days
+    )
     if until < given:
-        raise InvalidInputError(f"--until {until.isoformat()} is before --given {given.isoformat()}")
+        raise InvalidInputError(
+            f"--until {until.isoformat()} is before --given {given.isoformat()}"
+        )
     return given, until
 
 
@@ -147,43 +171,75 @@ def _insert(
     withdraws: ConsentEvent | None = None,
     reason: str | None = None,
 ) -> str:
-    notice = (withdraws.notice_version if withdraws
-              else current_notice(ctx, purpose.id, at=effective_at).version)
+    notice = (
+        withdraws.notice_version
+        if withdraws
+        else current_notice(ctx, purpose.id, at=effective_at).version
+    )
     ev_row = _store_evidence(ctx, evidence) if evidence else None
     cid = new_id()
     event = ConsentEvent(
-        id=cid, seq=_next_seq(ctx), subject_id=subject.id, purpose_id=purpose.id, kind=kind.value,
-        consenter_id=consenter.id, method=method, notice_version=notice, given_on=given,
-        effective_at=effective_at, valid_from=valid[0], valid_until=valid[1],
+        id=cid,
+        seq=_next_seq(ctx),
+        subject_id=subject.id,
+        purpose_id=purpose.id,
+        kind=kind.value,
+        consenter_id=consenter.id,
+        method=method,
+        notice_version=notice,
+        given_on=given,
+        effective_at=effective_at,
+        valid_from=valid[0],
+        valid_until=valid[1],
         withdraws_id=withdraws.id if withdraws else None,
-        reason_ct=(ctx.keys.encrypt(reason, table="consent_events", column="reason", row_id=cid)
-                   if reason else None),
-        evidence_id=ev_row.id if ev_row else None, recorded_at=ctx.now, recorded_by=ctx.actor,
+        reason_ct=(
+            ctx.keys.encrypt(reason, table="consent_events", column="reason", row_id=cid)
+            if reason
+            else None
+        ),
+        evidence_id=ev_row.id if ev_row else None,
+        recorded_at=ctx.now,
+        recorded_by=ctx.actor,
     )
     ctx.session.add(event)
     ctx.session.flush()
     audit_log.append(
-        ctx, f"consent.{kind.value}",
-        ids={"consent": cid, "subject": subject.id, "purpose": purpose.id,
-             "consenter": consenter.id, "withdraws": event.withdraws_id, "evidence": event.evidence_id},
-        payload={"seq": event.seq, "method": method, "notice_version": notice,
-                 "given_on": given.isoformat(), "effective_at": effective_at.isoformat(),
-                 "valid_from": valid[0].isoformat() if valid[0] else None,
-                 "valid_until": valid[1].isoformat() if valid[1] else None,
-                 "evidence_sha256": ev_row.sha256 if ev_row else None,
-                 "reason_ct_sha256": sha256_hex(event.reason_ct) if event.reason_ct else None},
+        ctx,
+        f"consent.{kind.value}",
+        ids={
+            "consent": cid,
+            "subject": subject.id,
+            "purpose": purpose.id,
+            "consenter": consenter.id,
+            "withdraws": event.withdraws_id,
+            "evidence": event.evidence_id,
+        },
+        payload={
+            "seq": event.seq,
+            "method": method,
+            "notice_version": notice,
+            "given_on": given.isoformat(),
+            "effective_at": effective_at.isoformat(),
+            "valid_from": valid[0].isoformat() if valid[0] else None,
+            "valid_until": valid[1].isoformat() if valid[1] else None,
+            "evidence_sha256": ev_row.sha256 if ev_row else None,
+            "reason_ct_sha256": sha256_hex(event.reason_ct) if event.reason_ct else None,
+        },
     )
     return cid
 
 
-def withdraw(ctx: Context, *, consent_id: str, at: datetime | None = None,
-             reason: str | None = None) -> str:
+def withdraw(
+    ctx: Context, *, consent_id: str, at: datetime | None = None, reason: str | None = None
+) -> str:
     """Withdraw a grant, effective at `at` (default now); returns the withdrawal's ID."""
     grant = ctx.session.get(ConsentEvent, consent_id)
     if grant is None:
         raise NotFoundError(f"unknown consent {consent_id!r}")
     if grant.kind != EventKind.GRANT:
-        raise InvalidInputError(f"consent {consent_id} is a {grant.kind}, only a grant can be withdrawn")
+        raise InvalidInputError(
+            f"consent {consent_id} is a {grant.kind}, only a grant can be withdrawn"
+        )
     if ctx.session.scalar(select(ConsentEvent.id).where(ConsentEvent.withdraws_id == grant.id)):
         raise InvalidInputError(f"consent {consent_id} is already withdrawn")
     at = at or ctx.now
@@ -195,15 +251,29 @@ def withdraw(ctx: Context, *, consent_id: str, at: datetime | None = None,
     subject = ctx.session.get_one(Person, grant.subject_id)
     consenter = ctx.session.get_one(Person, grant.consenter_id)
     purpose = ctx.session.get_one(Purpose, grant.purpose_id)
-    return _insert(ctx, subject, purpose, consenter, kind=EventKind.WITHDRAWAL, method=None,
-                   given=oslo_day(at), effective_at=at, valid=(None, None), withdraws=grant,
-                   reason=reason.strip() if reason and reason.strip() else None)
+    return _insert(
+        ctx,
+        subject,
+        purpose,
+        consenter,
+        kind=EventKind.WITHDRAWAL,
+        method=None,
+        given=oslo_day(at),
+        effective_at=at,
+        valid=(None, None),
+        withdraws=grant,
+        reason=reason.strip() if reason and reason.strip() else None,
+    )
 
 
-def list_consents(ctx: Context, *, subject: str | None = None, purpose: str | None = None) -> list[ConsentView]:
-    query = select(ConsentEvent, Purpose.code, Evidence.sha256).join(
-        Purpose, Purpose.id == ConsentEvent.purpose_id
-    ).outerjoin(Evidence, Evidence.id == ConsentEvent.evidence_id)
+def list_consents(
+    ctx: Context, *, subject: str | None = None, purpose: str | None = None
+) -> list[ConsentView]:
+    query = (
+        select(ConsentEvent, Purpose.code, Evidence.sha256)
+        .join(Purpose, Purpose.id == ConsentEvent.purpose_id)
+        .outerjoin(Evidence, Evidence.id == ConsentEvent.evidence_id)
+    )
     if subject:
         query = query.where(ConsentEvent.subject_id == resolve_person(ctx, subject).id)
     if purpose:
@@ -213,6 +283,20 @@ def list_consents(ctx: Context, *, subject: str | None = None, purpose: str | No
 
 
 def _consent_view(e: ConsentEvent, code: str, evidence_sha: str | None) -> ConsentView:
-    return ConsentView(e.id, e.subject_id, code, e.kind, e.consenter_id, e.method, e.given_on,
-                       e.valid_from, e.valid_until, e.effective_at, e.notice_version,
-                       e.withdraws_id, evidence_sha, e.recorded_at, e.recorded_by)
+    return ConsentView(
+        e.id,
+        e.subject_id,
+        code,
+        e.kind,
+        e.consenter_id,
+        e.method,
+        e.given_on,
+        e.valid_from,
+        e.valid_until,
+        e.effective_at,
+        e.notice_version,
+        e.withdraws_id,
+        evidence_sha,
+        e.recorded_at,
+        e.recorded_by,
+    )

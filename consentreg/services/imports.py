@@ -22,7 +22,16 @@ from consentreg.services.people import add_guardian, add_person, person_ids_by_r
 
 PEOPLE_COLUMNS = ("ref", "name", "born", "kind", "unit")
 GUARDIAN_COLUMNS = ("child_ref", "guardian_ref", "parental_responsibility")
-CONSENT_COLUMNS = ("subject_ref", "purpose", "by_ref", "decision", "method", "given", "until", "evidence")
+CONSENT_COLUMNS = (
+    "subject_ref",
+    "purpose",
+    "by_ref",
+    "decision",
+    "method",
+    "given",
+    "until",
+    "evidence",
+)
 MAX_REPORTED = 25
 YES, NO = {"yes", "y", "true", "1", "ja"}, {"no", "n", "false", "0", "nei"}
 
@@ -49,7 +58,8 @@ class _Problems:
         shown = self.items[:MAX_REPORTED]
         more = len(self.items) - len(shown)
         raise InvalidInputError(
-            f"{self.name}: nothing imported, {len(self.items)} problem(s):\n  " + "\n  ".join(shown)
+            f"{self.name}: nothing imported, {len(self.items)} problem(s):\n  "
+            + "\n  ".join(shown)
             + (f"\n  ... and {more} more" if more else "")
         )
 
@@ -67,7 +77,8 @@ def _read_rows(path: Path, required: tuple[str, ...], optional: tuple[str, ...] 
         raise InvalidInputError(
             f"{path.name}, line 1: expected columns {','.join(required + optional)}"
             + (f"; missing {','.join(missing)}" if missing else "")
-            + (f"; unknown {','.join(unknown)}" if unknown else ""))
+            + (f"; unknown {','.join(unknown)}" if unknown else "")
+        )
     reader.fieldnames = header
     rows = []
     try:
@@ -128,12 +139,23 @@ def import_people(ctx: Context, path: Path) -> int:
             problems.add(row, "kind", "must be child, adult or staff")
     _check_duplicates(problems, rows, "ref")
     problems.raise_if_any()
-    return _apply(problems, rows, lambda r: add_person(
-        ctx, name=r.get("name"), born=date.fromisoformat(r.get("born")),
-        kind=r.get("kind") or "child", unit=r.get("unit") or None, ref=r.get("ref")))
+    return _apply(
+        problems,
+        rows,
+        lambda r: add_person(
+            ctx,
+            name=r.get("name"),
+            born=date.fromisoformat(r.get("born")),
+            kind=r.get("kind") or "child",
+            unit=r.get("unit") or None,
+            ref=r.get("ref"),
+        ),
+    )
 
 
-def _resolve_refs(ctx: Context, problems: _Problems, rows: list[Row], columns: tuple[str, ...]) -> dict[str, str]:
+def _resolve_refs(
+    ctx: Context, problems: _Problems, rows: list[Row], columns: tuple[str, ...]
+) -> dict[str, str]:
     refs = sorted({r.get(c) for r in rows for c in columns if r.get(c)})
     ids = person_ids_by_ref(ctx, refs)
     for row in rows:
@@ -154,9 +176,16 @@ def import_guardians(ctx: Context, path: Path) -> int:
         if row.get("parental_responsibility").lower() not in YES | NO | {""}:
             problems.add(row, "parental_responsibility", "must be yes or no")
     problems.raise_if_any()
-    return _apply(problems, rows, lambda r: add_guardian(
-        ctx, child=ids[r.get("child_ref")], guardian=ids[r.get("guardian_ref")],
-        parental_responsibility=r.get("parental_responsibility").lower() not in NO))
+    return _apply(
+        problems,
+        rows,
+        lambda r: add_guardian(
+            ctx,
+            child=ids[r.get("child_ref")],
+            guardian=ids[r.get("guardian_ref")],
+            parental_responsibility=r.get("parental_responsibility").lower() not in NO,
+        ),
+    )
 
 
 def _evidence(problems: _Problems, row: Row, base: Path) -> EvidenceFile | None:
@@ -189,12 +218,15 @@ def import_consents(ctx: Context, path: Path) -> int:
 
     def record(r: Row) -> str:
         return record_decision(
-            ctx, subject=ids[r.get("subject_ref")], purpose=r.get("purpose"),
-            by=ids[r.get("by_ref")], kind=EventKind(r.get("decision")),
+            ctx,
+            subject=ids[r.get("subject_ref")],
+            purpose=r.get("purpose"),
+            by=ids[r.get("by_ref")],
+            kind=EventKind(r.get("decision")),
             method=r.get("method") or "paper",
             given=date.fromisoformat(r.get("given")) if r.get("given") else None,
             until=date.fromisoformat(r.get("until")) if r.get("until") else None,
-            evidence=evidence[r.line])
+            evidence=evidence[r.line],
+        )
 
     return _apply(problems, rows, record)
-

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from consentreg.crypto import sha256_hex
 from consentreg.db.models import Guardianship, Person, PersonNameToken, RestrictionEvent, Unit
 from consentreg.domain.calendar import oslo_day
-from consentreg.domain.model import PersonKind
 from consentreg.domain.caption import normalise_name
+from consentreg.domain.model import PersonKind
 from consentreg.errors import InvalidInputError, NotFoundError
 from consentreg.services import audit_log
 from consentreg.services.context import Context, new_id
@@ -52,7 +52,9 @@ def _ref_bidx(ctx: Context, ref: str) -> str:
 def resolve_person(ctx: Context, key: str, *, role: str = "person") -> Person:
     """A person by opaque ID, or by external reference written `ref:EXTERNAL_ID`."""
     if key.startswith(REF_PREFIX):
-        person = ctx.session.scalar(select(Person).where(Person.ref_bidx == _ref_bidx(ctx, key[4:])))
+        person = ctx.session.scalar(
+            select(Person).where(Person.ref_bidx == _ref_bidx(ctx, key[4:]))
+        )
     else:
         person = ctx.session.get(Person, key)
     if person is None:
@@ -102,26 +104,39 @@ def add_person(
     pid = new_id()
     enc = ctx.keys.encrypt
     person = Person(
-        id=pid, kind=kind, unit_id=unit_id,
+        id=pid,
+        kind=kind,
+        unit_id=unit_id,
         name_ct=enc(name, table="people", column="name", row_id=pid),
         born_ct=enc(born.isoformat(), table="people", column="born", row_id=pid),
         ref_ct=enc(ref, table="people", column="ref", row_id=pid) if ref else None,
         ref_bidx=_ref_bidx(ctx, ref) if ref else None,
-        protected=False, created_at=ctx.now, created_by=ctx.actor,
+        protected=False,
+        created_at=ctx.now,
+        created_by=ctx.actor,
     )
     ctx.session.add(person)
     tokens = sorted({_bidx(ctx, t, "people.name") for t in normalise_name(name).split()})
     ctx.session.add_all(PersonNameToken(person_id=pid, token_bidx=t) for t in tokens)
     ctx.session.flush()
-    audit_log.append(ctx, "person.add", ids={"person": pid, "unit": unit_id}, payload={
-        "kind": kind, "name_ct_sha256": sha256_hex(person.name_ct),
-        "born_ct_sha256": sha256_hex(person.born_ct), "ref_bidx": person.ref_bidx,
-        "name_tokens": tokens,
-    })
+    audit_log.append(
+        ctx,
+        "person.add",
+        ids={"person": pid, "unit": unit_id},
+        payload={
+            "kind": kind,
+            "name_ct_sha256": sha256_hex(person.name_ct),
+            "born_ct_sha256": sha256_hex(person.born_ct),
+            "ref_bidx": person.ref_bidx,
+            "name_tokens": tokens,
+        },
+    )
     return pid
 
 
-def list_people(ctx: Context, *, unit: str | None = None, name: str | None = None) -> list[PersonView]:
+def list_people(
+    ctx: Context, *, unit: str | None = None, name: str | None = None
+) -> list[PersonView]:
     """People, optionally in one unit and/or whose name contains every word of `name`."""
     query = select(Person)
     if unit:
@@ -144,10 +159,20 @@ def list_people(ctx: Context, *, unit: str | None = None, name: str | None = Non
 
 def _view(ctx: Context, person: Person, *, links: bool = False) -> PersonView:
     unit = ctx.session.get(Unit, person.unit_id) if person.unit_id else None
-    ref = (ctx.keys.decrypt(person.ref_ct, table="people", column="ref", row_id=person.id)
-           if person.ref_ct else None)
-    view = PersonView(person.id, person.kind, decrypt_name(ctx, person), decrypt_born(ctx, person),
-                      unit.code if unit else None, ref, person.protected)
+    ref = (
+        ctx.keys.decrypt(person.ref_ct, table="people", column="ref", row_id=person.id)
+        if person.ref_ct
+        else None
+    )
+    view = PersonView(
+        person.id,
+        person.kind,
+        decrypt_name(ctx, person),
+        decrypt_born(ctx, person),
+        unit.code if unit else None,
+        ref,
+        person.protected,
+    )
     if links:
         for g in active_guardianships(ctx, child_id=person.id):
             view.guardians.append(GuardianLink(g.guardian_id, g.parental_responsibility))
@@ -171,14 +196,24 @@ def set_protected(ctx: Context, key: str, *, protected: bool, reason: str) -> st
     action = "restrict" if protected else "unrestrict"
     eid = new_id()
     event = RestrictionEvent(
-        id=eid, person_id=person.id, action=action, at=ctx.now, actor=ctx.actor,
-        reason_ct=ctx.keys.encrypt(reason.strip(), table="restriction_events", column="reason", row_id=eid),
+        id=eid,
+        person_id=person.id,
+        action=action,
+        at=ctx.now,
+        actor=ctx.actor,
+        reason_ct=ctx.keys.encrypt(
+            reason.strip(), table="restriction_events", column="reason", row_id=eid
+        ),
     )
     person.protected = protected
     ctx.session.add(event)
     ctx.session.flush()
-    audit_log.append(ctx, f"person.{action}", ids={"person": person.id, "restriction": eid},
-                     payload={"protected": protected, "reason_ct_sha256": sha256_hex(event.reason_ct)})
+    audit_log.append(
+        ctx,
+        f"person.{action}",
+        ids={"person": person.id, "restriction": eid},
+        payload={"protected": protected, "reason_ct_sha256": sha256_hex(event.reason_ct)},
+    )
     return eid
 
 
@@ -193,7 +228,9 @@ def active_guardianships(
     return list(ctx.session.scalars(query.order_by(Guardianship.added_at, Guardianship.id)))
 
 
-def add_guardian(ctx: Context, *, child: str, guardian: str, parental_responsibility: bool = True) -> str:
+def add_guardian(
+    ctx: Context, *, child: str, guardian: str, parental_responsibility: bool = True
+) -> str:
     """Link a guardian to a child, with or without parental responsibility."""
     child_p = resolve_person(ctx, child, role="child")
     guardian_p = resolve_person(ctx, guardian, role="guardian")
@@ -203,14 +240,22 @@ def add_guardian(ctx: Context, *, child: str, guardian: str, parental_responsibi
         raise InvalidInputError(f"{guardian_p.id} is already a guardian of {child_p.id}")
     if active_guardianships(ctx, child_id=guardian_p.id, guardian_id=child_p.id):
         raise InvalidInputError(f"{child_p.id} is registered as a guardian of {guardian_p.id}")
-    link = Guardianship(id=new_id(), child_id=child_p.id, guardian_id=guardian_p.id,
-                        parental_responsibility=parental_responsibility, added_at=ctx.now,
-                        added_by=ctx.actor)
+    link = Guardianship(
+        id=new_id(),
+        child_id=child_p.id,
+        guardian_id=guardian_p.id,
+        parental_responsibility=parental_responsibility,
+        added_at=ctx.now,
+        added_by=ctx.actor,
+    )
     ctx.session.add(link)
     ctx.session.flush()
-    audit_log.append(ctx, "guardian.add",
-                     ids={"guardianship": link.id, "child": child_p.id, "guardian": guardian_p.id},
-                     payload={"parental_responsibility": parental_responsibility})
+    audit_log.append(
+        ctx,
+        "guardian.add",
+        ids={"guardianship": link.id, "child": child_p.id, "guardian": guardian_p.id},
+        payload={"parental_responsibility": parental_responsibility},
+    )
     return link.id
 
 
@@ -224,6 +269,9 @@ def remove_guardian(ctx: Context, *, child: str, guardian: str) -> str:
     link = links[0]
     link.removed_at, link.removed_by = ctx.now, ctx.actor
     ctx.session.flush()
-    audit_log.append(ctx, "guardian.remove",
-                     ids={"guardianship": link.id, "child": child_p.id, "guardian": guardian_p.id})
+    audit_log.append(
+        ctx,
+        "guardian.remove",
+        ids={"guardianship": link.id, "child": child_p.id, "guardian": guardian_p.id},
+    )
     return link.id

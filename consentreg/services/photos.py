@@ -80,8 +80,10 @@ def add_photos(
         digest = sha256_hex(item.data)
         existing = photo_by_sha256(ctx, digest)
         if existing is not None or digest in seen:
-            raise InvalidInputError(f"{item.name}: already registered"
-                                    + (f" as photo {existing.id}" if existing else ""))
+            raise InvalidInputError(
+                f"{item.name}: already registered"
+                + (f" as photo {existing.id}" if existing else "")
+            )
         seen.add(digest)
         info = imaging.inspect_image(item.data)
         ids.append(_insert_photo(ctx, item, digest, info, photographer, unit_id, complete))
@@ -90,23 +92,47 @@ def add_photos(
     return ids
 
 
-def _insert_photo(ctx: Context, item: PhotoInput, digest: str, info: imaging.ImageInfo,
-                  photographer: str, unit_id: str | None, complete: bool) -> str:
+def _insert_photo(
+    ctx: Context,
+    item: PhotoInput,
+    digest: str,
+    info: imaging.ImageInfo,
+    photographer: str,
+    unit_id: str | None,
+    complete: bool,
+) -> str:
     pid = new_id()
     enc = ctx.keys.encrypt
     photo = Photo(
-        id=pid, sha256=digest, format=info.format, width=info.width, height=info.height,
-        byte_size=len(item.data), unit_id=unit_id,
+        id=pid,
+        sha256=digest,
+        format=info.format,
+        width=info.width,
+        height=info.height,
+        byte_size=len(item.data),
+        unit_id=unit_id,
         photographer_ct=enc(photographer, table="photos", column="photographer", row_id=pid),
         original_name_ct=enc(item.name, table="photos", column="original_name", row_id=pid),
-        complete=complete, created_at=ctx.now, created_by=ctx.actor,
+        complete=complete,
+        created_at=ctx.now,
+        created_by=ctx.actor,
     )
     ctx.session.add(photo)
     ctx.session.flush()
-    audit_log.append(ctx, "photo.add", ids={"photo": pid, "unit": unit_id}, payload={
-        "sha256": digest, "format": info.format, "width": info.width, "height": info.height,
-        "complete": complete, "photographer_ct_sha256": sha256_hex(photo.photographer_ct),
-        "original_name_ct_sha256": sha256_hex(photo.original_name_ct)})
+    audit_log.append(
+        ctx,
+        "photo.add",
+        ids={"photo": pid, "unit": unit_id},
+        payload={
+            "sha256": digest,
+            "format": info.format,
+            "width": info.width,
+            "height": info.height,
+            "complete": complete,
+            "photographer_ct_sha256": sha256_hex(photo.photographer_ct),
+            "original_name_ct_sha256": sha256_hex(photo.original_name_ct),
+        },
+    )
     return pid
 
 
@@ -122,32 +148,58 @@ def parse_region(text: str) -> str:
     return ",".join(p.strip() for p in parts)
 
 
-def _tag(ctx: Context, photo_id: str, person_id: str, *, region: str | None, identifiable: bool) -> None:
+def _tag(
+    ctx: Context, photo_id: str, person_id: str, *, region: str | None, identifiable: bool
+) -> None:
     existing = ctx.session.get(PhotoSubject, (photo_id, person_id))
     if existing is not None:
         raise InvalidInputError(f"person {person_id} is already tagged in photo {photo_id}")
-    ctx.session.add(PhotoSubject(photo_id=photo_id, person_id=person_id, region=region,
-                                 identifiable=identifiable, tagged_at=ctx.now, tagged_by=ctx.actor))
+    ctx.session.add(
+        PhotoSubject(
+            photo_id=photo_id,
+            person_id=person_id,
+            region=region,
+            identifiable=identifiable,
+            tagged_at=ctx.now,
+            tagged_by=ctx.actor,
+        )
+    )
     ctx.session.flush()
-    audit_log.append(ctx, "photo.tag", ids={"photo": photo_id, "person": person_id},
-                     payload={"region": region, "identifiable": identifiable})
+    audit_log.append(
+        ctx,
+        "photo.tag",
+        ids={"photo": photo_id, "person": person_id},
+        payload={"region": region, "identifiable": identifiable},
+    )
 
 
-def tag_photo(ctx: Context, *, photo_id: str, subject: str, region: str | None = None,
-              identifiable: bool = True) -> None:
+def tag_photo(
+    ctx: Context,
+    *,
+    photo_id: str,
+    subject: str,
+    region: str | None = None,
+    identifiable: bool = True,
+) -> None:
     """Say who is in a photo; a not-identifiable person needs no consent."""
     photo = photo_by_id(ctx, photo_id)
     person = resolve_person(ctx, subject, role="subject")
-    _tag(ctx, photo.id, person.id, region=parse_region(region) if region else None,
-         identifiable=identifiable)
+    _tag(
+        ctx,
+        photo.id,
+        person.id,
+        region=parse_region(region) if region else None,
+        identifiable=identifiable,
+    )
 
 
 def untag_photo(ctx: Context, *, photo_id: str, subject: str) -> None:
     photo = photo_by_id(ctx, photo_id)
     person = resolve_person(ctx, subject, role="subject")
     gone = ctx.session.execute(
-        delete(PhotoSubject).where(PhotoSubject.photo_id == photo.id,
-                                   PhotoSubject.person_id == person.id)
+        delete(PhotoSubject).where(
+            PhotoSubject.photo_id == photo.id, PhotoSubject.person_id == person.id
+        )
     )
     if not getattr(gone, "rowcount", 0):
         raise NotFoundError(f"person {person.id} is not tagged in photo {photo.id}")
@@ -164,7 +216,9 @@ def complete_photo(ctx: Context, *, photo_id: str) -> None:
     audit_log.append(ctx, "photo.complete", ids={"photo": photo.id})
 
 
-def show_photo(ctx: Context, *, photo_id: str | None = None, data: bytes | None = None) -> PhotoView:
+def show_photo(
+    ctx: Context, *, photo_id: str | None = None, data: bytes | None = None
+) -> PhotoView:
     """A photo by ID or by the bytes of a file."""
     if data is not None:
         found = photo_by_sha256(ctx, sha256_hex(data))
@@ -175,13 +229,21 @@ def show_photo(ctx: Context, *, photo_id: str | None = None, data: bytes | None 
         photo = photo_by_id(ctx, photo_id or "")
     unit = ctx.session.get(Unit, photo.unit_id) if photo.unit_id else None
     dec = ctx.keys.decrypt
-    tags = ctx.session.scalars(select(PhotoSubject).where(PhotoSubject.photo_id == photo.id)
-                               .order_by(PhotoSubject.tagged_at, PhotoSubject.person_id))
+    tags = ctx.session.scalars(
+        select(PhotoSubject)
+        .where(PhotoSubject.photo_id == photo.id)
+        .order_by(PhotoSubject.tagged_at, PhotoSubject.person_id)
+    )
     return PhotoView(
-        photo.id, photo.sha256, photo.format, photo.width, photo.height,
+        photo.id,
+        photo.sha256,
+        photo.format,
+        photo.width,
+        photo.height,
         unit.code if unit else None,
         dec(photo.photographer_ct, table="photos", column="photographer", row_id=photo.id),
         dec(photo.original_name_ct, table="photos", column="original_name", row_id=photo.id),
-        photo.complete, photo.created_at,
+        photo.complete,
+        photo.created_at,
         [TagView(t.person_id, t.identifiable, t.region) for t in tags],
     )

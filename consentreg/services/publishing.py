@@ -66,18 +66,22 @@ class TakedownItem:
 
 
 def _tags(ctx: Context, photo: Photo) -> list[PhotoSubject]:
-    return list(ctx.session.scalars(
-        select(PhotoSubject).where(PhotoSubject.photo_id == photo.id)
-        .order_by(PhotoSubject.tagged_at, PhotoSubject.person_id)
-    ))
+    return list(
+        ctx.session.scalars(
+            select(PhotoSubject)
+            .where(PhotoSubject.photo_id == photo.id)
+            .order_by(PhotoSubject.tagged_at, PhotoSubject.person_id)
+        )
+    )
 
 
 def _protected_at(ctx: Context, person: Person, at: datetime) -> bool:
     """Protected now, or at the instant asked about: either way never published."""
     last = ctx.session.scalar(
-        select(RestrictionEvent.action).where(RestrictionEvent.person_id == person.id,
-                                              RestrictionEvent.at <= at)
-        .order_by(RestrictionEvent.at.desc(), RestrictionEvent.id.desc()).limit(1)
+        select(RestrictionEvent.action)
+        .where(RestrictionEvent.person_id == person.id, RestrictionEvent.at <= at)
+        .order_by(RestrictionEvent.at.desc(), RestrictionEvent.id.desc())
+        .limit(1)
     )
     return person.protected or last == "restrict"
 
@@ -85,51 +89,93 @@ def _protected_at(ctx: Context, person: Person, at: datetime) -> bool:
 def _guardians_at(ctx: Context, person_id: str, at: datetime) -> tuple[model.Guardian, ...]:
     """Guardianships not ended before the instant. The day a guardianship was entered in the
     register is not the day it began, so a back-dated consent is still checked against it."""
-    rows = ctx.session.scalars(select(Guardianship).where(
-        Guardianship.child_id == person_id,
-        or_(Guardianship.removed_at.is_(None), Guardianship.removed_at > at),
-    ))
+    rows = ctx.session.scalars(
+        select(Guardianship).where(
+            Guardianship.child_id == person_id,
+            or_(Guardianship.removed_at.is_(None), Guardianship.removed_at > at),
+        )
+    )
     return tuple(model.Guardian(g.guardian_id, g.parental_responsibility) for g in rows)
 
 
 def _subject(ctx: Context, person: Person, at: datetime) -> model.Subject:
-    return model.Subject(id=person.id, born=decrypt_born(ctx, person),
-                         full_name=decrypt_name(ctx, person),
-                         protected=_protected_at(ctx, person, at),
-                         guardians=_guardians_at(ctx, person.id, at))
+    return model.Subject(
+        id=person.id,
+        born=decrypt_born(ctx, person),
+        full_name=decrypt_name(ctx, person),
+        protected=_protected_at(ctx, person, at),
+        guardians=_guardians_at(ctx, person.id, at),
+    )
 
 
 def _events(ctx: Context, purpose: Purpose, subject_ids: list[str]) -> list[model.ConsentEvent]:
-    rows = ctx.session.scalars(select(ConsentEvent).where(
-        ConsentEvent.purpose_id == purpose.id, ConsentEvent.subject_id.in_(subject_ids)))
-    return [model.ConsentEvent(
-        id=e.id, seq=e.seq, subject_id=e.subject_id, purpose=purpose.code,
-        kind=model.EventKind(e.kind), consenter_id=e.consenter_id, effective_at=e.effective_at,
-        notice_version=e.notice_version, valid_from=e.valid_from, valid_until=e.valid_until,
-        withdraws=e.withdraws_id) for e in rows]
+    rows = ctx.session.scalars(
+        select(ConsentEvent).where(
+            ConsentEvent.purpose_id == purpose.id, ConsentEvent.subject_id.in_(subject_ids)
+        )
+    )
+    return [
+        model.ConsentEvent(
+            id=e.id,
+            seq=e.seq,
+            subject_id=e.subject_id,
+            purpose=purpose.code,
+            kind=model.EventKind(e.kind),
+            consenter_id=e.consenter_id,
+            effective_at=e.effective_at,
+            notice_version=e.notice_version,
+            valid_from=e.valid_from,
+            valid_until=e.valid_until,
+            withdraws=e.withdraws_id,
+        )
+        for e in rows
+    ]
 
 
-def decide(ctx: Context, *, photo: Photo | None, purpose: Purpose, at: datetime,
-           caption: str | None = None, lock: bool = False) -> model.Decision:
+def decide(
+    ctx: Context,
+    *,
+    photo: Photo | None,
+    purpose: Purpose,
+    at: datetime,
+    caption: str | None = None,
+    lock: bool = False,
+) -> model.Decision:
     """Evaluate DOMAIN.md R1-R11 for one photo and purpose at an instant."""
     if photo is None:
-        return evaluate(photo=model.PhotoFacts(registered=False), purpose=domain_purpose(
-            ctx, purpose, at=at), subjects={}, events=[], at=at, caption=caption)
+        return evaluate(
+            photo=model.PhotoFacts(registered=False),
+            purpose=domain_purpose(ctx, purpose, at=at),
+            subjects={},
+            events=[],
+            at=at,
+            caption=caption,
+        )
     tags = _tags(ctx, photo)
     ids = [t.person_id for t in tags if t.identifiable]
     query = select(Person).where(Person.id.in_(ids))
     if lock:  # the rows a consent change locks: serialises with withdrawals on PostgreSQL
         query = query.with_for_update(read=True)
     people = {p.id: p for p in ctx.session.scalars(query.order_by(Person.id))}
-    facts = model.PhotoFacts(registered=True, tagging_complete=photo.complete,
-                             photographer_recorded=bool(photo.photographer_ct), subject_ids=tuple(ids))
-    return evaluate(photo=facts, purpose=domain_purpose(ctx, purpose, at=at),
-                    subjects={i: _subject(ctx, people[i], at) for i in ids},
-                    events=_events(ctx, purpose, ids), at=at, caption=caption)
+    facts = model.PhotoFacts(
+        registered=True,
+        tagging_complete=photo.complete,
+        photographer_recorded=bool(photo.photographer_ct),
+        subject_ids=tuple(ids),
+    )
+    return evaluate(
+        photo=facts,
+        purpose=domain_purpose(ctx, purpose, at=at),
+        subjects={i: _subject(ctx, people[i], at) for i in ids},
+        events=_events(ctx, purpose, ids),
+        at=at,
+        caption=caption,
+    )
 
 
-def check(ctx: Context, *, input_sha256: str, purpose: str, at: datetime,
-          caption: str | None = None) -> GateResult:
+def check(
+    ctx: Context, *, input_sha256: str, purpose: str, at: datetime, caption: str | None = None
+) -> GateResult:
     """The decision only: writes nothing."""
     purpose_row = purpose_by_code(ctx, purpose)
     photo = photo_by_sha256(ctx, input_sha256)
@@ -159,30 +205,56 @@ def record_decision(
     pid = new_id()
     reasons = [{"code": r.code.value, "subject": r.subject_id} for r in decision.reasons]
     pub = Publication(
-        id=pid, photo_id=photo.id if photo else None, input_sha256=input_sha256,
-        purpose_id=purpose_row.id, decision=RELEASED if released else REFUSED,
-        reasons=json.dumps(reasons), decided_at=ctx.now, actor=ctx.actor,
-        caption_ct=(ctx.keys.encrypt(caption, table="publications", column="caption", row_id=pid)
-                    if caption else None),
+        id=pid,
+        photo_id=photo.id if photo else None,
+        input_sha256=input_sha256,
+        purpose_id=purpose_row.id,
+        decision=RELEASED if released else REFUSED,
+        reasons=json.dumps(reasons),
+        decided_at=ctx.now,
+        actor=ctx.actor,
+        caption_ct=(
+            ctx.keys.encrypt(caption, table="publications", column="caption", row_id=pid)
+            if caption
+            else None
+        ),
         output_name=output_name(pid, output_extension) if released else None,
         output_sha256=output_sha256 if released else None,
         output_size=output_size if released else None,
     )
     ctx.session.add(pub)
     ctx.session.flush()
-    subject_ids = (sorted({t.person_id for t in _tags(ctx, photo) if t.identifiable})
-                   if photo is not None else [])
+    subject_ids = (
+        sorted({t.person_id for t in _tags(ctx, photo) if t.identifiable})
+        if photo is not None
+        else []
+    )
     ctx.session.add_all(PublicationSubject(publication_id=pid, person_id=s) for s in subject_ids)
     if released:
-        ctx.session.add_all(PublicationConsent(publication_id=pid, consent_event_id=c)
-                            for c in sorted(set(decision.relied_on)))
+        ctx.session.add_all(
+            PublicationConsent(publication_id=pid, consent_event_id=c)
+            for c in sorted(set(decision.relied_on))
+        )
     ctx.session.flush()
-    audit_log.append(ctx, f"publication.{pub.decision}", ids={
-        "publication": pid, "photo": pub.photo_id, "purpose": purpose_row.id,
-        "consents": sorted(set(decision.relied_on)) if released else [], "subjects": subject_ids,
-    }, payload={"input_sha256": input_sha256, "reasons": reasons, "output_name": pub.output_name,
-                "output_sha256": pub.output_sha256, "output_size": pub.output_size,
-                "caption_ct_sha256": sha256_hex(pub.caption_ct) if pub.caption_ct else None})
+    audit_log.append(
+        ctx,
+        f"publication.{pub.decision}",
+        ids={
+            "publication": pid,
+            "photo": pub.photo_id,
+            "purpose": purpose_row.id,
+            "consents": sorted(set(decision.relied_on)) if released else [],
+            "subjects": subject_ids,
+        },
+        payload={
+            "input_sha256": input_sha256,
+            "reasons": reasons,
+            "output_name": pub.output_name,
+            "output_sha256": pub.output_sha256,
+            "output_size": pub.output_size,
+            "caption_ct_sha256": sha256_hex(pub.caption_ct) if pub.caption_ct else None,
+        },
+    )
     return Recorded(pid, decision, pub.output_name)
 
 
@@ -194,16 +266,33 @@ def output_name(publication_id: str, extension: str) -> str:
 def _takedown_items(ctx: Context, query: object) -> list[TakedownItem]:
     items = []
     for pub, code in ctx.session.execute(query).all():  # type: ignore[call-overload]
-        subjects = list(ctx.session.scalars(select(PublicationSubject.person_id).where(
-            PublicationSubject.publication_id == pub.id).order_by(PublicationSubject.person_id)))
-        items.append(TakedownItem(pub.id, code, pub.photo_id, pub.output_name, pub.output_sha256,
-                                  pub.decided_at, subjects))
+        subjects = list(
+            ctx.session.scalars(
+                select(PublicationSubject.person_id)
+                .where(PublicationSubject.publication_id == pub.id)
+                .order_by(PublicationSubject.person_id)
+            )
+        )
+        items.append(
+            TakedownItem(
+                pub.id,
+                code,
+                pub.photo_id,
+                pub.output_name,
+                pub.output_sha256,
+                pub.decided_at,
+                subjects,
+            )
+        )
     return items
 
 
 def _open_releases() -> object:
-    return (select(Publication, Purpose.code).join(Purpose, Purpose.id == Publication.purpose_id)
-            .where(Publication.decision == RELEASED, Publication.taken_down_at.is_(None)))
+    return (
+        select(Publication, Purpose.code)
+        .join(Purpose, Purpose.id == Publication.purpose_id)
+        .where(Publication.decision == RELEASED, Publication.taken_down_at.is_(None))
+    )
 
 
 def takedown_for_consent(ctx: Context, *, consent_id: str) -> list[TakedownItem]:
@@ -211,11 +300,18 @@ def takedown_for_consent(ctx: Context, *, consent_id: str) -> list[TakedownItem]
     grant = ctx.session.get(ConsentEvent, consent_id)
     if grant is None:
         raise NotFoundError(f"unknown consent {consent_id!r}")
-    query = _open_releases().where(  # type: ignore[attr-defined]
-        Publication.purpose_id == grant.purpose_id,
-        Publication.id.in_(select(PublicationSubject.publication_id)
-                           .where(PublicationSubject.person_id == grant.subject_id)),
-    ).order_by(Publication.decided_at, Publication.id)
+    query = (
+        _open_releases()
+        .where(  # type: ignore[attr-defined]
+            Publication.purpose_id == grant.purpose_id,
+            Publication.id.in_(
+                select(PublicationSubject.publication_id).where(
+                    PublicationSubject.person_id == grant.subject_id
+                )
+            ),
+        )
+        .order_by(Publication.decided_at, Publication.id)
+    )
     return _takedown_items(ctx, query)
 
 
@@ -226,12 +322,18 @@ def takedown_list(ctx: Context, *, purpose: str | None = None) -> list[TakedownI
         ConsentEvent.kind.in_(("withdrawal", "refusal")),
         ConsentEvent.purpose_id == Publication.purpose_id,
         ConsentEvent.subject_id == PublicationSubject.person_id,
-        or_(ConsentEvent.recorded_at >= Publication.decided_at,
-            ConsentEvent.withdraws_id.in_(select(PublicationConsent.consent_event_id).where(
-                PublicationConsent.publication_id == Publication.id))),
+        or_(
+            ConsentEvent.recorded_at >= Publication.decided_at,
+            ConsentEvent.withdraws_id.in_(
+                select(PublicationConsent.consent_event_id).where(
+                    PublicationConsent.publication_id == Publication.id
+                )
+            ),
+        ),
     )
     affected = select(PublicationSubject.publication_id).where(
-        PublicationSubject.publication_id == Publication.id, later_no.exists())
+        PublicationSubject.publication_id == Publication.id, later_no.exists()
+    )
     query = _open_releases().where(Publication.id.in_(affected))  # type: ignore[attr-defined]
     if purpose:
         query = query.where(Publication.purpose_id == purpose_by_code(ctx, purpose).id)
@@ -249,8 +351,15 @@ def takedown_done(ctx: Context, *, publication_id: str, note: str | None = None)
         raise InvalidInputError(f"publication {pub.id} is already taken down")
     pub.taken_down_at, pub.taken_down_by = ctx.now, ctx.actor
     if note and note.strip():
-        pub.takedown_note_ct = ctx.keys.encrypt(note.strip(), table="publications",
-                                                column="takedown_note", row_id=pub.id)
+        pub.takedown_note_ct = ctx.keys.encrypt(
+            note.strip(), table="publications", column="takedown_note", row_id=pub.id
+        )
     ctx.session.flush()
-    audit_log.append(ctx, "publication.takedown", ids={"publication": pub.id}, payload={
-        "note_ct_sha256": sha256_hex(pub.takedown_note_ct) if pub.takedown_note_ct else None})
+    audit_log.append(
+        ctx,
+        "publication.takedown",
+        ids={"publication": pub.id},
+        payload={
+            "note_ct_sha256": sha256_hex(pub.takedown_note_ct) if pub.takedown_note_ct else None
+        },
+    )

@@ -60,23 +60,46 @@ def add_purpose(
     check_code(code, what="purpose")
     if ctx.session.scalar(select(Purpose.id).where(Purpose.code == code)):
         raise InvalidInputError(f"purpose {code!r} already exists")
-    _check_settings(title=title, max_px=max_px, guardians=guardians, valid_until=valid_until,
-                    valid_days=valid_days)
-    purpose = Purpose(id=new_id(), code=code, title=title.strip(), max_px=max_px,
-                      guardian_policy=guardians, valid_until_mmdd=valid_until,
-                      valid_days=valid_days, created_at=ctx.now, created_by=ctx.actor)
+    _check_settings(
+        title=title,
+        max_px=max_px,
+        guardians=guardians,
+        valid_until=valid_until,
+        valid_days=valid_days,
+    )
+    purpose = Purpose(
+        id=new_id(),
+        code=code,
+        title=title.strip(),
+        max_px=max_px,
+        guardian_policy=guardians,
+        valid_until_mmdd=valid_until,
+        valid_days=valid_days,
+        created_at=ctx.now,
+        created_by=ctx.actor,
+    )
     ctx.session.add(purpose)
     ctx.session.flush()
-    audit_log.append(ctx, "purpose.add", ids={"purpose": purpose.id},
-                     payload={"code": code, "title": purpose.title, "max_px": max_px,
-                              "guardians": guardians, "valid_until": valid_until,
-                              "valid_days": valid_days})
+    audit_log.append(
+        ctx,
+        "purpose.add",
+        ids={"purpose": purpose.id},
+        payload={
+            "code": code,
+            "title": purpose.title,
+            "max_px": max_px,
+            "guardians": guardians,
+            "valid_until": valid_until,
+            "valid_days": valid_days,
+        },
+    )
     _add_notice(ctx, purpose, _check_notice(notice_text), requires_new_consent=False)
     return purpose.id
 
 
-def _check_settings(*, title: str, max_px: int, guardians: str, valid_until: str | None,
-                    valid_days: int | None) -> None:
+def _check_settings(
+    *, title: str, max_px: int, guardians: str, valid_until: str | None, valid_days: int | None
+) -> None:
     if not title.strip():
         raise InvalidInputError("purpose title is empty")
     if not 16 <= max_px <= 10_000:
@@ -92,18 +115,34 @@ def _check_settings(*, title: str, max_px: int, guardians: str, valid_until: str
 
 
 def _add_notice(ctx: Context, purpose: Purpose, text: str, *, requires_new_consent: bool) -> int:
-    version = (ctx.session.scalar(
-        select(func.max(NoticeVersion.version)).where(NoticeVersion.purpose_id == purpose.id)
-    ) or 0) + 1
-    notice = NoticeVersion(id=new_id(), purpose_id=purpose.id, version=version, text=text,
-                           sha256=sha256_hex(text.encode()),
-                           requires_new_consent=requires_new_consent, created_at=ctx.now,
-                           created_by=ctx.actor)
+    version = (
+        ctx.session.scalar(
+            select(func.max(NoticeVersion.version)).where(NoticeVersion.purpose_id == purpose.id)
+        )
+        or 0
+    ) + 1
+    notice = NoticeVersion(
+        id=new_id(),
+        purpose_id=purpose.id,
+        version=version,
+        text=text,
+        sha256=sha256_hex(text.encode()),
+        requires_new_consent=requires_new_consent,
+        created_at=ctx.now,
+        created_by=ctx.actor,
+    )
     ctx.session.add(notice)
     ctx.session.flush()
-    audit_log.append(ctx, "purpose.notice", ids={"purpose": purpose.id, "notice": notice.id},
-                     payload={"version": version, "sha256": notice.sha256,
-                              "requires_new_consent": requires_new_consent})
+    audit_log.append(
+        ctx,
+        "purpose.notice",
+        ids={"purpose": purpose.id, "notice": notice.id},
+        payload={
+            "version": version,
+            "sha256": notice.sha256,
+            "requires_new_consent": requires_new_consent,
+        },
+    )
     return version
 
 
@@ -113,7 +152,9 @@ def revise_purpose(ctx: Context, *, code: str, notice_text: str, requires_new_co
     latest = current_notice(ctx, purpose.id, at=ctx.now)
     if latest.sha256 == sha256_hex(notice_text.encode()):
         raise InvalidInputError(f"the notice text is identical to version {latest.version}")
-    return _add_notice(ctx, purpose, _check_notice(notice_text), requires_new_consent=requires_new_consent)
+    return _add_notice(
+        ctx, purpose, _check_notice(notice_text), requires_new_consent=requires_new_consent
+    )
 
 
 def current_notice(ctx: Context, purpose_id: str, *, at: datetime) -> NoticeVersion:
@@ -126,7 +167,8 @@ def current_notice(ctx: Context, purpose_id: str, *, at: datetime) -> NoticeVers
     )
     if notice is None:  # the instant is before the purpose existed: its first version
         notice = ctx.session.scalars(
-            select(NoticeVersion).where(NoticeVersion.purpose_id == purpose_id)
+            select(NoticeVersion)
+            .where(NoticeVersion.purpose_id == purpose_id)
             .order_by(NoticeVersion.version)
         ).first()
     assert notice is not None  # noqa: S101 - every purpose is created with version 1
@@ -142,16 +184,34 @@ def domain_purpose(ctx: Context, purpose: Purpose, *, at: datetime) -> model.Pur
             NoticeVersion.created_at <= at,
         )
     )
-    return model.Purpose(code=purpose.code, guardian_policy=model.GuardianPolicy(purpose.guardian_policy),
-                         min_notice_version=min_version or 1)
+    return model.Purpose(
+        code=purpose.code,
+        guardian_policy=model.GuardianPolicy(purpose.guardian_policy),
+        min_notice_version=min_version or 1,
+    )
 
 
 def list_purposes(ctx: Context) -> list[PurposeView]:
     views = []
     for p in ctx.session.scalars(select(Purpose).order_by(Purpose.code)):
         notice = current_notice(ctx, p.id, at=ctx.now)
-        validity = (f"until {p.valid_until_mmdd}" if p.valid_until_mmdd
-                    else f"{p.valid_days} days" if p.valid_days else "until 07-31")
-        views.append(PurposeView(p.id, p.code, p.title, p.max_px, p.guardian_policy, validity,
-                                 notice.version, notice.sha256))
+        validity = (
+            f"until {p.valid_until_mmdd}"
+            if p.valid_until_mmdd
+            else f"{p.valid_days} days"
+            if p.valid_days
+            else "until 07-31"
+        )
+        views.append(
+            PurposeView(
+                p.id,
+                p.code,
+                p.title,
+                p.max_px,
+                p.guardian_policy,
+                validity,
+                notice.version,
+                notice.sha256,
+            )
+        )
     return views

@@ -46,12 +46,22 @@ def add_unit(ctx: Context, *, code: str, name: str, parent: str | None = None) -
     if ctx.session.scalar(select(Unit.id).where(Unit.code == code)):
         raise InvalidInputError(f"unit {code!r} already exists")
     parent_id = unit_by_code(ctx, parent).id if parent else None
-    unit = Unit(id=new_id(), code=code, name=name.strip(), parent_id=parent_id,
-                created_at=ctx.now, created_by=ctx.actor)
+    unit = Unit(
+        id=new_id(),
+        code=code,
+        name=name.strip(),
+        parent_id=parent_id,
+        created_at=ctx.now,
+        created_by=ctx.actor,
+    )
     ctx.session.add(unit)
     ctx.session.flush()
-    audit_log.append(ctx, "unit.add", ids={"unit": unit.id, "parent": parent_id},
-                     payload={"code": code, "name": unit.name})
+    audit_log.append(
+        ctx,
+        "unit.add",
+        ids={"unit": unit.id, "parent": parent_id},
+        payload={"code": code, "name": unit.name},
+    )
     return unit.id
 
 

@@ -33,8 +33,13 @@ def home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def cli(request: pytest.FixtureRequest, home: Path, db_url: str,
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Invoke:
+def cli(
+    request: pytest.FixtureRequest,
+    home: Path,
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Invoke:
     """`cli("person", "list")` -> Result; the register is initialised first."""
     monkeypatch.setenv("CONSENTREG_HOME", str(home))
     monkeypatch.delenv("CONSENTREG_KEY_FILE", raising=False)

@@ -20,7 +20,9 @@ from tests.cli.conftest import Invoke
 NOTICE = "Vi publiserer bilder på Facebook-siden til Solsikken barnehage.\n"
 
 
-def photo_file(path: Path, colour: tuple[int, int, int] = (200, 120, 40), size: tuple[int, int] = (2400, 1600)) -> Path:
+def photo_file(
+    path: Path, colour: tuple[int, int, int] = (200, 120, 40), size: tuple[int, int] = (2400, 1600)
+) -> Path:
     Image.new("RGB", size, colour).save(path, "JPEG", quality=90, comment=b"Emma Nordmann")
     return path
 
@@ -30,19 +32,50 @@ def scenario(cli: Invoke, tmp_path: Path) -> dict[str, str]:
     notice = tmp_path / "notice.txt"
     notice.write_text(NOTICE, encoding="utf-8")
     assert cli("unit", "add", "bhg", "--name", "Solsikken").exit_code == 0
-    assert cli("purpose", "add", "facebook", "--title", "Facebook", "--notice-file", notice).exit_code == 0
+    assert (
+        cli("purpose", "add", "facebook", "--title", "Facebook", "--notice-file", notice).exit_code
+        == 0
+    )
     ids = {
-        "child": cli("person", "add", "--name", "Emma Nordmann", "--born", "2021-03-14", "--unit", "bhg",
-                     "--ref", "K001").stdout.strip(),
-        "mother": cli("person", "add", "--name", "Åse Nordmann", "--born", "1988-01-01", "--kind",
-                      "adult").stdout.strip(),
+        "child": cli(
+            "person",
+            "add",
+            "--name",
+            "Emma Nordmann",
+            "--born",
+            "2021-03-14",
+            "--unit",
+            "bhg",
+            "--ref",
+            "K001",
+        ).stdout.strip(),
+        "mother": cli(
+            "person", "add", "--name", "Åse Nordmann", "--born", "1988-01-01", "--kind", "adult"
+        ).stdout.strip(),
     }
     assert cli("guardian", "add", ids["child"], ids["mother"]).exit_code == 0
-    ids["consent"] = cli("consent", "grant", ids["child"], "--purpose", "facebook", "--by", ids["mother"],
-                         "--given", "2026-09-01").stdout.strip()
+    ids["consent"] = cli(
+        "consent",
+        "grant",
+        ids["child"],
+        "--purpose",
+        "facebook",
+        "--by",
+        ids["mother"],
+        "--given",
+        "2026-09-01",
+    ).stdout.strip()
     ids["photo_path"] = str(photo_file(tmp_path / "IMG_2041_Emma_Nordmann.jpg"))
-    ids["photo"] = cli("photo", "add", ids["photo_path"], "--photographer", "Kari Lærer", "--subject",
-                       ids["child"], "--complete").stdout.strip()
+    ids["photo"] = cli(
+        "photo",
+        "add",
+        ids["photo_path"],
+        "--photographer",
+        "Kari Lærer",
+        "--subject",
+        ids["child"],
+        "--complete",
+    ).stdout.strip()
     return ids
 
 
@@ -60,10 +93,13 @@ def test_a_consented_photo_is_released_clean_under_a_neutral_name(
     result = cli("--json", "publish", scenario["photo_path"], "--purpose", "facebook", "--out", out)
     assert result.exit_code == 0, result.stderr
     (item,) = result.json()["results"]
-    assert item["decision"] == "released" and item["reasons"] == []
+    assert item["decision"] == "released"
+    assert item["reasons"] == []
     released = Path(item["output"])
-    assert released.parent == out.resolve() and os.listdir(out) == [released.name]
-    assert "Emma" not in released.name and "IMG" not in released.name
+    assert released.parent == out.resolve()
+    assert os.listdir(out) == [released.name]
+    assert "Emma" not in released.name
+    assert "IMG" not in released.name
     assert released.name == f"{item['publication_id']}.jpg"
     data = released.read_bytes()
     assert b"Emma" not in data
@@ -74,21 +110,41 @@ def test_a_consented_photo_is_released_clean_under_a_neutral_name(
 def test_a_refusal_exits_3_and_lists_every_reason_per_person(
     cli: Invoke, scenario: dict[str, str], tmp_path: Path
 ) -> None:
-    result = cli("publish", scenario["photo_path"], "--purpose", "facebook", "--out", tmp_path / "o",
-                 "--caption", "Emma Nordmann på tur")
+    result = cli(
+        "publish",
+        scenario["photo_path"],
+        "--purpose",
+        "facebook",
+        "--out",
+        tmp_path / "o",
+        "--caption",
+        "Emma Nordmann på tur",
+    )
     assert result.exit_code == 3
-    assert f"caption_full_name" in result.stdout and scenario["child"] in result.stdout
+    assert "caption_full_name" in result.stdout
+    assert scenario["child"] in result.stdout
     assert not list((tmp_path / "o").iterdir())
 
 
-def test_withdraw_prints_the_take_down_list(cli: Invoke, scenario: dict[str, str], tmp_path: Path) -> None:
-    released = cli("--json", "publish", scenario["photo_path"], "--purpose", "facebook", "--out", tmp_path / "o")
+def test_withdraw_prints_the_take_down_list(
+    cli: Invoke, scenario: dict[str, str], tmp_path: Path
+) -> None:
+    released = cli(
+        "--json",
+        "publish",
+        scenario["photo_path"],
+        "--purpose",
+        "facebook",
+        "--out",
+        tmp_path / "o",
+    )
     pub = released.json()["results"][0]["publication_id"]
     result = cli("--json", "consent", "withdraw", scenario["consent"], "--reason", "e-post")
     assert result.exit_code == 0
     assert [i["publication_id"] for i in result.json()["takedown"]] == [pub]
     check = cli("check", scenario["photo_path"], "--purpose", "facebook")
-    assert check.exit_code == 3 and "consent_withdrawn" in check.stdout
+    assert check.exit_code == 3
+    assert "consent_withdrawn" in check.stdout
     assert cli("takedown", "done", pub).exit_code == 0
     assert cli("--json", "takedown", "list").json() == {"takedown": []}
 
@@ -100,7 +156,9 @@ def test_one_bad_file_in_a_batch_does_not_stop_the_rest(
     folder.mkdir()
     Path(scenario["photo_path"]).rename(folder / "a.jpg")
     (folder / "b.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
-    result = cli("--json", "publish", folder, "--purpose", "facebook", "--out", tmp_path / "o", "--jobs", "2")
+    result = cli(
+        "--json", "publish", folder, "--purpose", "facebook", "--out", tmp_path / "o", "--jobs", "2"
+    )
     decisions = {Path(r["input"]).name: r["decision"] for r in result.json()["results"]}
     assert decisions == {"a.jpg": "released", "b.jpg": "refused"}
     assert result.exit_code == 3
@@ -113,9 +171,11 @@ def test_an_unreadable_input_is_an_image_error_with_exit_5(
     broken.write_bytes(Path(scenario["photo_path"]).read_bytes()[:500])
     result = cli("photo", "add", broken, "--photographer", "Kari")
     assert result.exit_code == 5
-    assert "Traceback" not in result.stderr and result.stderr.startswith("Error: ")
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("Error: ")
     missing = cli("--json", "check", tmp_path / "missing.jpg", "--purpose", "facebook")
-    assert missing.exit_code == 5 and missing.json()["results"][0]["decision"] == "error"
+    assert missing.exit_code == 5
+    assert missing.json()["results"][0]["decision"] == "error"
 
 
 @pytest.mark.parametrize(
@@ -134,13 +194,15 @@ def test_errors_have_their_exit_codes_and_one_line_on_stderr(
 ) -> None:
     result = cli(*args)
     assert result.exit_code == code
-    assert result.stdout == "" and "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
     assert "2021-02-30" not in result.stderr
 
 
 def test_errors_in_json_mode_are_one_json_document(cli: Invoke) -> None:
     result = cli("--json", "consent", "withdraw", "0" * 32)
-    assert result.exit_code == 4 and result.json()["error"]["exit_code"] == 4
+    assert result.exit_code == 4
+    assert result.json()["error"]["exit_code"] == 4
 
 
 def test_a_schema_behind_head_exits_6(cli: Invoke, db_url: str) -> None:
@@ -153,14 +215,16 @@ def test_a_schema_behind_head_exits_6(cli: Invoke, db_url: str) -> None:
         conn.execute(text("UPDATE alembic_version SET version_num = 'older'"))
     engine.dispose()
     result = cli("unit", "list")
-    assert result.exit_code == 6 and "consentreg db upgrade" in result.stderr
+    assert result.exit_code == 6
+    assert "consentreg db upgrade" in result.stderr
     assert cli("db", "check").exit_code == 6
 
 
 def test_a_key_file_readable_by_others_is_refused(cli: Invoke, home: Path) -> None:
     (home / "master.key").chmod(0o644)
     result = cli("unit", "list")
-    assert result.exit_code == 2 and "chmod 600" in result.stderr
+    assert result.exit_code == 2
+    assert "chmod 600" in result.stderr
 
 
 def test_init_is_idempotent_and_creates_private_key_files(cli: Invoke, home: Path) -> None:
@@ -176,8 +240,20 @@ def test_registered_names_are_nowhere_in_the_home_folder(
 ) -> None:
     evidence = tmp_path / "skjema.txt"
     evidence.write_text("Signert av Åse Nordmann for Emma Nordmann\n", encoding="utf-8")
-    assert cli("consent", "grant", scenario["child"], "--purpose", "facebook", "--by", scenario["mother"],
-               "--evidence", evidence).exit_code == 0
+    assert (
+        cli(
+            "consent",
+            "grant",
+            scenario["child"],
+            "--purpose",
+            "facebook",
+            "--by",
+            scenario["mother"],
+            "--evidence",
+            evidence,
+        ).exit_code
+        == 0
+    )
     cli("person", "restrict", scenario["child"], "--reason", "Emma bor på sperret adresse")
     assert cli("person", "list", "--name", "nordmann").stdout.count("Nordmann") == 2
     for path in home.rglob("*"):
@@ -204,7 +280,8 @@ COMMANDS = _commands(typer.main.get_command(app))
 def test_every_command_has_help_with_an_example_and_is_in_the_readme(
     path: tuple[str, ...], command: Any
 ) -> None:
-    assert command.help and "Example:" in command.help
+    assert command.help
+    assert "Example:" in command.help
     example = command.help.split("Example:")[1]
     assert f"consentreg {' '.join(path)}" in example
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
@@ -212,10 +289,17 @@ def test_every_command_has_help_with_an_example_and_is_in_the_readme(
 
 
 def test_help_does_not_import_the_database_or_imaging_libraries() -> None:
-    code = ("import sys; import cli.main; "
-            "print(sorted(m for m in ('sqlalchemy', 'PIL', 'cryptography') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).parents[2])
+    code = (
+        "import sys; import cli.main; "
+        "print(sorted(m for m in ('sqlalchemy', 'PIL', 'cryptography') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[2],
+    )
     assert out.stdout.strip() == "[]"
 
 

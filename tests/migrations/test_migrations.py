@@ -64,9 +64,12 @@ def test_the_models_match_the_migrated_schema(engine: Engine) -> None:
 
 def test_foreign_keys_are_enforced_at_run_time(engine: Engine) -> None:
     with pytest.raises(Exception, match="(?i)foreign key"), engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO photo_subjects (photo_id, person_id, identifiable, tagged_at, tagged_by)"
-            " VALUES ('nope', 'nope', true, CURRENT_TIMESTAMP, 't')"))
+        conn.execute(
+            text(
+                "INSERT INTO photo_subjects (photo_id, person_id, identifiable, tagged_at, tagged_by)"
+                " VALUES ('nope', 'nope', true, CURRENT_TIMESTAMP, 't')"
+            )
+        )
 
 
 def test_a_database_behind_head_is_refused_until_upgraded(

@@ -51,7 +51,9 @@ def test_a_name_copied_into_another_row_does_not_decrypt(
         a = builders.person(ctx, "Ola Nordmann", "2020-01-01")
         b = builders.person(ctx, "Kari Nordmann", "2020-01-01")
     with engine.begin() as conn:
-        name_ct = conn.execute(text("SELECT name_ct FROM people WHERE id = :a"), {"a": a}).scalar_one()
+        name_ct = conn.execute(
+            text("SELECT name_ct FROM people WHERE id = :a"), {"a": a}
+        ).scalar_one()
         conn.execute(text("UPDATE people SET name_ct = :ct WHERE id = :b"), {"ct": name_ct, "b": b})
     with unit_of_work(writer=False) as ctx, pytest.raises(TamperedDataError):
         people.show_person(ctx, b)
@@ -73,7 +75,9 @@ def test_a_duplicate_external_reference_is_refused(unit_of_work: ContextFactory)
         builders.person(ctx, "Kari Nordmann", "2020-01-01", ref="K001")
 
 
-def test_a_person_cannot_be_their_own_guardian_or_be_linked_twice(unit_of_work: ContextFactory) -> None:
+def test_a_person_cannot_be_their_own_guardian_or_be_linked_twice(
+    unit_of_work: ContextFactory,
+) -> None:
     with unit_of_work() as ctx:
         child, (mother, _) = builders.family(ctx)
     with pytest.raises(InvalidInputError, match="own guardian"), unit_of_work() as ctx:
@@ -146,8 +150,10 @@ def test_a_withdrawal_is_a_new_event_and_leaves_the_grant_untouched(
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT * FROM consent_events ORDER BY seq")).mappings().all()
     assert dict(rows[0]) == dict(before)
-    assert rows[1]["id"] == withdrawal and rows[1]["withdraws_id"] == grant
-    assert rows[1]["kind"] == "withdrawal" and rows[1]["reason_ct"] is not None
+    assert rows[1]["id"] == withdrawal
+    assert rows[1]["withdraws_id"] == grant
+    assert rows[1]["kind"] == "withdrawal"
+    assert rows[1]["reason_ct"] is not None
     with pytest.raises(InvalidInputError, match="already withdrawn"), unit_of_work() as ctx:
         consents.withdraw(ctx, consent_id=grant)
 
@@ -159,8 +165,11 @@ def test_consent_events_cannot_be_updated_or_deleted(
         builders.purpose(ctx)
         child, (mother, _) = builders.family(ctx)
         builders.grant(ctx, child, mother)
-    for statement in ("UPDATE consent_events SET kind = 'refusal'", "DELETE FROM consent_events",
-                      "DELETE FROM audit_events"):
+    for statement in (
+        "UPDATE consent_events SET kind = 'refusal'",
+        "DELETE FROM consent_events",
+        "DELETE FROM audit_events",
+    ):
         with pytest.raises(Exception, match="append-only"), engine.begin() as conn:
             conn.execute(text(statement))
 
@@ -172,8 +181,14 @@ def test_evidence_is_stored_encrypted_with_its_sha256(
     with unit_of_work() as ctx:
         builders.purpose(ctx)
         child, (mother, _) = builders.family(ctx)
-        consents.record_decision(ctx, subject=child, purpose="facebook", by=mother,
-                                 kind=EventKind.GRANT, evidence=EvidenceFile(scan, "skjema.pdf"))
+        consents.record_decision(
+            ctx,
+            subject=child,
+            purpose="facebook",
+            by=mother,
+            kind=EventKind.GRANT,
+            evidence=EvidenceFile(scan, "skjema.pdf"),
+        )
         evidence_dir = ctx.evidence_dir
     with unit_of_work(writer=False) as ctx:
         (view,) = consents.list_consents(ctx)
@@ -192,8 +207,14 @@ def test_nothing_is_written_when_a_use_case_fails(
         builders.purpose(ctx)
         child, (mother, _) = builders.family(ctx)
     with pytest.raises(InvalidInputError), unit_of_work() as ctx:
-        consents.record_decision(ctx, subject=child, purpose="facebook", by=mother,
-                                 kind=EventKind.GRANT, evidence=EvidenceFile(b"scan", "a.pdf"))
+        consents.record_decision(
+            ctx,
+            subject=child,
+            purpose="facebook",
+            by=mother,
+            kind=EventKind.GRANT,
+            evidence=EvidenceFile(b"scan", "a.pdf"),
+        )
         builders.grant(ctx, child, mother, given="2030-01-01")  # fails: in the future
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(ConsentEvent)).scalar_one() == 0
@@ -216,9 +237,19 @@ def test_every_change_appends_a_chained_audit_event_without_plaintext_names(
         events = session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
         assert session.scalar(select(func.count()).select_from(Person)) == 3
     actions = [e.action for e in events]
-    assert actions == ["unit.add", "purpose.add", "purpose.notice", "person.add", "person.add",
-                       "person.add", "guardian.add", "guardian.add", "consent.grant",
-                       "person.restrict", "consent.withdrawal"]
+    assert actions == [
+        "unit.add",
+        "purpose.add",
+        "purpose.notice",
+        "person.add",
+        "person.add",
+        "person.add",
+        "guardian.add",
+        "guardian.add",
+        "consent.grant",
+        "person.restrict",
+        "consent.withdrawal",
+    ]
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert events[0].prev_hash == GENESIS
     assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
@@ -227,16 +258,22 @@ def test_every_change_appends_a_chained_audit_event_without_plaintext_names(
         assert secret not in text_of_log
 
 
-def test_a_revision_requiring_new_consent_is_versioned_with_its_hash(unit_of_work: ContextFactory) -> None:
+def test_a_revision_requiring_new_consent_is_versioned_with_its_hash(
+    unit_of_work: ContextFactory,
+) -> None:
     with unit_of_work() as ctx:
         builders.purpose(ctx)
     with unit_of_work(now=NOW + timedelta(days=1)) as ctx:
-        version = purposes.revise_purpose(ctx, code="facebook", notice_text="Ny tekst.\n",
-                                          requires_new_consent=True)
+        version = purposes.revise_purpose(
+            ctx, code="facebook", notice_text="Ny tekst.\n", requires_new_consent=True
+        )
         (view,) = purposes.list_purposes(ctx)
-        purpose = purposes.domain_purpose(ctx, purposes.purpose_by_code(ctx, "facebook"), at=ctx.now)
+        purpose = purposes.domain_purpose(
+            ctx, purposes.purpose_by_code(ctx, "facebook"), at=ctx.now
+        )
         before = purposes.domain_purpose(ctx, purposes.purpose_by_code(ctx, "facebook"), at=NOW)
-    assert version == 2 and view.notice_version == 2
+    assert version == 2
+    assert view.notice_version == 2
     import hashlib
 
     assert view.notice_sha256 == hashlib.sha256(b"Ny tekst.\n").hexdigest()

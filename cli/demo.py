@@ -1,0 +1,153 @@
+"""`consentreg demo`: the whole story on samples/, as a new user would type it, on an embedded
+SQLite register in a folder of its own. Each step prints the command, then its real output."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import importlib
+import io
+import json
+import os
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .output import clean
+
+
+def _say(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _step(title: str) -> None:
+    _say(f"\n== {title} ==")
+
+
+def _consentreg(*args: object, quiet: bool = False) -> tuple[int, str]:
+    """Run one command in-process through the real entry point; returns (exit code, stdout)."""
+    from .main import run
+
+    argv = [str(a) for a in args]
+    if not quiet:
+        _say("$ consentreg " + " ".join(shlex.quote(clean(a)) for a in argv))
+    buffer = io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(buffer):
+        try:
+            run(argv)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    out = buffer.getvalue()
+    if not quiet:
+        sys.stdout.write(out)
+        if code:
+            _say(f"(exit code {code})")
+    return code, out
+
+
+def _json(*args: object) -> Any:
+    code, out = _consentreg("--json", *args, quiet=True)
+    if code not in (0, 3):
+        raise SystemExit(code)
+    return json.loads(out)
+
+
+def _must(*args: object) -> str:
+    code, out = _consentreg(*args)
+    if code:
+        raise SystemExit(code)
+    return out.strip()
+
+
+def _register_basics(samples: Any) -> None:
+    _step("1. A register, units and purposes with their Norwegian notice texts")
+    _must("init")
+    for row in csv.DictReader(samples.UNITS_CSV.open(encoding="utf-8")):
+        extra = ["--parent", row["parent"]] if row["parent"] else []
+        _must("unit", "add", row["code"], "--name", row["name"], *extra)
+    for row in csv.DictReader(samples.PURPOSES_CSV.open(encoding="utf-8")):
+        options: list[object] = ["--title", row["title"], "--notice-file",
+                                 samples.SAMPLES_DIR / row["notice_file"]]
+        for column, flag in (("max_px", "--max-px"), ("guardians", "--guardians"),
+                             ("valid_until", "--valid-until"), ("valid_days", "--valid-days")):
+            if row[column]:
+                options += [flag, row[column]]
+        _must("purpose", "add", row["code"], *options)
+    _must("purpose", "list")
+
+
+def _import_people(samples: Any) -> None:
+    _step("2. People, guardians and consents from CSV (names are stored encrypted)")
+    _must("import", "people", samples.PEOPLE_CSV)
+    _must("import", "guardians", samples.GUARDIANS_CSV)
+    _must("import", "consents", samples.CONSENTS_CSV)
+    _must("person", "list", "--unit", samples.KINDERGARTEN)
+    _must("person", "restrict", f"ref:{samples.PROTECTED_REF}", "--reason", samples.PROTECTED_REASON)
+    _must("purpose", "revise", samples.REVISED_NOTICE[0], "--notice-file", samples.REVISED_NOTICE[1])
+
+
+def _register_photos(samples: Any, photo_dir: Path) -> None:
+    make_photos = importlib.import_module("consentreg_samples.make_photos").make_photos
+    _step("3. Photos with GPS, names in XMP/IPTC, thumbnails, under revealing file names")
+    make_photos(photo_dir)
+    for photo in samples.PHOTOS:
+        args: list[object] = ["photo", "add", photo_dir / photo.file_name,
+                              "--photographer", photo.photographer]
+        args += [a for ref in photo.identifiable for a in ("--subject", f"ref:{ref}")]
+        args += ["--unit", photo.unit] if photo.unit else []
+        args += ["--complete"] if photo.complete else []
+        photo_id = _must(*args)
+        for ref in photo.not_identifiable:
+            _must("photo", "tag", photo_id, "--subject", f"ref:{ref}", "--not-identifiable")
+
+
+def _publish(samples: Any, photo_dir: Path, ready: Path) -> None:
+    _step("4. Publish everything for Facebook: releases and refusals, per person")
+    _consentreg("publish", photo_dir, "--purpose", samples.PUBLISH_PURPOSE, "--out", ready)
+    _say(f"\n$ ls {ready}")
+    for path in sorted(ready.iterdir()):
+        _say(f"{path.name}  {path.stat().st_size} bytes")
+    captioned = next(p for p in samples.PHOTOS if p.caption and "caption_full_name" in p.expected)
+    _step("5. A caption may not link a child to their full name")
+    _consentreg("check", photo_dir / captioned.file_name, "--purpose", samples.PUBLISH_PURPOSE,
+                "--caption", captioned.caption)
+    turning = next(p for p in samples.PHOTOS if samples.TURNS_15_REF in p.identifiable)
+    _step(f"6. From the 15th birthday ({samples.TURNS_15_ON}) the pupil decides herself")
+    _consentreg("check", photo_dir / turning.file_name, "--purpose", samples.PUBLISH_PURPOSE,
+                "--at", samples.TURNS_15_ON.isoformat())
+
+
+def _withdraw(samples: Any) -> None:
+    subject, purpose, consenter = samples.WITHDRAW
+    _step("7. A guardian withdraws: the take-down list names every copy to remove")
+    subject_id = _json("person", "show", f"ref:{subject}")["id"]
+    consenter_id = _json("person", "show", f"ref:{consenter}")["id"]
+    grants = [c for c in _json("consent", "list", "--subject", subject_id, "--purpose", purpose)["consents"]
+              if c["kind"] == "grant" and c["consenter_id"] == consenter_id]
+    _consentreg("consent", "withdraw", grants[-1]["id"], "--reason", samples.WITHDRAW_REASON)
+    _must("takedown", "list")
+
+
+def run_demo(directory: Path | None) -> None:
+    """Run the story in `directory` (a new temporary folder by default)."""
+    samples = importlib.import_module("consentreg_samples.scenario")
+    root = (directory or Path(tempfile.mkdtemp(prefix="consentreg-demo-"))).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    if any(root.iterdir()):
+        from consentreg.errors import InvalidInputError
+
+        raise InvalidInputError(f"--dir {root} is not empty; give a new folder")
+    os.environ["CONSENTREG_HOME"] = str(root / "home")
+    os.environ.pop("CONSENTREG_DB", None)
+    os.environ.pop("CONSENTREG_KEY_FILE", None)
+    _say(f"consentreg demo in {root} (CONSENTREG_HOME={root / 'home'})")
+    _register_basics(samples)
+    _import_people(samples)
+    _register_photos(samples, root / "photos")
+    _publish(samples, root / "photos", root / "ready")
+    _withdraw(samples)
+    _say(f"\nDone. Try: CONSENTREG_HOME={root / 'home'} consentreg takedown list")
