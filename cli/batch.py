@@ -163,7 +163,8 @@ def publish_all(
         with register.work(writer=False) as ctx:
             max_px = purpose_by_code(ctx, purpose).max_px  # unknown purpose: exit 2 before any work
         out_dir = prepare_out_dir(out)
-        run = _Run(register, purpose=purpose, out_dir=out_dir, caption=caption, max_px=max_px)
+        run = _Run(register, purpose=purpose, out_dir=out_dir, shown_dir=out, caption=caption,
+                   max_px=max_px)
         with _progress(len(paths)) as advance, _executor(jobs, len(paths)) as pool:
             return run.all(paths, pool, window=max(2, 2 * jobs), advance=advance)
 
@@ -173,6 +174,7 @@ class _Run:
     register: Register
     purpose: str
     out_dir: Path
+    shown_dir: Path  # --out as the user wrote it, for messages
     caption: str | None
     max_px: int
 
@@ -256,6 +258,6 @@ class _Run:
             item.label,
             recorded.decision,
             verb="released",
-            output=str(final) if final else None,
+            output=str(self.shown_dir / final.name) if final else None,
             publication_id=recorded.publication_id,
         )

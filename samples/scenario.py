@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 SAMPLES_DIR = Path(__file__).resolve().parent
@@ -47,7 +47,7 @@ REVISED_NOTICE = ("facebook", NOTICES_DIR / "facebook-v2.txt")
 
 OUTCOMES_HOLD_FROM = date(2026, 10, 14)
 """The newest facebook consent event in consents.csv (a pupil's own refusal)."""
-OUTCOMES_HOLD_THROUGH = TURNS_15_ON.replace(day=TURNS_15_ON.day - 1)
+OUTCOMES_HOLD_THROUGH = TURNS_15_ON - timedelta(days=1)
 """From TURNS_15_ON the pupil's guardians' grants stop counting (self_consent_required)."""
 
 

@@ -253,3 +253,20 @@ class AuditEvent(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(SHA256)
     hash: Mapped[str] = mapped_column(SHA256, unique=True)
+
+
+class AuditCheckpoint(Base):
+    """A signed statement of the audit log's size, RFC 6962 Merkle root and head chain hash
+    (a C2SP signed-note checkpoint, kept whole in `note`). Append-only, like the log itself."""
+
+    __tablename__ = "audit_checkpoints"
+    __table_args__ = (CheckConstraint("size >= 0", name="size_not_negative"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    size: Mapped[int] = mapped_column(Integer, index=True)
+    root: Mapped[str] = mapped_column(SHA256)
+    head: Mapped[str] = mapped_column(SHA256)
+    key_id: Mapped[str] = mapped_column(String(8))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(128))

@@ -96,7 +96,7 @@ def test_a_consented_photo_is_released_clean_under_a_neutral_name(
     assert item["decision"] == "released"
     assert item["reasons"] == []
     released = Path(item["output"])
-    assert released.parent == out.resolve()
+    assert released.parent == out
     assert os.listdir(out) == [released.name]
     assert "Emma" not in released.name
     assert "IMG" not in released.name

@@ -14,8 +14,8 @@ from tests.imaging.metadata import (
     encode,
     exif_block,
     iptc_app13,
-    jumbf_app11,
     jpeg_with_segments,
+    jumbf_app11,
     png_chunk,
     png_with_chunk,
     xmp_packet,
@@ -97,9 +97,7 @@ def dirty_png(im: Image.Image | None = None, orientation: int = 1) -> bytes:
     info.add_itxt("Description", CANARIES["png_itxt"])
     info.add_itxt("XML:com.adobe.xmp", xmp_packet().decode())
     info.add(b"tIME", struct.pack(">HBBBBB", 2024, 5, 17, 10, 11, 12))
-    data = encode(
-        im, "PNG", pnginfo=info, exif=exif_block(orientation), icc_profile=canary_icc()
-    )
+    data = encode(im, "PNG", pnginfo=info, exif=exif_block(orientation), icc_profile=canary_icc())
     data = png_with_chunk(data, png_chunk(b"prVt", CANARIES["png_private"].encode()))
     return data + CANARIES["trailer"].encode()
 

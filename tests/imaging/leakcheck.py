@@ -89,9 +89,7 @@ def exiftool_metadata(paths: list[Path]) -> dict[Path, dict[str, object]]:
 def residual_keys(metadata: dict[str, object]) -> list[str]:
     """Keys outside the structural allow-list: each one is metadata that survived."""
     return sorted(
-        key
-        for key in metadata
-        if key not in ALLOWED_KEYS and not key.startswith(ALLOWED_PREFIXES)
+        key for key in metadata if key not in ALLOWED_KEYS and not key.startswith(ALLOWED_PREFIXES)
     )
 
 

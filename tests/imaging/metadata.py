@@ -103,11 +103,10 @@ def xmp_packet() -> bytes:
 
 def iptc_app13() -> bytes:
     """A Photoshop APP13 payload: an 8BIM IPTC-NAA resource with By-line and Caption."""
-    records = b"".join(
-        b"\x1c\x02" + bytes([dataset]) + struct.pack(">H", len(value)) + value
-        for dataset, value in ((80, CANARIES["iptc_byline"]), (120, CANARIES["iptc_caption"]))
-        for value in [value.encode()]
-    )
+    records = b""
+    for dataset, text in ((80, CANARIES["iptc_byline"]), (120, CANARIES["iptc_caption"])):
+        value = text.encode()
+        records += b"\x1c\x02" + bytes([dataset]) + struct.pack(">H", len(value)) + value
     padded = records + b"\0" * (len(records) % 2)
     resource = b"8BIM" + struct.pack(">H", 0x0404) + b"\0\0" + struct.pack(">I", len(records))
     return b"Photoshop 3.0\0" + resource + padded

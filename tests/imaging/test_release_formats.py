@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageFile
 
 from consentreg.errors import ImageError
-from consentreg.imaging import Rendition, inspect_image, render_release, verify_clean
+from consentreg.imaging import Rendition, inspect_image, render_release, rendering, verify_clean
 from tests.imaging.dirty import (
     BUILDERS,
     FORMATS,
@@ -29,7 +29,7 @@ from tests.imaging.leakcheck import (
     residual_keys,
     write_release,
 )
-from tests.imaging.metadata import CANARIES
+from tests.imaging.metadata import CANARIES, encode, jpeg_with_segments
 
 # Canaries readable in the raw bytes of each dirty fixture (zTXt is compressed).
 RAW_CANARIES = {
@@ -122,9 +122,7 @@ def test_the_release_is_a_single_opaque_jpeg_of_the_right_size(released: Renditi
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("orientation", range(1, 9))
-def test_the_release_is_upright_whatever_the_stored_orientation(
-    fmt: str, orientation: int
-) -> None:
+def test_the_release_is_upright_whatever_the_stored_orientation(fmt: str, orientation: int) -> None:
     data = stored_with_orientation(fmt, asymmetric_picture(240, 160), orientation)
     released = render_release(data, max_px=120)
     assert (released.width, released.height) == (120, 80)
@@ -185,3 +183,32 @@ def test_the_naive_pillow_pipeline_leaks_what_the_gate_removes() -> None:
     assert canaries_in(buffer.getvalue()) == ["com"]
     with pytest.raises(ImageError, match="0xFFFE"):
         verify_clean(buffer.getvalue())
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_the_encoder_is_handed_pixels_without_any_metadata(
+    fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handed: list[Image.Image] = []
+    encode_release = rendering._encode
+
+    def spy(im: Image.Image, quality: int) -> Rendition:
+        handed.append(im)
+        return encode_release(im, quality)
+
+    monkeypatch.setattr(rendering, "_encode", spy)
+    render_release(BUILDERS[fmt](), max_px=100)
+    assert [im.info for im in handed] == [{}]
+
+
+def test_an_output_that_fails_the_self_check_is_never_returned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def leaky_encoder(im: Image.Image, quality: int) -> Rendition:
+        data = jpeg_with_segments(encode(im, "JPEG", quality=quality), [(0xE1, b"Exif\0\0")])
+        return Rendition(data, "jpg", im.width, im.height, "0" * 64)
+
+    monkeypatch.setattr(rendering, "_encode", leaky_encoder)
+    with pytest.raises(ImageError, match="0xFFE1") as caught:
+        render_release(BUILDERS["JPEG"](), max_px=100)
+    assert caught.value.code == "image_invalid"

@@ -1,0 +1,137 @@
+"""The audit log read back: events with their parsed IDs and payloads, their RFC 6962 leaf
+hashes and Merkle roots, and the one way auditor queries are themselves recorded.
+
+Shared by verification (audit_verify), checkpoints (audit_checkpoint), the auditor views
+(audit_views), the subject export (export) and the coverage report (coverage).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from consentreg.db.models import AuditEvent
+from consentreg.domain.audit_chain import leaf_hash
+from consentreg.errors import AuditVerificationError
+from consentreg.services import audit_log
+from consentreg.services.context import Context
+
+QUERY_ACTION = "audit.query"
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """One audit event as stored, with its IDs and payload parsed."""
+
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    ids: dict[str, Any]
+    payload: dict[str, Any]
+
+    def mentions(self, object_id: str) -> bool:
+        """True when the ID is one of the event's object IDs (or in one of its ID lists)."""
+        return any(
+            value == object_id or (isinstance(value, list) and object_id in value)
+            for value in self.ids.values()
+        )
+
+
+def event_rows(ctx: Context, *, until: datetime | None = None) -> list[AuditEvent]:
+    """The stored audit events in seq order, optionally only those at or before `until`."""
+    query = select(AuditEvent).order_by(AuditEvent.seq)
+    if until is not None:
+        query = query.where(AuditEvent.at <= until)
+    return list(ctx.session.scalars(query))
+
+
+def _json_object(text: str, *, seq: int, column: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise AuditVerificationError(
+            f"audit event seq {seq}: {column} is not a JSON object; run `consentreg audit verify`"
+        )
+    return value
+
+
+def parse_event(row: AuditEvent) -> LoggedEvent:
+    """Parse one stored event; a payload that is not a JSON object fails verification (exit 7)."""
+    return LoggedEvent(
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        ids=_json_object(row.object_ids, seq=row.seq, column="object_ids"),
+        payload=_json_object(row.payload, seq=row.seq, column="payload"),
+    )
+
+
+def read_log(ctx: Context, *, until: datetime | None = None) -> list[LoggedEvent]:
+    """Every event (up to `until`), parsed, in seq order."""
+    return [parse_event(row) for row in event_rows(ctx, until=until)]
+
+
+def leaf_of(row: AuditEvent) -> bytes:
+    """The RFC 6962 leaf hash of a stored event, recomputed from its content."""
+    return leaf_hash(
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        object_ids=row.object_ids,
+        payload=row.payload,
+    )
+
+
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+
+
+def merkle_roots(leaves: Sequence[bytes], sizes: Iterable[int]) -> dict[int, bytes]:
+    """RFC 6962 Merkle tree hashes of the first `size` leaf hashes, for each size wanted, in one
+    pass: a stack of perfect subtrees, folded from the right whenever a wanted size is reached.
+    Sizes larger than the number of leaves are left out."""
+    wanted = {s for s in sizes if 0 <= s <= len(leaves)}
+    roots = {0: EMPTY_ROOT} if 0 in wanted else {}
+    stack: list[tuple[int, bytes]] = []  # (height, subtree hash), heights decreasing
+    for size, leaf in enumerate(leaves, 1):
+        height, node = 0, leaf
+        while stack and stack[-1][0] == height:
+            node = _interior(stack.pop()[1], node)
+            height += 1
+        stack.append((height, node))
+        if size in wanted:
+            roots[size] = _fold(stack)
+    return roots
+
+
+def merkle_root(leaves: Sequence[bytes]) -> bytes:
+    """RFC 6962 Merkle tree hash over all the leaf hashes (empty tree: SHA-256 of nothing)."""
+    return merkle_roots(leaves, [len(leaves)])[len(leaves)]
+
+
+def _interior(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def _fold(stack: list[tuple[int, bytes]]) -> bytes:
+    node = stack[-1][1]
+    for _, left in reversed(stack[:-1]):
+        node = _interior(left, node)
+    return node
+
+
+def record_query(
+    ctx: Context, view: str, *, ids: dict[str, Any], payload: dict[str, Any] | None = None
+) -> int:
+    """Record that an auditor looked: which view, whose data (IDs only), with which filters."""
+    return audit_log.append(ctx, QUERY_ACTION, ids=ids, payload={"view": view, **(payload or {})})
