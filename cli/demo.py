@@ -9,6 +9,7 @@ import importlib
 import io
 import json
 import os
+import re
 import shlex
 import sys
 import tempfile
@@ -28,7 +29,8 @@ def _step(title: str) -> None:
 
 
 def _consentreg(*args: object, quiet: bool = False) -> tuple[int, str]:
-    """Run one command in-process through the real entry point; returns (exit code, stdout)."""
+    """Run one command in-process through the real entry point; returns (exit code, output).
+    stdout and stderr are interleaved in one buffer so the story reads in order."""
     from .main import run
 
     argv = [str(a) for a in args]
@@ -36,7 +38,7 @@ def _consentreg(*args: object, quiet: bool = False) -> tuple[int, str]:
         _say("$ consentreg " + " ".join(shlex.quote(clean(a)) for a in argv))
     buffer = io.StringIO()
     code = 0
-    with contextlib.redirect_stdout(buffer):
+    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
         try:
             run(argv)
         except SystemExit as exc:
@@ -50,10 +52,16 @@ def _consentreg(*args: object, quiet: bool = False) -> tuple[int, str]:
 
 
 def _json(*args: object) -> Any:
-    code, out = _consentreg("--json", *args, quiet=True)
-    if code not in (0, 3):
-        raise SystemExit(code)
-    return json.loads(out)
+    from .main import run
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        try:
+            run(["--json", *[str(a) for a in args]])
+        except SystemExit as exc:
+            if exc.code not in (0, None):
+                raise
+    return json.loads(buffer.getvalue())
 
 
 def _must(*args: object) -> str:
@@ -111,6 +119,7 @@ def _publish(samples: Any, photo_dir: Path, ready: Path) -> None:
     _say(f"\n$ ls {ready}")
     for path in sorted(ready.iterdir()):
         _say(f"{path.name}  {path.stat().st_size} bytes")
+    _show_clean(photo_dir / samples.PHOTOS[0].file_name, sorted(ready.iterdir()))
     captioned = next(p for p in samples.PHOTOS if p.caption and "caption_full_name" in p.expected)
     _step("5. A caption may not link a child to their full name")
     _consentreg("check", photo_dir / captioned.file_name, "--purpose", samples.PUBLISH_PURPOSE,
@@ -119,6 +128,28 @@ def _publish(samples: Any, photo_dir: Path, ready: Path) -> None:
     _step(f"6. From the 15th birthday ({samples.TURNS_15_ON}) the pupil decides herself")
     _consentreg("check", photo_dir / turning.file_name, "--purpose", samples.PUBLISH_PURPOSE,
                 "--at", samples.TURNS_15_ON.isoformat())
+
+
+def _show_clean(original: Path, releases: list[Path]) -> None:
+    """What an independent reader (exiftool) sees in an original and in the releases."""
+    import shutil
+    import subprocess
+
+    exiftool = shutil.which("exiftool")
+    if exiftool is None or not releases:
+        _say("(install exiftool to compare the metadata of originals and releases)")
+        return
+    revealing = re.compile(r"GPS|Artist|Owner|Serial|Person|Caption|Comment|Thumbnail|Region|Make\b")
+    for path in (original, releases[0]):
+        tags = subprocess.run([exiftool, "-a", "-G1", "-s", str(path)], capture_output=True,
+                              text=True, check=False).stdout.splitlines()
+        hits = [t for t in tags if revealing.search(t)]
+        _say(f"\n$ exiftool -a -G1 -s {path.name} | grep -E 'GPS|Artist|Person|...'   "
+             f"# {len(tags)} tags in all")
+        for line in hits[:8] or ["(nothing)"]:
+            _say(clean(" ".join(line.split())))
+        if len(hits) > 8:
+            _say(f"... and {len(hits) - 8} more")
 
 
 def _withdraw(samples: Any) -> None:
