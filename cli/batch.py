@@ -163,8 +163,14 @@ def publish_all(
         with register.work(writer=False) as ctx:
             max_px = purpose_by_code(ctx, purpose).max_px  # unknown purpose: exit 2 before any work
         out_dir = prepare_out_dir(out)
-        run = _Run(register, purpose=purpose, out_dir=out_dir, shown_dir=out, caption=caption,
-                   max_px=max_px)
+        run = _Run(
+            register,
+            purpose=purpose,
+            out_dir=out_dir,
+            shown_dir=out,
+            caption=caption,
+            max_px=max_px,
+        )
         with _progress(len(paths)) as advance, _executor(jobs, len(paths)) as pool:
             return run.all(paths, pool, window=max(2, 2 * jobs), advance=advance)
 
