@@ -39,11 +39,14 @@ def test_the_readme_quick_start_runs_as_written(tmp_path: Path) -> None:
     Image.new("RGB", (3000, 2000), (90, 140, 200)).save(tmp_path / "photo.jpg", quality=90)
     steps = quick_start()
     # after each step print a marker, then restore the step's exit status for `echo $?`
-    script = "\n".join(f"{cmd}\nrc=$?; echo '@@step {i}'; (exit $rc)" for i, (cmd, _) in enumerate(steps))
+    script = "\n".join(
+        f"{cmd}\nrc=$?; echo '@@step {i}'; (exit $rc)" for i, (cmd, _) in enumerate(steps)
+    )
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     env.pop("CONSENTREG_DB", None)
-    result = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        ["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     outputs = re.split(r"@@step \d+\n", result.stdout)
     assert len(outputs) == len(steps) + 1, result.stderr
     for (cmd, expected), actual in zip(steps, outputs, strict=False):
