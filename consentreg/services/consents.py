@@ -14,10 +14,10 @@ from consentreg.db.models import ConsentEvent, Evidence, Person, Purpose
 from consentreg.domain.calendar import default_valid_until, oslo_day, start_of_day
 from consentreg.domain.model import EventKind, Method
 from consentreg.errors import InvalidInputError, NotFoundError
-from consentreg.services import audit_log
 from consentreg.services.context import Context, new_id
 from consentreg.services.people import active_guardianships, resolve_person
 from consentreg.services.purposes import current_notice, purpose_by_code
+from consentreg.services.rows import RowBatch
 
 MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
 
@@ -61,35 +61,37 @@ def read_evidence(path: Path) -> EvidenceFile:
         raise InvalidInputError(f"evidence file {path} cannot be read ({exc.strerror})") from None
 
 
-def _store_evidence(ctx: Context, evidence: EvidenceFile) -> Evidence:
-    eid = new_id()
-    row = Evidence(
-        id=eid,
-        sha256=sha256_hex(evidence.data),
-        size=len(evidence.data),
-        name_ct=ctx.keys.encrypt(evidence.name, table="evidence", column="name", row_id=eid),
-        created_at=ctx.now,
-        created_by=ctx.actor,
+def stage_evidence(ctx: Context, batch: RowBatch, evidence: EvidenceFile) -> tuple[str, str]:
+    """Stage an evidence record; its encrypted file is moved into the store after the commit.
+    Returns (evidence id, sha256)."""
+    eid, digest = new_id(), sha256_hex(evidence.data)
+    name_ct = ctx.keys.encrypt(evidence.name, table="evidence", column="name", row_id=eid)
+    blob = ctx.keys.encrypt_blob(evidence.data, blob_id=eid)
+    ctx.stage_file(ctx.evidence_dir / f"{eid}.bin", blob)
+    batch.add(
+        Evidence,
+        {
+            "id": eid,
+            "sha256": digest,
+            "size": len(evidence.data),
+            "name_ct": name_ct,
+            "created_at": ctx.now,
+            "created_by": ctx.actor,
+        },
     )
-    ctx.stage_file(
-        ctx.evidence_dir / f"{eid}.bin", ctx.keys.encrypt_blob(evidence.data, blob_id=eid)
-    )
-    ctx.session.add(row)
-    return row
+    return eid, digest
 
 
-def _check_consenter(ctx: Context, subject: Person, consenter: Person) -> None:
-    if consenter.id == subject.id:
-        return
-    if not any(
-        g.guardian_id == consenter.id for g in active_guardianships(ctx, child_id=subject.id)
-    ):
+def check_consenter(subject_id: str, consenter_id: str, guardians: set[str]) -> None:
+    """The consenter must be the subject or one of the subject's guardians."""
+    if consenter_id != subject_id and consenter_id not in guardians:
         raise InvalidInputError(
-            f"--by {consenter.id} is neither the subject nor a registered guardian of {subject.id}"
+            f"--by {consenter_id} is neither the subject nor a registered guardian of {subject_id}"
         )
 
 
-def _next_seq(ctx: Context) -> int:
+def next_seq(ctx: Context) -> int:
+    """The next consent-event sequence number (writers are serialised)."""
     return (ctx.session.scalar(select(func.max(ConsentEvent.seq))) or 0) + 1
 
 
@@ -98,45 +100,81 @@ def _lock_subject(ctx: Context, subject_id: str) -> None:
     ctx.session.execute(select(Person.id).where(Person.id == subject_id).with_for_update())
 
 
-def record_decision(
-    ctx: Context,
-    *,
-    subject: str,
-    purpose: str,
-    by: str,
-    kind: EventKind,
-    method: str = "paper",
-    given: date | None = None,
-    until: date | None = None,
-    evidence: EvidenceFile | None = None,
-) -> str:
-    """Record a grant or a refusal, expressed by the subject or one of their guardians."""
-    purpose_row = purpose_by_code(ctx, purpose)
-    subject_p = resolve_person(ctx, subject, role="subject")
-    consenter = resolve_person(ctx, by, role="consenter")
-    if method not in {m.value for m in Method}:
-        raise InvalidInputError(
-            f"--method must be paper, email, digital or in-person, not {method!r}"
-        )
-    today = oslo_day(ctx.now)
-    given = given or today
-    if given > today:
-        raise InvalidInputError(f"--given {given.isoformat()} is in the future")
-    valid_from, valid_until = _validity(purpose_row, kind=kind, given=given, until=until)
-    _check_consenter(ctx, subject_p, consenter)
-    _lock_subject(ctx, subject_p.id)
-    return _insert(
-        ctx,
-        subject_p,
-        purpose_row,
-        consenter,
-        kind=kind,
-        method=method,
-        given=given,
-        effective_at=start_of_day(given),
-        valid=(valid_from, valid_until),
-        evidence=evidence,
+@dataclass(frozen=True)
+class NewEvent:
+    """A checked consent event, ready to stage."""
+
+    subject_id: str
+    purpose_id: str
+    consenter_id: str
+    kind: EventKind
+    method: str | None
+    given: date
+    effective_at: datetime
+    notice_version: int
+    valid_from: date | None = None
+    valid_until: date | None = None
+    withdraws: str | None = None
+    reason: str | None = None
+    evidence: EvidenceFile | None = None
+
+
+def stage_event(ctx: Context, batch: RowBatch, event: NewEvent, *, seq: int) -> str:
+    """Stage one consent event (and its evidence) with its audit event; returns its ID."""
+    evidence_id, evidence_sha = (
+        stage_evidence(ctx, batch, event.evidence) if event.evidence else (None, None)
     )
+    cid = new_id()
+    reason_ct = (
+        ctx.keys.encrypt(event.reason, table="consent_events", column="reason", row_id=cid)
+        if event.reason
+        else None
+    )
+    batch.add(
+        ConsentEvent,
+        {
+            "id": cid,
+            "seq": seq,
+            "subject_id": event.subject_id,
+            "purpose_id": event.purpose_id,
+            "kind": event.kind.value,
+            "consenter_id": event.consenter_id,
+            "method": event.method,
+            "notice_version": event.notice_version,
+            "given_on": event.given,
+            "effective_at": event.effective_at,
+            "valid_from": event.valid_from,
+            "valid_until": event.valid_until,
+            "withdraws_id": event.withdraws,
+            "reason_ct": reason_ct,
+            "evidence_id": evidence_id,
+            "recorded_at": ctx.now,
+            "recorded_by": ctx.actor,
+        },
+    )
+    batch.audit(
+        f"consent.{event.kind.value}",
+        ids={
+            "consent": cid,
+            "subject": event.subject_id,
+            "purpose": event.purpose_id,
+            "consenter": event.consenter_id,
+            "withdraws": event.withdraws,
+            "evidence": evidence_id,
+        },
+        payload={
+            "seq": seq,
+            "method": event.method,
+            "notice_version": event.notice_version,
+            "given_on": event.given.isoformat(),
+            "effective_at": event.effective_at.isoformat(),
+            "valid_from": event.valid_from.isoformat() if event.valid_from else None,
+            "valid_until": event.valid_until.isoformat() if event.valid_until else None,
+            "evidence_sha256": evidence_sha,
+            "reason_ct_sha256": sha256_hex(reason_ct) if reason_ct else None,
+        },
+    )
+    return cid
 
 
 def _validity(
@@ -156,76 +194,71 @@ def _validity(
     return given, until
 
 
-def _insert(
+def check_decision(
     ctx: Context,
-    subject: Person,
     purpose: Purpose,
-    consenter: Person,
     *,
     kind: EventKind,
-    method: str | None,
-    given: date,
-    effective_at: datetime,
-    valid: tuple[date | None, date | None],
+    method: str,
+    given: date | None,
+    until: date | None,
+) -> tuple[date, date | None, date | None]:
+    """Validate a grant's or refusal's fields; returns (given, valid_from, valid_until)."""
+    if method not in {m.value for m in Method}:
+        raise InvalidInputError(
+            f"--method must be paper, email, digital or in-person, not {method!r}"
+        )
+    today = oslo_day(ctx.now)
+    given = given or today
+    if given > today:
+        raise InvalidInputError(f"--given {given.isoformat()} is in the future")
+    valid_from, valid_until = _validity(purpose, kind=kind, given=given, until=until)
+    return given, valid_from, valid_until
+
+
+def record_decision(
+    ctx: Context,
+    *,
+    subject: str,
+    purpose: str,
+    by: str,
+    kind: EventKind,
+    method: str = "paper",
+    given: date | None = None,
+    until: date | None = None,
     evidence: EvidenceFile | None = None,
-    withdraws: ConsentEvent | None = None,
-    reason: str | None = None,
 ) -> str:
-    notice = (
-        withdraws.notice_version
-        if withdraws
-        else current_notice(ctx, purpose.id, at=effective_at).version
+    """Record a grant or a refusal, expressed by the subject or one of their guardians."""
+    purpose_row = purpose_by_code(ctx, purpose)
+    subject_p = resolve_person(ctx, subject, role="subject")
+    consenter = resolve_person(ctx, by, role="consenter")
+    given, valid_from, valid_until = check_decision(
+        ctx, purpose_row, kind=kind, method=method, given=given, until=until
     )
-    ev_row = _store_evidence(ctx, evidence) if evidence else None
-    cid = new_id()
-    event = ConsentEvent(
-        id=cid,
-        seq=_next_seq(ctx),
-        subject_id=subject.id,
-        purpose_id=purpose.id,
-        kind=kind.value,
-        consenter_id=consenter.id,
-        method=method,
-        notice_version=notice,
-        given_on=given,
-        effective_at=effective_at,
-        valid_from=valid[0],
-        valid_until=valid[1],
-        withdraws_id=withdraws.id if withdraws else None,
-        reason_ct=(
-            ctx.keys.encrypt(reason, table="consent_events", column="reason", row_id=cid)
-            if reason
-            else None
-        ),
-        evidence_id=ev_row.id if ev_row else None,
-        recorded_at=ctx.now,
-        recorded_by=ctx.actor,
-    )
-    ctx.session.add(event)
-    ctx.session.flush()
-    audit_log.append(
+    guardians = {g.guardian_id for g in active_guardianships(ctx, child_id=subject_p.id)}
+    check_consenter(subject_p.id, consenter.id, guardians)
+    _lock_subject(ctx, subject_p.id)
+    effective_at = start_of_day(given)
+    batch = RowBatch(ctx)
+    cid = stage_event(
         ctx,
-        f"consent.{kind.value}",
-        ids={
-            "consent": cid,
-            "subject": subject.id,
-            "purpose": purpose.id,
-            "consenter": consenter.id,
-            "withdraws": event.withdraws_id,
-            "evidence": event.evidence_id,
-        },
-        payload={
-            "seq": event.seq,
-            "method": method,
-            "notice_version": notice,
-            "given_on": given.isoformat(),
-            "effective_at": effective_at.isoformat(),
-            "valid_from": valid[0].isoformat() if valid[0] else None,
-            "valid_until": valid[1].isoformat() if valid[1] else None,
-            "evidence_sha256": ev_row.sha256 if ev_row else None,
-            "reason_ct_sha256": sha256_hex(event.reason_ct) if event.reason_ct else None,
-        },
+        batch,
+        NewEvent(
+            subject_id=subject_p.id,
+            purpose_id=purpose_row.id,
+            consenter_id=consenter.id,
+            kind=kind,
+            method=method,
+            given=given,
+            effective_at=effective_at,
+            notice_version=current_notice(ctx, purpose_row.id, at=effective_at).version,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            evidence=evidence,
+        ),
+        seq=next_seq(ctx),
     )
+    batch.flush()
     return cid
 
 
@@ -248,22 +281,26 @@ def withdraw(
     if at < grant.effective_at:
         raise InvalidInputError("--at is before the consent was given")
     _lock_subject(ctx, grant.subject_id)
-    subject = ctx.session.get_one(Person, grant.subject_id)
-    consenter = ctx.session.get_one(Person, grant.consenter_id)
-    purpose = ctx.session.get_one(Purpose, grant.purpose_id)
-    return _insert(
+    batch = RowBatch(ctx)
+    wid = stage_event(
         ctx,
-        subject,
-        purpose,
-        consenter,
-        kind=EventKind.WITHDRAWAL,
-        method=None,
-        given=oslo_day(at),
-        effective_at=at,
-        valid=(None, None),
-        withdraws=grant,
-        reason=reason.strip() if reason and reason.strip() else None,
+        batch,
+        NewEvent(
+            subject_id=grant.subject_id,
+            purpose_id=grant.purpose_id,
+            consenter_id=grant.consenter_id,
+            kind=EventKind.WITHDRAWAL,
+            method=None,
+            given=oslo_day(at),
+            effective_at=at,
+            notice_version=grant.notice_version,
+            withdraws=grant.id,
+            reason=reason.strip() if reason and reason.strip() else None,
+        ),
+        seq=next_seq(ctx),
     )
+    batch.flush()
+    return wid
 
 
 def list_consents(

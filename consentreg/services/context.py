@@ -16,6 +16,14 @@ from sqlalchemy.orm import Session
 from consentreg.crypto import Keyring
 
 
+@dataclass(frozen=True)
+class AuditHead:
+    """The audit chain's last event as this transaction knows it."""
+
+    seq: int
+    hash: str
+
+
 def new_id() -> str:
     """An opaque, random identifier (no order, no meaning)."""
     return uuid.uuid4().hex
@@ -29,6 +37,7 @@ class Context:
     now: datetime
     evidence_dir: Path
     staged_files: list[tuple[Path, Path]] = field(default_factory=list)
+    audit_head: AuditHead | None = None
 
     def stage_file(self, final: Path, data: bytes) -> None:
         final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -9,16 +9,37 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import select
+
+from consentreg.db.models import Purpose, Unit
+from consentreg.domain.calendar import start_of_day
 from consentreg.domain.model import EventKind, Method, PersonKind
 from consentreg.errors import ConsentRegError, InvalidInputError
-from consentreg.services.consents import EvidenceFile, read_evidence, record_decision
+from consentreg.services.consents import (
+    EvidenceFile,
+    NewEvent,
+    check_consenter,
+    check_decision,
+    next_seq,
+    read_evidence,
+    stage_event,
+)
 from consentreg.services.context import Context
-from consentreg.services.people import add_guardian, add_person, person_ids_by_ref
+from consentreg.services.people import (
+    active_pairs,
+    check_guardianship,
+    check_person,
+    person_ids_by_ref,
+    ref_taken,
+    stage_guardianship,
+    stage_person,
+)
+from consentreg.services.purposes import notice_timeline, version_at
+from consentreg.services.rows import RowBatch
 
 PEOPLE_COLUMNS = ("ref", "name", "born", "kind", "unit")
 GUARDIAN_COLUMNS = ("child_ref", "guardian_ref", "parental_responsibility")
@@ -33,6 +54,7 @@ CONSENT_COLUMNS = (
     "evidence",
 )
 MAX_REPORTED = 25
+KINDS = {"", *(k.value for k in PersonKind)}
 YES, NO = {"yes", "y", "true", "1", "ja"}, {"no", "n", "false", "0", "nei"}
 
 
@@ -106,16 +128,6 @@ def _date(problems: _Problems, row: Row, column: str, *, required: bool) -> date
         return None
 
 
-def _apply(problems: _Problems, rows: list[Row], action: Callable[[Row], object]) -> int:
-    for row in rows:
-        try:
-            action(row)
-        except ConsentRegError as exc:
-            problems.items.append(f"line {row.line}: {exc}")
-            problems.raise_if_any()
-    return len(rows)
-
-
 def _check_duplicates(problems: _Problems, rows: list[Row], column: str) -> None:
     seen: dict[str, int] = {}
     for row in rows:
@@ -125,32 +137,56 @@ def _check_duplicates(problems: _Problems, rows: list[Row], column: str) -> None
         seen.setdefault(key, row.line)
 
 
+def _row_error(problems: _Problems, row: Row, exc: ConsentRegError) -> None:
+    """A use case's own check refused this row."""
+    problems.items.append(f"line {row.line}: {exc}")
+
+
 def import_people(ctx: Context, path: Path) -> int:
     """Columns ref,name,born,kind,unit; `ref` is required and unique."""
     rows = _read_rows(path, PEOPLE_COLUMNS[:3], PEOPLE_COLUMNS[3:])
     problems = _Problems(path.name)
-    kinds = {k.value for k in PersonKind}
+    units = {u.code: u.id for u in ctx.session.scalars(select(Unit))}
+    taken = ref_taken(ctx, [r.get("ref") for r in rows if r.get("ref")])
+    checked: list[tuple[Row, str, date]] = []
     for row in rows:
+        born = _date(problems, row, "born", required=True)
         for column in ("ref", "name"):
             if not row.get(column):
                 problems.add(row, column, "is empty")
-        _date(problems, row, "born", required=True)
-        if row.get("kind") and row.get("kind") not in kinds:
+        if row.get("ref") in taken:
+            problems.add(row, "ref", "is already used by another person")
+        if row.get("unit") and row.get("unit") not in units:
+            problems.add(row, "unit", "no unit has this code")
+        if row.get("kind") not in KINDS:
             problems.add(row, "kind", "must be child, adult or staff")
+            continue
+        if born is None or not row.get("name"):
+            continue
+        try:
+            name = check_person(
+                ctx, name=row.get("name"), born=born, kind=row.get("kind") or "child"
+            )
+        except ConsentRegError as exc:
+            _row_error(problems, row, exc)
+            continue
+        checked.append((row, name, born))
     _check_duplicates(problems, rows, "ref")
     problems.raise_if_any()
-    return _apply(
-        problems,
-        rows,
-        lambda r: add_person(
+    batch = RowBatch(ctx)
+    for row, name, born in checked:
+        stage_person(
             ctx,
-            name=r.get("name"),
-            born=date.fromisoformat(r.get("born")),
-            kind=r.get("kind") or "child",
-            unit=r.get("unit") or None,
-            ref=r.get("ref"),
-        ),
-    )
+            batch,
+            name=name,
+            born=born,
+            kind=row.get("kind") or "child",
+            unit_id=units.get(row.get("unit")),
+            ref=row.get("ref"),
+        )
+        batch.maybe_flush()
+    batch.flush()
+    return len(rows)
 
 
 def _resolve_refs(
@@ -172,20 +208,31 @@ def import_guardians(ctx: Context, path: Path) -> int:
     rows = _read_rows(path, GUARDIAN_COLUMNS[:2], GUARDIAN_COLUMNS[2:])
     problems = _Problems(path.name)
     ids = _resolve_refs(ctx, problems, rows, ("child_ref", "guardian_ref"))
+    pairs = active_pairs(ctx, sorted(set(ids.values())))
+    links: list[tuple[str, str, bool]] = []
     for row in rows:
-        if row.get("parental_responsibility").lower() not in YES | NO | {""}:
+        responsibility = row.get("parental_responsibility").lower()
+        if responsibility not in YES | NO | {""}:
             problems.add(row, "parental_responsibility", "must be yes or no")
+        child, guardian = ids.get(row.get("child_ref")), ids.get(row.get("guardian_ref"))
+        if not (child and guardian):
+            continue
+        try:
+            check_guardianship(child, guardian, pairs)
+        except ConsentRegError as exc:
+            _row_error(problems, row, exc)
+            continue
+        pairs.add((child, guardian))  # a repeated line is a duplicate, too
+        links.append((child, guardian, responsibility not in NO))
     problems.raise_if_any()
-    return _apply(
-        problems,
-        rows,
-        lambda r: add_guardian(
-            ctx,
-            child=ids[r.get("child_ref")],
-            guardian=ids[r.get("guardian_ref")],
-            parental_responsibility=r.get("parental_responsibility").lower() not in NO,
-        ),
-    )
+    batch = RowBatch(ctx)
+    for child, guardian, responsible in links:
+        stage_guardianship(
+            ctx, batch, child_id=child, guardian_id=guardian, parental_responsibility=responsible
+        )
+        batch.maybe_flush()
+    batch.flush()
+    return len(rows)
 
 
 def _evidence(problems: _Problems, row: Row, base: Path) -> EvidenceFile | None:
@@ -198,35 +245,92 @@ def _evidence(problems: _Problems, row: Row, base: Path) -> EvidenceFile | None:
         return None
 
 
+def _guardians_of(ctx: Context, subject_ids: list[str]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for child, guardian in active_pairs(ctx, subject_ids):
+        found.setdefault(child, set()).add(guardian)
+    return found
+
+
+class _Consents:
+    """Everything one consents import looks up once: purposes, guardians, notice versions."""
+
+    def __init__(self, ctx: Context, rows: list[Row], ids: dict[str, str]) -> None:
+        self.ctx = ctx
+        self.purposes = {p.code: p for p in ctx.session.scalars(select(Purpose))}
+        subjects = sorted({ids[r.get("subject_ref")] for r in rows if r.get("subject_ref") in ids})
+        self.guardians = _guardians_of(ctx, subjects)
+        self.timelines = {p.id: notice_timeline(ctx, p.id) for p in self.purposes.values()}
+
+    def check(
+        self, row: Row, subject: str, consenter: str, evidence: EvidenceFile | None
+    ) -> NewEvent:
+        purpose = self.purposes.get(row.get("purpose"))
+        if purpose is None:
+            raise InvalidInputError("column purpose: no purpose has this code")
+        kind = EventKind(row.get("decision"))
+        given, valid_from, valid_until = check_decision(
+            self.ctx,
+            purpose,
+            kind=kind,
+            method=row.get("method") or "paper",
+            given=_iso(row.get("given")),
+            until=_iso(row.get("until")),
+        )
+        check_consenter(subject, consenter, self.guardians.get(subject, set()))
+        effective_at = start_of_day(given)
+        return NewEvent(
+            subject_id=subject,
+            purpose_id=purpose.id,
+            consenter_id=consenter,
+            kind=kind,
+            method=row.get("method") or "paper",
+            given=given,
+            effective_at=effective_at,
+            notice_version=version_at(self.timelines[purpose.id], effective_at),
+            valid_from=valid_from,
+            valid_until=valid_until,
+            evidence=evidence,
+        )
+
+
+def _iso(text: str) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
 def import_consents(ctx: Context, path: Path) -> int:
     """Columns subject_ref,purpose,by_ref,decision,method,given,until,evidence (grant|refusal;
     evidence is a path relative to the CSV file's folder)."""
     rows = _read_rows(path, CONSENT_COLUMNS[:4], CONSENT_COLUMNS[4:])
     problems = _Problems(path.name)
     ids = _resolve_refs(ctx, problems, rows, ("subject_ref", "by_ref"))
+    lookups = _Consents(ctx, rows, ids)
     methods = {m.value for m in Method}
-    evidence: dict[int, EvidenceFile | None] = {}
+    events: list[NewEvent] = []
     for row in rows:
         if row.get("decision") not in ("grant", "refusal"):
             problems.add(row, "decision", "must be grant or refusal")
         if row.get("method") and row.get("method") not in methods:
             problems.add(row, "method", "must be paper, email, digital or in-person")
-        _date(problems, row, "given", required=False)
-        _date(problems, row, "until", required=False)
-        evidence[row.line] = _evidence(problems, row, path.parent)
-    problems.raise_if_any()
-
-    def record(r: Row) -> str:
-        return record_decision(
-            ctx,
-            subject=ids[r.get("subject_ref")],
-            purpose=r.get("purpose"),
-            by=ids[r.get("by_ref")],
-            kind=EventKind(r.get("decision")),
-            method=r.get("method") or "paper",
-            given=date.fromisoformat(r.get("given")) if r.get("given") else None,
-            until=date.fromisoformat(r.get("until")) if r.get("until") else None,
-            evidence=evidence[r.line],
+        dates_ok = all(
+            _date(problems, row, c, required=False) or not row.get(c) for c in ("given", "until")
         )
-
-    return _apply(problems, rows, record)
+        evidence = _evidence(problems, row, path.parent)
+        subject, consenter = ids.get(row.get("subject_ref")), ids.get(row.get("by_ref"))
+        if not (subject and consenter and dates_ok) or row.get("decision") not in (
+            "grant",
+            "refusal",
+        ):
+            continue
+        try:
+            events.append(lookups.check(row, subject, consenter, evidence))
+        except ConsentRegError as exc:
+            _row_error(problems, row, exc)
+    problems.raise_if_any()
+    # the whole import holds the writer lock: no publication can interleave with it
+    batch, seq = RowBatch(ctx), next_seq(ctx)
+    for offset, event in enumerate(events):
+        stage_event(ctx, batch, event, seq=seq + offset)
+        batch.maybe_flush()
+    batch.flush()
+    return len(rows)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from consentreg.crypto import sha256_hex
 from consentreg.db.models import Guardianship, Person, PersonNameToken, RestrictionEvent, Unit
@@ -16,6 +16,7 @@ from consentreg.domain.model import PersonKind
 from consentreg.errors import InvalidInputError, NotFoundError
 from consentreg.services import audit_log
 from consentreg.services.context import Context, new_id
+from consentreg.services.rows import RowBatch
 from consentreg.services.units import unit_by_code
 
 REF_PREFIX = "ref:"
@@ -65,10 +66,18 @@ def resolve_person(ctx: Context, key: str, *, role: str = "person") -> Person:
 def person_ids_by_ref(ctx: Context, refs: list[str]) -> dict[str, str]:
     """Map external references to person IDs (refs that are unknown are left out)."""
     by_bidx = {_ref_bidx(ctx, r): r for r in refs}
-    rows = ctx.session.execute(
-        select(Person.ref_bidx, Person.id).where(Person.ref_bidx.in_(list(by_bidx)))
-    ).all()
-    return {by_bidx[b]: pid for b, pid in rows if b is not None}
+    keys, found = list(by_bidx), {}
+    for i in range(0, len(keys), 5000):
+        rows = ctx.session.execute(
+            select(Person.ref_bidx, Person.id).where(Person.ref_bidx.in_(keys[i : i + 5000]))
+        )
+        found.update({by_bidx[b]: pid for b, pid in rows if b is not None})
+    return found
+
+
+def ref_taken(ctx: Context, refs: list[str]) -> set[str]:
+    """Which of these external references already belong to someone."""
+    return set(person_ids_by_ref(ctx, refs))
 
 
 def decrypt_name(ctx: Context, person: Person) -> str:
@@ -78,6 +87,64 @@ def decrypt_name(ctx: Context, person: Person) -> str:
 def decrypt_born(ctx: Context, person: Person) -> date:
     text = ctx.keys.decrypt(person.born_ct, table="people", column="born", row_id=person.id)
     return date.fromisoformat(text)
+
+
+def check_person(ctx: Context, *, name: str, born: date, kind: str) -> str:
+    """Validate a new person's fields; returns the name with white space folded."""
+    name = " ".join(name.split())
+    if not name or len(name) > MAX_NAME:
+        raise InvalidInputError("--name is empty or longer than 200 characters")
+    if kind not in {k.value for k in PersonKind}:
+        raise InvalidInputError(f"--kind must be child, adult or staff, not {kind!r}")
+    if born > oslo_day(ctx.now):
+        raise InvalidInputError("--born is in the future")
+    return name
+
+
+def stage_person(
+    ctx: Context,
+    batch: RowBatch,
+    *,
+    name: str,
+    born: date,
+    kind: str,
+    unit_id: str | None,
+    ref: str | None,
+) -> str:
+    """Stage a checked person (see check_person), its name-word index and its audit event."""
+    pid = new_id()
+    enc = ctx.keys.encrypt
+    name_ct = enc(name, table="people", column="name", row_id=pid)
+    born_ct = enc(born.isoformat(), table="people", column="born", row_id=pid)
+    ref_bidx = _ref_bidx(ctx, ref) if ref else None
+    row = {
+        "id": pid,
+        "kind": kind,
+        "unit_id": unit_id,
+        "protected": False,
+        "name_ct": name_ct,
+        "born_ct": born_ct,
+        "ref_ct": enc(ref, table="people", column="ref", row_id=pid) if ref else None,
+        "ref_bidx": ref_bidx,
+        "created_at": ctx.now,
+        "created_by": ctx.actor,
+    }
+    batch.add(Person, row)
+    tokens = sorted({_bidx(ctx, t, "people.name") for t in normalise_name(name).split()})
+    for token in tokens:
+        batch.add(PersonNameToken, {"person_id": pid, "token_bidx": token})
+    batch.audit(
+        "person.add",
+        ids={"person": pid, "unit": unit_id},
+        payload={
+            "kind": kind,
+            "name_ct_sha256": sha256_hex(name_ct),
+            "born_ct_sha256": sha256_hex(born_ct),
+            "ref_bidx": ref_bidx,
+            "name_tokens": tokens,
+        },
+    )
+    return pid
 
 
 def add_person(
@@ -90,47 +157,14 @@ def add_person(
     ref: str | None = None,
 ) -> str:
     """Register a person; returns the new ID."""
-    name = " ".join(name.split())
-    if not name or len(name) > MAX_NAME:
-        raise InvalidInputError("--name is empty or longer than 200 characters")
-    if kind not in {k.value for k in PersonKind}:
-        raise InvalidInputError(f"--kind must be child, adult or staff, not {kind!r}")
-    if born > oslo_day(ctx.now):
-        raise InvalidInputError(f"--born {born.isoformat()} is in the future")
+    name = check_person(ctx, name=name, born=born, kind=kind)
     unit_id = unit_by_code(ctx, unit).id if unit else None
-    ref = ref.strip() if ref else None
-    if ref and ctx.session.scalar(select(Person.id).where(Person.ref_bidx == _ref_bidx(ctx, ref))):
+    ref = ref.strip() if ref and ref.strip() else None
+    if ref and ref_taken(ctx, [ref]):
         raise InvalidInputError("--ref is already used by another person")
-    pid = new_id()
-    enc = ctx.keys.encrypt
-    person = Person(
-        id=pid,
-        kind=kind,
-        unit_id=unit_id,
-        name_ct=enc(name, table="people", column="name", row_id=pid),
-        born_ct=enc(born.isoformat(), table="people", column="born", row_id=pid),
-        ref_ct=enc(ref, table="people", column="ref", row_id=pid) if ref else None,
-        ref_bidx=_ref_bidx(ctx, ref) if ref else None,
-        protected=False,
-        created_at=ctx.now,
-        created_by=ctx.actor,
-    )
-    ctx.session.add(person)
-    tokens = sorted({_bidx(ctx, t, "people.name") for t in normalise_name(name).split()})
-    ctx.session.add_all(PersonNameToken(person_id=pid, token_bidx=t) for t in tokens)
-    ctx.session.flush()
-    audit_log.append(
-        ctx,
-        "person.add",
-        ids={"person": pid, "unit": unit_id},
-        payload={
-            "kind": kind,
-            "name_ct_sha256": sha256_hex(person.name_ct),
-            "born_ct_sha256": sha256_hex(person.born_ct),
-            "ref_bidx": person.ref_bidx,
-            "name_tokens": tokens,
-        },
-    )
+    batch = RowBatch(ctx)
+    pid = stage_person(ctx, batch, name=name, born=born, kind=kind, unit_id=unit_id, ref=ref)
+    batch.flush()
     return pid
 
 
@@ -228,35 +262,73 @@ def active_guardianships(
     return list(ctx.session.scalars(query.order_by(Guardianship.added_at, Guardianship.id)))
 
 
+def stage_guardianship(
+    ctx: Context, batch: RowBatch, *, child_id: str, guardian_id: str, parental_responsibility: bool
+) -> str:
+    """Stage a checked guardianship and its audit event."""
+    gid = new_id()
+    batch.add(
+        Guardianship,
+        {
+            "id": gid,
+            "child_id": child_id,
+            "guardian_id": guardian_id,
+            "parental_responsibility": parental_responsibility,
+            "added_at": ctx.now,
+            "added_by": ctx.actor,
+            "removed_at": None,
+            "removed_by": None,
+        },
+    )
+    batch.audit(
+        "guardian.add",
+        ids={"guardianship": gid, "child": child_id, "guardian": guardian_id},
+        payload={"parental_responsibility": parental_responsibility},
+    )
+    return gid
+
+
+def active_pairs(ctx: Context, person_ids: list[str]) -> set[tuple[str, str]]:
+    """(child, guardian) pairs in force that involve any of these people."""
+    pairs: set[tuple[str, str]] = set()
+    for i in range(0, len(person_ids), 5000):
+        chunk = person_ids[i : i + 5000]
+        rows = ctx.session.execute(
+            select(Guardianship.child_id, Guardianship.guardian_id).where(
+                Guardianship.removed_at.is_(None),
+                or_(Guardianship.child_id.in_(chunk), Guardianship.guardian_id.in_(chunk)),
+            )
+        )
+        pairs |= {(c, g) for c, g in rows}
+    return pairs
+
+
+def check_guardianship(child_id: str, guardian_id: str, existing: set[tuple[str, str]]) -> None:
+    if child_id == guardian_id:
+        raise InvalidInputError("a person cannot be their own guardian")
+    if (child_id, guardian_id) in existing:
+        raise InvalidInputError(f"{guardian_id} is already a guardian of {child_id}")
+    if (guardian_id, child_id) in existing:
+        raise InvalidInputError(f"{child_id} is registered as a guardian of {guardian_id}")
+
+
 def add_guardian(
     ctx: Context, *, child: str, guardian: str, parental_responsibility: bool = True
 ) -> str:
     """Link a guardian to a child, with or without parental responsibility."""
     child_p = resolve_person(ctx, child, role="child")
     guardian_p = resolve_person(ctx, guardian, role="guardian")
-    if child_p.id == guardian_p.id:
-        raise InvalidInputError("a person cannot be their own guardian")
-    if active_guardianships(ctx, child_id=child_p.id, guardian_id=guardian_p.id):
-        raise InvalidInputError(f"{guardian_p.id} is already a guardian of {child_p.id}")
-    if active_guardianships(ctx, child_id=guardian_p.id, guardian_id=child_p.id):
-        raise InvalidInputError(f"{child_p.id} is registered as a guardian of {guardian_p.id}")
-    link = Guardianship(
-        id=new_id(),
+    check_guardianship(child_p.id, guardian_p.id, active_pairs(ctx, [child_p.id]))
+    batch = RowBatch(ctx)
+    gid = stage_guardianship(
+        ctx,
+        batch,
         child_id=child_p.id,
         guardian_id=guardian_p.id,
         parental_responsibility=parental_responsibility,
-        added_at=ctx.now,
-        added_by=ctx.actor,
     )
-    ctx.session.add(link)
-    ctx.session.flush()
-    audit_log.append(
-        ctx,
-        "guardian.add",
-        ids={"guardianship": link.id, "child": child_p.id, "guardian": guardian_p.id},
-        payload={"parental_responsibility": parental_responsibility},
-    )
-    return link.id
+    batch.flush()
+    return gid
 
 
 def remove_guardian(ctx: Context, *, child: str, guardian: str) -> str:

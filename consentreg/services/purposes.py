@@ -157,22 +157,30 @@ def revise_purpose(ctx: Context, *, code: str, notice_text: str, requires_new_co
     )
 
 
+def notice_timeline(ctx: Context, purpose_id: str) -> list[tuple[datetime, int]]:
+    """(created_at, version) of every notice version of a purpose, oldest first."""
+    rows = ctx.session.execute(
+        select(NoticeVersion.created_at, NoticeVersion.version)
+        .where(NoticeVersion.purpose_id == purpose_id)
+        .order_by(NoticeVersion.version)
+    )
+    return [(created, version) for created, version in rows]
+
+
+def version_at(timeline: list[tuple[datetime, int]], at: datetime) -> int:
+    """The newest version in force at the instant; before the purpose existed, its first."""
+    in_force = [version for created, version in timeline if created <= at]
+    return in_force[-1] if in_force else timeline[0][1]
+
+
 def current_notice(ctx: Context, purpose_id: str, *, at: datetime) -> NoticeVersion:
     """The newest notice version in force at the instant."""
-    notice = ctx.session.scalar(
-        select(NoticeVersion)
-        .where(NoticeVersion.purpose_id == purpose_id, NoticeVersion.created_at <= at)
-        .order_by(NoticeVersion.version.desc())
-        .limit(1)
-    )
-    if notice is None:  # the instant is before the purpose existed: its first version
-        notice = ctx.session.scalars(
-            select(NoticeVersion)
-            .where(NoticeVersion.purpose_id == purpose_id)
-            .order_by(NoticeVersion.version)
-        ).first()
-    assert notice is not None  # noqa: S101 - every purpose is created with version 1
-    return notice
+    version = version_at(notice_timeline(ctx, purpose_id), at)
+    return ctx.session.scalars(
+        select(NoticeVersion).where(
+            NoticeVersion.purpose_id == purpose_id, NoticeVersion.version == version
+        )
+    ).one()
 
 
 def domain_purpose(ctx: Context, purpose: Purpose, *, at: datetime) -> model.Purpose:
