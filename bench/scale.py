@@ -1,0 +1,312 @@
+"""Scale benchmark: a municipality-sized register built through the CSV imports, on SQLite and
+PostgreSQL, and the auditor's and publisher's queries against it.
+
+    .venv/bin/python bench/scale.py [--people 100000] [--photos 100000] [--engines sqlite,postgresql]
+
+Targets (issue #4): the imports within 3 minutes; `check` of a photo with 30 people within 50 ms
+of database time; `audit consents --purpose P --as-of D` within 3 s; `audit verify` within 60 s.
+Writes bench/results/scale.md (merged into BENCHMARKS.md) and prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+PURPOSES = ("facebook", "website", "yearbook", "press", "intranet")
+GUARDIANS_PER_CHILD = 4
+UNITS = 20
+
+
+@dataclass
+class Row:
+    engine: str
+    what: str
+    target: str
+    seconds: float
+    ok: bool | None
+
+    def line(self) -> str:
+        verdict = "—" if self.ok is None else ("met" if self.ok else "**MISSED**")
+        return f"| {self.engine} | {self.what} | {self.target} | {self.seconds:.3f} s | {verdict} |"
+
+
+def write_csvs(folder: Path, people: int) -> dict[str, int]:
+    """children = people/2, adults = people/2; 4 guardians per child (families share adults);
+    one grant per guardian and purpose: children*4*5 consent events (1M for 100k people)."""
+    children = people // 2
+    adults = people - children
+    with (folder / "people.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["ref", "name", "born", "kind", "unit"])
+        for i in range(children):
+            w.writerow(
+                [
+                    f"C{i}",
+                    f"Barn{i} Etternavn{i % 997}",
+                    f"20{12 + i % 10}-0{1 + i % 9}-1{i % 9}",
+                    "child",
+                    f"u{i % UNITS}",
+                ]
+            )
+        for i in range(adults):
+            w.writerow(
+                [
+                    f"A{i}",
+                    f"Voksen{i} Etternavn{i % 997}",
+                    f"19{70 + i % 25}-0{1 + i % 9}-2{i % 9}",
+                    "adult",
+                    "",
+                ]
+            )
+    # families overlap: child i's guardians are adults 2i..2i+3 (two with parental responsibility)
+    guardians = [
+        [f"A{(2 * i + k) % adults}" for k in range(GUARDIANS_PER_CHILD)] for i in range(children)
+    ]
+    with (folder / "guardians.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["child_ref", "guardian_ref", "parental_responsibility"])
+        for i, gs in enumerate(guardians):
+            for k, g in enumerate(gs):
+                w.writerow([f"C{i}", g, "yes" if k < 2 else "no"])
+    events = 0
+    with (folder / "consents.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(
+            ["subject_ref", "purpose", "by_ref", "decision", "method", "given", "until", "evidence"]
+        )
+        for i, gs in enumerate(guardians):
+            for p, purpose in enumerate(PURPOSES):
+                for k, g in enumerate(gs):
+                    decision = "refusal" if (i + p + k) % 17 == 0 else "grant"
+                    w.writerow(
+                        [f"C{i}", purpose, g, decision, "paper", f"2026-0{8 + k % 2}-1{p}", "", ""]
+                    )
+                    events += 1
+    return {
+        "children": children,
+        "adults": adults,
+        "guardianships": children * GUARDIANS_PER_CHILD,
+        "consent_events": events,
+    }
+
+
+def tiny_jpegs(folder: Path, count: int) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        buf = io.BytesIO()  # noise seeded by the index: every file's bytes differ
+        noise = random.Random(i).randbytes(16 * 12 * 3)
+        Image.frombytes("RGB", (16, 12), noise).save(buf, "JPEG")
+        path = folder / f"p{i:06d}.jpg"
+        path.write_bytes(buf.getvalue())
+        paths.append(path)
+    return paths
+
+
+class Register:
+    def __init__(self, home: Path, db_url: str | None) -> None:
+        self.env = {**os.environ, "CONSENTREG_HOME": str(home)}
+        self.env.pop("CONSENTREG_DB", None)
+        if db_url:
+            self.env["CONSENTREG_DB"] = db_url
+
+    def run(self, *args: object, check: bool = True) -> tuple[float, str]:
+        start = time.perf_counter()
+        done = subprocess.run(
+            [BIN / "consentreg", *map(str, args)], env=self.env, capture_output=True, text=True
+        )
+        elapsed = time.perf_counter() - start
+        if check and done.returncode not in (0, 3):
+            raise SystemExit(
+                f"consentreg {args[:3]} failed ({done.returncode}): {done.stderr[-800:]}"
+            )
+        return elapsed, done.stdout
+
+
+def check_db_time(reg: Register, photo: Path, repeats: int = 7) -> float:
+    """Database time of the gate's decision for one photo, measured in-process around the
+    service call (parsing the CLI and hashing the file excluded)."""
+    code = f"""
+import hashlib, os, time
+from datetime import datetime, UTC
+from consentreg.config import load_settings
+from consentreg.crypto import Keyring
+from consentreg.db.engine import make_engine, session_scope
+from consentreg.services.context import Context
+from consentreg.services.publishing import check
+s = load_settings()
+engine = make_engine(s.db_url)
+keys = Keyring.load(s.key_file)
+sha = hashlib.sha256(open({str(photo)!r}, 'rb').read()).hexdigest()
+times = []
+for _ in range({repeats}):
+    with session_scope(engine, writer=False) as session:
+        ctx = Context(session=session, keys=keys, actor='bench', now=datetime.now(UTC), evidence_dir=s.evidence_dir)
+        t = time.perf_counter()
+        result = check(ctx, input_sha256=sha, purpose='facebook', at=ctx.now)
+        times.append(time.perf_counter() - t)
+assert len(result.decision.reasons) + len(result.decision.relied_on) > 0
+times.sort()
+print(times[len(times) // 2])
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=reg.env, capture_output=True, text=True, check=True
+    )
+    return float(done.stdout.strip())
+
+
+def bench_engine(
+    engine: str, db_url: str | None, csvs: Path, photos: list[Path], notice: Path, rows: list[Row]
+) -> None:
+    with tempfile.TemporaryDirectory(prefix=f"scale-{engine}-") as tmp:
+        reg = Register(Path(tmp) / "home", db_url)
+        reg.run("init")
+        for u in range(UNITS):
+            reg.run("unit", "add", f"u{u}", "--name", f"Enhet {u}")
+        for purpose in PURPOSES:
+            reg.run("purpose", "add", purpose, "--title", purpose, "--notice-file", notice)
+        total = 0.0
+        for kind in ("people", "guardians", "consents"):
+            seconds, _ = reg.run("import", kind, csvs / f"{kind}.csv")
+            rows.append(Row(engine, f"import {kind}", "", seconds, None))
+            total += seconds
+        rows.append(Row(engine, "imports together", "≤ 180 s", total, total <= 180))
+        seconds = _add_photos(reg, photos)
+        rows.append(Row(engine, f"photo add ×{len(photos)} (setup)", "", seconds, None))
+        crowd = _crowd_photo(reg, Path(tmp))
+        db = check_db_time(reg, crowd)
+        rows.append(
+            Row(engine, "check, photo with 30 people (DB time)", "≤ 0.050 s", db, db <= 0.05)
+        )
+        for what, args, limit in (
+            (
+                "audit consents --purpose facebook --as-of 2026-11-01",
+                (
+                    "audit",
+                    "consents",
+                    "--purpose",
+                    "facebook",
+                    "--as-of",
+                    "2026-11-01",
+                    "--format",
+                    "csv",
+                ),
+                3.0,
+            ),
+            ("audit verify", ("audit", "verify"), 60.0),
+        ):
+            seconds, _ = reg.run(*args, check=False)
+            rows.append(Row(engine, what, f"≤ {limit:g} s", seconds, seconds <= limit))
+
+
+def _add_photos(reg: Register, photos: list[Path], chunk: int = 2000) -> float:
+    total = 0.0
+    for i in range(0, len(photos), chunk):
+        seconds, _ = reg.run(
+            "photo",
+            "add",
+            *photos[i : i + chunk],
+            "--photographer",
+            "Benk Fotograf",
+            "--unit",
+            "u0",
+            "--complete",
+        )
+        total += seconds
+    return total
+
+
+def _crowd_photo(reg: Register, tmp: Path) -> Path:
+    path = tmp / "crowd.jpg"
+    Image.new("RGB", (64, 48), (1, 2, 3)).save(path, "JPEG")
+    subjects = [a for i in range(30) for a in ("--subject", f"ref:C{i}")]
+    reg.run("photo", "add", path, "--photographer", "Benk Fotograf", *subjects, "--complete")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--photos", type=int, default=100_000)
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "scale.md")
+    args = parser.parse_args(argv)
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="scale-data-") as data:
+        folder = Path(data)
+        sizes = write_csvs(folder, args.people)
+        photos = tiny_jpegs(folder / "photos", args.photos)
+        notice = folder / "notice.txt"
+        notice.write_text("Vi publiserer bilder på denne kanalen.\n", encoding="utf-8")
+        for engine in args.engines.split(","):
+            db_url = _pg_url() if engine == "postgresql" else None
+            try:
+                bench_engine(engine, db_url, folder, photos, notice, rows)
+            finally:
+                if engine == "postgresql":
+                    subprocess.run(
+                        [ROOT / "scripts" / "throwaway-postgres.sh", "stop"],
+                        env=_pg_env(),
+                        check=False,
+                    )
+    report = _report(sizes, args, rows)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(report, encoding="utf-8")
+    print(report)
+    return 0
+
+
+def _pg_env() -> dict[str, str]:
+    pg_dir = Path(tempfile.gettempdir()) / "consentreg-bench-pg"
+    return {**os.environ, "CONSENTREG_PG_DIR": str(pg_dir), "CONSENTREG_PG_PORT": "54339"}
+
+
+def _pg_url() -> str:
+    done = subprocess.run(
+        [ROOT / "scripts" / "throwaway-postgres.sh", "start"],
+        env=_pg_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def _report(sizes: dict[str, int], args: argparse.Namespace, rows: list[Row]) -> str:
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "## Scale (issue #4)",
+        "",
+        f"Measured {when} by `bench/scale.py --people {args.people} --photos {args.photos}` on this "
+        f"machine ({os.cpu_count()} cores): {sizes['children']:,} children and {sizes['adults']:,} adults, "
+        f"{sizes['guardianships']:,} guardianships, {sizes['consent_events']:,} consent events "
+        f"(5 purposes × 4 guardians per child), {args.photos:,} photos; each imported through the CSV "
+        "imports and `photo add` of the CLI, every row with its audit event.",
+        "",
+        "| engine | measurement | target | measured | verdict |",
+        "|---|---|---|---|---|",
+        *(r.line() for r in rows),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
