@@ -42,7 +42,7 @@ typecheck: $(STAMP)
 # The whole suite on SQLite and on a throwaway PostgreSQL (started here, stopped after).
 test: $(STAMP) system-deps lint typecheck
 	@url=$$(scripts/throwaway-postgres.sh start) || exit 1; \
-	CONSENTREG_TEST_PG_URL=$$url CONSENTREG_REQUIRE_PG=1 CONSENTREG_REQUIRE_EXIFTOOL=1 \
+	CONSENTREG_TEST_PG_URL=$$url CONSENTREG_REQUIRE_PG=1 CONSENTREG_REQUIRE_EXIFTOOL=1 CONSENTREG_REQUIRE_CHROMIUM=1 \
 	  $(BIN)/pytest -q $(PYTEST_ARGS); rc=$$?; \
 	scripts/throwaway-postgres.sh stop; exit $$rc
 

@@ -8,7 +8,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from . import admin, gate, photos, register
+from . import admin, audit, gate, photos, register
 from .output import OPTIONS, emit, message
 
 app = typer.Typer(
@@ -51,6 +51,7 @@ admin.install(app)
 register.install(app)
 photos.install(app)
 gate.install(app)
+audit.install(app)
 
 
 def _fail(code: int, text: str, kind: str) -> NoReturn:

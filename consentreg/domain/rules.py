@@ -70,7 +70,7 @@ def evaluate(
     """
     if not photo.registered:
         return Decision(reasons=(_photo_reason(ReasonCode.UNREGISTERED_PHOTO),))
-    ctx = _Context(purpose, oslo_day(at), _latest_decisions(events, purpose.code, at), caption)
+    ctx = _Context(purpose, oslo_day(at), latest_decisions(events, purpose.code, at), caption)
     reasons = list(_photo_reasons(photo))
     relied_on: list[str] = []
     for subject_id in dict.fromkeys(photo.subject_ids):
@@ -103,7 +103,7 @@ def _photo_reasons(photo: PhotoFacts) -> Iterable[Reason]:
         yield _photo_reason(ReasonCode.COPYRIGHT_UNKNOWN)
 
 
-def _latest_decisions(
+def latest_decisions(
     events: Sequence[ConsentEvent], purpose_code: str, at: datetime
 ) -> dict[_Key, ConsentEvent]:
     """The latest event in force at `at` per (subject, consenter), for this purpose only (R1, R6).

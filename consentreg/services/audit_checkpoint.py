@@ -79,7 +79,7 @@ def verifier_key(public_key: bytes) -> VerifierKey:
 
 def parse_verifier_key(text: str) -> VerifierKey:
     """Read a key exported by `audit public-key`; ConfigError (exit 2) when it is not one."""
-    parts = text.strip().split("+")
+    parts = text.strip().split("+", 2)  # base64 may contain "+" itself
     try:
         raw = base64.b64decode(parts[2], validate=True) if len(parts) == 3 else b""
     except binascii.Error:
@@ -116,7 +116,7 @@ def _split(data: bytes) -> tuple[str, list[str]]:
     body, blank, signatures = text.partition("\n\n")
     if not blank:
         raise CheckpointError("checkpoint has no blank line before its signatures")
-    if "\n\n" in signatures:
+    if "\n\n" in signatures or signatures.startswith("\n"):
         raise CheckpointError("checkpoint has more than one blank line")
     lines = signatures.removesuffix("\n").split("\n") if signatures else []
     if not lines:

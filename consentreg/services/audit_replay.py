@@ -232,7 +232,9 @@ def _publication(s: State, e: LoggedEvent) -> None:
     values |= {"taken_down_at": None, "taken_down_by": None, "takedown_note_ct": None}
     s.insert("publications", e.seq, values)
     for consent in e.ids["consents"]:
-        s.insert("publication_consents", e.seq, {"publication_id": pid, "consent_event_id": consent})
+        s.insert(
+            "publication_consents", e.seq, {"publication_id": pid, "consent_event_id": consent}
+        )
     for person in e.ids["subjects"]:
         s.insert("publication_subjects", e.seq, {"publication_id": pid, "person_id": person})
 

@@ -61,9 +61,9 @@ def read_evidence(path: Path) -> EvidenceFile:
         raise InvalidInputError(f"evidence file {path} cannot be read ({exc.strerror})") from None
 
 
-def stage_evidence(ctx: Context, batch: RowBatch, evidence: EvidenceFile) -> tuple[str, str]:
+def stage_evidence(ctx: Context, batch: RowBatch, evidence: EvidenceFile) -> tuple[str, str, str]:
     """Stage an evidence record; its encrypted file is moved into the store after the commit.
-    Returns (evidence id, sha256)."""
+    Returns (evidence id, sha256 of the file, sha256 of the encrypted name)."""
     eid, digest = new_id(), sha256_hex(evidence.data)
     name_ct = ctx.keys.encrypt(evidence.name, table="evidence", column="name", row_id=eid)
     blob = ctx.keys.encrypt_blob(evidence.data, blob_id=eid)
@@ -79,7 +79,7 @@ def stage_evidence(ctx: Context, batch: RowBatch, evidence: EvidenceFile) -> tup
             "created_by": ctx.actor,
         },
     )
-    return eid, digest
+    return eid, digest, sha256_hex(name_ct)
 
 
 def check_consenter(subject_id: str, consenter_id: str, guardians: set[str]) -> None:
@@ -121,8 +121,8 @@ class NewEvent:
 
 def stage_event(ctx: Context, batch: RowBatch, event: NewEvent, *, seq: int) -> str:
     """Stage one consent event (and its evidence) with its audit event; returns its ID."""
-    evidence_id, evidence_sha = (
-        stage_evidence(ctx, batch, event.evidence) if event.evidence else (None, None)
+    evidence_id, evidence_sha, evidence_name_sha = (
+        stage_evidence(ctx, batch, event.evidence) if event.evidence else (None, None, None)
     )
     cid = new_id()
     reason_ct = (
@@ -171,6 +171,8 @@ def stage_event(ctx: Context, batch: RowBatch, event: NewEvent, *, seq: int) -> 
             "valid_from": event.valid_from.isoformat() if event.valid_from else None,
             "valid_until": event.valid_until.isoformat() if event.valid_until else None,
             "evidence_sha256": evidence_sha,
+            "evidence_size": len(event.evidence.data) if event.evidence else None,
+            "evidence_name_ct_sha256": evidence_name_sha,
             "reason_ct_sha256": sha256_hex(reason_ct) if reason_ct else None,
         },
     )

@@ -117,6 +117,7 @@ def stage_person(
     name_ct = enc(name, table="people", column="name", row_id=pid)
     born_ct = enc(born.isoformat(), table="people", column="born", row_id=pid)
     ref_bidx = _ref_bidx(ctx, ref) if ref else None
+    ref_ct = enc(ref, table="people", column="ref", row_id=pid) if ref else None
     row = {
         "id": pid,
         "kind": kind,
@@ -124,7 +125,7 @@ def stage_person(
         "protected": False,
         "name_ct": name_ct,
         "born_ct": born_ct,
-        "ref_ct": enc(ref, table="people", column="ref", row_id=pid) if ref else None,
+        "ref_ct": ref_ct,
         "ref_bidx": ref_bidx,
         "created_at": ctx.now,
         "created_by": ctx.actor,
@@ -141,6 +142,7 @@ def stage_person(
             "name_ct_sha256": sha256_hex(name_ct),
             "born_ct_sha256": sha256_hex(born_ct),
             "ref_bidx": ref_bidx,
+            "ref_ct_sha256": sha256_hex(ref_ct) if ref_ct else None,
             "name_tokens": tokens,
         },
     )

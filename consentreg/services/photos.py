@@ -128,6 +128,7 @@ def _insert_photo(
             "format": info.format,
             "width": info.width,
             "height": info.height,
+            "byte_size": len(item.data),
             "complete": complete,
             "photographer_ct_sha256": sha256_hex(photo.photographer_ct),
             "original_name_ct_sha256": sha256_hex(photo.original_name_ct),

@@ -1,0 +1,398 @@
+"""audit consents|subject|photo|publications|log|verify|checkpoint|public-key, export subject,
+report coverage. Auditor views and exports are recorded as audit events, so they run in a
+writer unit of work; verify runs in one too, for a consistent snapshot on PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from .output import emit, table, to_json
+from .runtime import open_register, settings, unit_of_work
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from consentreg.services.audit_checkpoint import VerifierKey
+    from consentreg.services.audit_standing import Standing
+    from consentreg.services.audit_verify import VerifyReport
+
+audit_app = typer.Typer(
+    help="Auditor views, verification and signed checkpoints.", no_args_is_help=True
+)
+export_app = typer.Typer(help="GDPR access requests.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports for unit leaders.", no_args_is_help=True)
+
+Since = Annotated[
+    str | None, typer.Option("--since", help="From this date (start of day) or ISO timestamp.")
+]
+Output = Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file.")]
+FORMATS = ("table", "csv", "json")
+
+
+def install(app: typer.Typer) -> None:
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(export_app, name="export")
+    app.add_typer(report_app, name="report")
+
+
+def _instant(text: str | None) -> datetime | None:
+    from consentreg.domain.calendar import parse_at
+
+    return parse_at(text) if text else None
+
+
+def write_private(path: Path, content: str) -> None:
+    """Write a file readable by its owner only, replacing it whole or not at all."""
+    from consentreg.errors import InvalidInputError
+
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        fd = os.open(
+            tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600
+        )
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(content)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InvalidInputError(f"{path} cannot be written ({exc.strerror})") from None
+
+
+def _read(path: Path, *, option: str) -> bytes:
+    from consentreg.errors import InvalidInputError
+
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(f"{option} {path} cannot be read ({exc.strerror})") from None
+
+
+def _standing_row(s: Standing) -> tuple[str, ...]:
+    decisions = "; ".join(f"{d.role} {d.consenter_id} {d.kind}" for d in s.decisions)
+    return (s.subject_id, s.purpose, _show(s.allowed), _show(s.reasons), decisions)
+
+
+STANDING_COLUMNS = ("as_of", "subject", "kind", "unit", "purpose", "allowed", "reasons")
+DECISION_COLUMNS = ("consenter", "role", "decision", "consent", "effective_at", "valid_from")
+MORE_COLUMNS = ("valid_until", "notice_version", "evidence_sha256")
+
+
+def _csv_rows(as_of: str, s: Standing) -> list[dict[str, Any]]:
+    """One row per consenter's decision; a person nobody decided for gets one row."""
+    base: dict[str, Any] = {"as_of": as_of, "subject": s.subject_id, "kind": s.kind}
+    base["unit"] = s.unit
+    base |= {"purpose": s.purpose, "allowed": s.allowed, "reasons": " ".join(s.reasons)}
+    return [
+        base
+        | {"consenter": d.consenter_id, "role": d.role, "decision": d.kind, "consent": d.consent_id}
+        | {"effective_at": d.effective_at.isoformat(), "valid_from": d.valid_from}
+        | {"valid_until": d.valid_until, "notice_version": d.notice_version}
+        | {"evidence_sha256": d.evidence_sha256}
+        for d in s.decisions
+    ] or [base]
+
+
+def _csv_lines(as_of: str, found: list[Standing]) -> list[str]:
+    buffer = io.StringIO()
+    columns = STANDING_COLUMNS + DECISION_COLUMNS + MORE_COLUMNS
+    writer = csv.DictWriter(buffer, columns, lineterminator="\n")
+    writer.writeheader()
+    for standing in found:
+        writer.writerows(_csv_rows(as_of, standing))
+    return buffer.getvalue().splitlines()
+
+
+@audit_app.command("consents")
+def consents_cmd(
+    purpose: Annotated[str | None, typer.Option("--purpose", help="Purpose code.")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="Unit code.")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Date (start of day) or ISO timestamp; default now."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """Who had consented to what as of an instant, rebuilt from the audit log: per person and
+    purpose, each consenter's latest decision and whether publishing was allowed (IDs only).
+
+    Example:
+
+        consentreg audit consents --unit bhg --purpose facebook --as-of 2026-12-01 --format csv
+    """
+    from consentreg.errors import InvalidInputError
+    from consentreg.services.audit_views import consents
+
+    if fmt not in FORMATS:
+        raise InvalidInputError(f"--format must be table, csv or json, not {fmt!r}")
+    when = _instant(as_of)
+    with unit_of_work() as ctx:
+        view = consents(ctx, purpose=purpose, unit=unit, as_of=when)
+    if fmt == "json":
+        lines = to_json(view).splitlines()
+    elif fmt == "csv":
+        lines = _csv_lines(view.as_of.isoformat(), view.standings)
+    else:
+        rows = [_standing_row(s) for s in view.standings]
+        lines = table(["SUBJECT", "PURPOSE", "ALLOWED", "REASONS", "DECISIONS"], rows)
+    emit(view, lines)
+
+
+def _lines(prefix: str, items: list[dict[str, Any]] | list[Any]) -> list[str]:
+    out = []
+    for item in items:
+        fields = item if isinstance(item, dict) else item.__dict__
+        out.append(prefix + " " + " ".join(f"{k}={_show(v)}" for k, v in fields.items()))
+    return out
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value) or "-"
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return "-" if value is None else str(value)
+
+
+@audit_app.command("subject")
+def subject_cmd(
+    person_id: Annotated[str, typer.Argument(help="Person ID or ref:EXTERNAL_ID.")],
+) -> None:
+    """One person's whole history from the audit log, by ID: guardianships, restrictions,
+    consents given or received, photo tags, publications and every event naming them.
+
+    Example:
+
+        consentreg audit subject ref:K001 --json
+    """
+    from consentreg.services.audit_views import subject
+
+    with unit_of_work() as ctx:
+        view = subject(ctx, person_id)
+    emit(
+        view,
+        _lines("person", [view.person])
+        + _lines("guardianship", view.guardianships)
+        + _lines("restriction", view.restrictions)
+        + _lines("consent", view.consents)
+        + _lines("tag", view.photos)
+        + _lines("publication", view.publications)
+        + _lines("event", view.events),
+    )
+
+
+@audit_app.command("photo")
+def photo_cmd(photo_id: str) -> None:
+    """One photo's history: its register entry (no names), tags and every decision about it.
+
+    Example:
+
+        consentreg audit photo 5f1c... --json
+    """
+    from consentreg.services.audit_views import photo
+
+    with unit_of_work() as ctx:
+        view = photo(ctx, photo_id)
+    emit(
+        view,
+        _lines("photo", [view.photo])
+        + _lines("tag", view.tags)
+        + _lines("publication", view.publications)
+        + _lines("event", view.events),
+    )
+
+
+@audit_app.command("publications")
+def publications_cmd(
+    since: Since = None,
+    purpose: Annotated[str | None, typer.Option("--purpose", help="Purpose code.")] = None,
+) -> None:
+    """Every release and refusal, with the people in it and the consents it relied on.
+
+    Example:
+
+        consentreg audit publications --since 2026-09-01 --purpose facebook
+    """
+    from consentreg.services.audit_views import publications
+
+    when = _instant(since)
+    with unit_of_work() as ctx:
+        found = publications(ctx, since=when, purpose=purpose)
+    rows = [
+        (p.id, p.decided_at.isoformat(timespec="seconds"), p.purpose, p.photo_id, p.decision)
+        + (" ".join(p.reasons), " ".join(p.subjects), _show(p.taken_down_at))
+        for p in found
+    ]
+    headers = ["PUBLICATION", "DECIDED", "PURPOSE", "PHOTO", "DECISION", "REASONS", "SUBJECTS"]
+    emit({"publications": found}, table([*headers, "TAKEN DOWN"], rows))
+
+
+@audit_app.command("log")
+def log_cmd(since: Since = None) -> None:
+    """The audit events themselves: seq, time, actor, action and the IDs they concern.
+
+    Example:
+
+        consentreg audit log --since 2026-11-01
+    """
+    from consentreg.services.audit_views import log
+
+    when = _instant(since)
+    with unit_of_work() as ctx:
+        found = log(ctx, since=when)
+    rows = [(e.seq, _show(e.at), e.actor, e.action, _show(e.ids)) for e in found]
+    emit({"events": found}, table(["SEQ", "AT", "ACTOR", "ACTION", "IDS"], rows))
+
+
+def _pinned_key(pubkey: Path | None) -> VerifierKey | None:
+    """--pubkey, else this installation's own signing key, else none."""
+    from consentreg.crypto import Signer
+    from consentreg.services.audit_checkpoint import parse_verifier_key, verifier_key
+
+    if pubkey is not None:
+        return parse_verifier_key(_read(pubkey, option="--pubkey").decode("utf-8", "replace"))
+    key_file = settings().signing_key_file
+    if not key_file.exists():
+        return None
+    return verifier_key(Signer.load(key_file).public_key_bytes())
+
+
+def _verify_lines(report: VerifyReport) -> list[str]:
+    lines = [
+        f"audit log: {report.size} events, chain intact, head {report.head}",
+        f"register: {report.rows_compared} rows match the audit log",
+    ]
+    lines += [f"{c.source}: ok (size {c.size})" for c in report.checkpoints]
+    return [*lines, f"unanchored events: {report.unanchored} (after the newest checkpoint)"]
+
+
+@audit_app.command("verify")
+def verify_cmd(
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option("--checkpoint", help="A checkpoint file you kept (repeatable)."),
+    ] = None,
+    pubkey: Annotated[
+        Path | None,
+        typer.Option("--pubkey", help="Verifier key from `audit public-key` (default: own key)."),
+    ] = None,
+) -> None:
+    """Recompute the hash chain, compare every table with the events, and check the signed
+    checkpoints: exit 0 when all is intact, 7 at the first place where it breaks (IDs only).
+
+    Example:
+
+        consentreg audit verify --checkpoint dpo/2026-11-30.checkpoint --pubkey dpo/consentreg.pub
+    """
+    from consentreg.errors import AuditVerificationError
+    from consentreg.services.audit_verify import ExternalCheckpoint, failure_message, verify_log
+
+    files = [ExternalCheckpoint(str(p), _read(p, option="--checkpoint")) for p in checkpoint or []]
+    key = _pinned_key(pubkey)
+    with unit_of_work() as ctx:
+        report = verify_log(ctx, key=key, external=files)
+    if not report.ok:
+        raise AuditVerificationError(failure_message(report))
+    emit({"ok": True, "unanchored": report.unanchored, **asdict(report)}, _verify_lines(report))
+
+
+@audit_app.command("checkpoint")
+def checkpoint_cmd(output: Output = None) -> None:
+    """Sign the log's size, Merkle root and head hash (a C2SP checkpoint) and store it; hand the
+    file to someone outside (the DPO, the archive) so a later rollback shows. Refuses, exit 7,
+    when the log does not verify.
+
+    Example:
+
+        consentreg audit checkpoint -o dpo/2026-11-30.checkpoint
+    """
+    from consentreg.crypto import Signer
+    from consentreg.services.audit_verify import create_checkpoint
+
+    with open_register() as register:
+        signer = Signer.load(register.settings.signing_key_file)
+        with register.work() as ctx:
+            view = create_checkpoint(ctx, signer=signer)
+    if output is not None:
+        write_private(output, view.note)
+    document = {**asdict(view), "file": str(output) if output else None}
+    text = [f"checkpoint {view.id}: {view.size} events, written to {output}"] if output else None
+    emit(document, text or view.note.splitlines())
+
+
+@audit_app.command("public-key")
+def public_key_cmd(output: Output = None) -> None:
+    """Print (or write) the verifier key auditors pin to check checkpoints: name+id+key.
+
+    Example:
+
+        consentreg audit public-key -o dpo/consentreg.pub
+    """
+    from consentreg.crypto import Signer
+    from consentreg.services.audit_checkpoint import verifier_key
+
+    key = verifier_key(Signer.load(settings().signing_key_file).public_key_bytes())
+    if output is not None:
+        write_private(output, key.text + "\n")
+    document = {"name": key.name, "key_id": key.key_id, "key": key.text}
+    emit(document, [f"wrote {output}"] if output else [key.text])
+
+
+@export_app.command("subject")
+def export_subject_cmd(
+    person_id: Annotated[str, typer.Argument(help="Person ID or ref:EXTERNAL_ID.")],
+    output: Output = None,
+) -> None:
+    """Everything about one person in one JSON document (GDPR Art 15), consent records shaped
+    after ISO/IEC TS 27560 with the W3C DPV vocabulary. Contains names: hand it to the person.
+
+    Example:
+
+        consentreg export subject ref:K001 -o innsyn-K001.json
+    """
+    from consentreg.services.export import export_subject
+
+    with unit_of_work() as ctx:
+        document = export_subject(ctx, person_id)
+    if output is None:
+        emit(document, to_json(document).splitlines())
+        return
+    write_private(output, to_json(document) + "\n")
+    emit(
+        {"subject": document["subject"]["dct:identifier"], "file": str(output)}, [f"wrote {output}"]
+    )
+
+
+@report_app.command("coverage")
+def coverage_cmd(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")],
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="Unit code (default: everyone).")
+    ] = None,
+) -> None:
+    """One self-contained HTML page: for each person and purpose, may they be published today,
+    and if not, why. Shows names (the unit leader's view); written readable by you only.
+
+    Example:
+
+        consentreg report coverage --unit bhg -o dekning.html
+    """
+    from consentreg.services.coverage import coverage_report
+
+    with unit_of_work() as ctx:
+        report = coverage_report(ctx, unit=unit)
+    write_private(output, report.html)
+    counts = {"people": report.people, "purposes": report.purposes, "allowed": report.allowed}
+    summary = f"wrote {output}: {report.people} people x {report.purposes} purposes"
+    emit({"file": str(output), **counts}, [f"{summary}, {report.allowed} allowed"])

@@ -1,0 +1,371 @@
+"""`audit verify` and `audit checkpoint`.
+
+Verification recomputes the hash chain, replays the events into the state they describe and
+compares it with every table, column by column (ciphertext by digest), and re-checks the signed
+checkpoints: those stored in the register and the copies an auditor kept (`--checkpoint`), which
+alone can reveal a log that was truncated, rolled back, forked or rewritten wholesale. Findings
+name seqs, tables, columns and row IDs, never values. A checkpoint is signed only for a log that
+verifies.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from consentreg.crypto import Signer, sha256_hex
+from consentreg.db.base import Base
+from consentreg.db.models import AuditCheckpoint, AuditEvent
+from consentreg.domain.audit_chain import GENESIS, canonical_json, chain_hash, format_instant
+from consentreg.errors import AuditVerificationError, ConfigError
+from consentreg.services import audit_log
+from consentreg.services.audit import LoggedEvent, event_rows, leaf_of, merkle_roots, parse_event
+from consentreg.services.audit_checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    VerifierKey,
+    format_body,
+    parse_checkpoint,
+    sign_note,
+    verifier_key,
+)
+from consentreg.services.audit_replay import TABLES, ExpectedRow, State, replay, row_key
+from consentreg.services.context import Context, new_id
+
+MAX_LISTED = 25
+_DIGESTED = {("notice_versions", "text"), ("audit_checkpoints", "note")}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One place where the log or the register breaks; `seq` None: after the last event."""
+
+    kind: str
+    seq: int | None
+    message: str
+    table: str | None = None
+    row: str | None = None
+    column: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckpointResult:
+    source: str
+    size: int | None
+    ok: bool
+
+
+@dataclass(frozen=True)
+class ExternalCheckpoint:
+    """A checkpoint file an auditor kept: a label for messages (its path) and its bytes."""
+
+    label: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    size: int
+    root: str
+    head: str
+    rows_compared: int
+    checkpoints: list[CheckpointResult]
+    anchored: int
+    findings: list[Finding]
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    @property
+    def unanchored(self) -> int:
+        """Events after the newest checkpoint that verified: truncating them goes unnoticed."""
+        return self.size - self.anchored
+
+
+@dataclass(frozen=True)
+class CheckpointView:
+    id: str
+    size: int
+    root: str
+    head: str
+    origin: str
+    note: str
+
+
+@dataclass
+class _Log:
+    """The stored events, their recomputed leaf hashes, and Merkle roots computed so far."""
+
+    rows: list[AuditEvent]
+    leaves: list[bytes]
+    roots: dict[int, bytes] = field(default_factory=dict)
+
+    def head(self, size: int) -> str:
+        return self.rows[size - 1].hash if size else GENESIS
+
+    def root(self, size: int) -> bytes:
+        if size not in self.roots:
+            self.prefetch([size])
+        return self.roots[size]
+
+    def prefetch(self, sizes: Iterable[int]) -> None:
+        """Many roots in one pass over the leaves (one per stored checkpoint)."""
+        self.roots.update(merkle_roots(self.leaves, sizes))
+
+
+def _hash_matches(row: AuditEvent) -> bool:
+    try:
+        return chain_hash(row.prev_hash, leaf_of(row)) == row.hash
+    except ValueError:  # a prev_hash that is not hex
+        return False
+
+
+def _check_chain(rows: Sequence[AuditEvent]) -> list[Finding]:
+    found: list[Finding] = []
+    prev, expected = GENESIS, 1
+    for row in rows:
+        if row.seq > expected:
+            through = f" through {row.seq - 1}" if row.seq - 1 > expected else ""
+            found.append(Finding("gap", expected, f"seq {expected}{through} missing"))
+        elif row.seq < expected:
+            found.append(Finding("order", row.seq, f"seq {row.seq} is out of order"))
+        if row.prev_hash != prev:
+            message = f"seq {row.seq} does not link to the event before it"
+            found.append(Finding("link_broken", row.seq, message))
+        if not _hash_matches(row):
+            message = f"seq {row.seq}: the event does not match its hash (changed after writing)"
+            found.append(Finding("content_changed", row.seq, message))
+        prev, expected = row.hash, row.seq + 1
+    return found
+
+
+def _parse_all(rows: Sequence[AuditEvent]) -> tuple[list[LoggedEvent], list[Finding]]:
+    events, found = [], []
+    for row in rows:
+        try:
+            events.append(parse_event(row))
+        except AuditVerificationError as exc:
+            found.append(Finding("malformed_event", row.seq, str(exc)))
+    return events, found
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_instant(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bytes | memoryview):
+        return sha256_hex(bytes(value))
+    return value
+
+
+def _stored(table: str, column: str, value: Any) -> Any:
+    """A column's value as the events describe it (digest of texts the events only hash)."""
+    if (table, column) in _DIGESTED and isinstance(value, str):
+        return sha256_hex(value.encode())
+    if (table, column) == ("publications", "reasons") and isinstance(value, str):
+        try:
+            return canonical_json(json.loads(value))
+        except ValueError:
+            return value
+    return _norm(value)
+
+
+def _actual_rows(ctx: Context, table: str) -> dict[str, dict[str, Any]]:
+    rows = ctx.session.execute(select(Base.metadata.tables[table])).mappings()
+    return {row_key(table, dict(r)): dict(r) for r in rows}
+
+
+def _compare_row(
+    table: str, key: str, expected: ExpectedRow, actual: dict[str, Any]
+) -> list[Finding]:
+    return [
+        Finding(
+            "field_changed",
+            expected.seqs[column],
+            f"{table}.{column} of row {key} differs from the audit log",
+            table,
+            key,
+            column,
+        )
+        for column, value in expected.values.items()
+        if _norm(value) != _stored(table, column, actual[column])
+    ]
+
+
+def _compare_table(ctx: Context, state: State, table: str) -> tuple[int, list[Finding]]:
+    actual = _actual_rows(ctx, table)
+    count, found = len(actual), []
+    for key, expected in state.rows(table).items():
+        row = actual.pop(key, None)
+        if row is None:
+            message = f"{table} row {key} is missing (deleted behind the tool's back)"
+            found.append(Finding("row_missing", expected.last_seq, message, table, key))
+        else:
+            found += _compare_row(table, key, expected, row)
+    for key in actual:
+        message = f"{table} row {key} has no audit event (inserted behind the tool's back)"
+        found.append(Finding("row_extra", None, message, table, key))
+    return count, found
+
+
+def _check_note(
+    log: _Log, data: bytes, key: VerifierKey, label: str
+) -> tuple[Checkpoint | None, list[Finding]]:
+    try:
+        cp = parse_checkpoint(data, key=key)
+    except CheckpointError as exc:
+        return None, [Finding("checkpoint_invalid", None, f"{label}: {exc}")]
+    size = len(log.rows)
+    if cp.size > size:
+        message = f"{label} covers {cp.size} events, the log has {size}: truncated or rolled back"
+        return cp, [Finding("checkpoint_truncation", size + 1, message)]
+    if log.root(cp.size) != cp.root:
+        message = f"{label}: the root at size {cp.size} differs: rewritten, or a fork of the log"
+        return cp, [Finding("checkpoint_root_mismatch", cp.size, message)]
+    if cp.head is not None and log.head(cp.size) != cp.head:
+        message = f"{label}: the head hash at size {cp.size} differs"
+        return cp, [Finding("checkpoint_head_mismatch", cp.size, message)]
+    return cp, []
+
+
+def _check_stored(
+    ctx: Context, log: _Log, key: VerifierKey
+) -> tuple[list[CheckpointResult], list[Finding]]:
+    rows = ctx.session.scalars(
+        select(AuditCheckpoint).order_by(AuditCheckpoint.created_at, AuditCheckpoint.id)
+    )
+    results, found, previous = [], [], None
+    for row in rows:
+        label = f"stored checkpoint {row.id}"
+        cp, problems = _check_note(log, row.note.encode(), key, label)
+        if cp is not None and (cp.size, cp.root.hex(), cp.head) != (row.size, row.root, row.head):
+            problems.append(
+                Finding("checkpoint_invalid", row.size, f"{label}: note and row differ")
+            )
+        if previous is not None and row.size < previous.size:
+            problems.append(
+                Finding("checkpoint_order", row.size, f"{label} is smaller than the one before")
+            )
+        results.append(CheckpointResult(label, row.size, not problems))
+        found += problems
+        previous = row
+    return results, found
+
+
+def _check_external(
+    log: _Log, key: VerifierKey, files: Sequence[ExternalCheckpoint]
+) -> tuple[list[CheckpointResult], list[Finding]]:
+    results, found = [], []
+    for item in files:
+        cp, problems = _check_note(log, item.data, key, f"checkpoint file {item.label}")
+        results.append(
+            CheckpointResult(f"file {item.label}", cp.size if cp else None, not problems)
+        )
+        found += problems
+    return results, found
+
+
+def _order(finding: Finding) -> float:
+    """First break first; findings with no seq (rows no event created) last. The sort is
+    stable, so at one seq the chain's findings come before the tables'."""
+    return finding.seq if finding.seq is not None else math.inf
+
+
+def _check_checkpoints(
+    ctx: Context, log: _Log, key: VerifierKey | None, external: Sequence[ExternalCheckpoint]
+) -> tuple[list[CheckpointResult], list[Finding]]:
+    if key is None:
+        if external or ctx.session.scalar(select(AuditCheckpoint.id).limit(1)):
+            raise ConfigError("no public key to check the checkpoints: give --pubkey FILE")
+        return [], []
+    stored, stored_findings = _check_stored(ctx, log, key)
+    files, file_findings = _check_external(log, key, external)
+    return stored + files, stored_findings + file_findings
+
+
+def _check_state(ctx: Context, rows: list[AuditEvent]) -> tuple[int, list[Finding]]:
+    """Replay the events and compare every table with what they say."""
+    events, findings = _parse_all(rows)
+    state = replay(events)
+    findings += [Finding(p.kind, p.seq, p.message) for p in state.problems]
+    compared = 0
+    for table in TABLES:
+        count, found = _compare_table(ctx, state, table)
+        compared, findings = compared + count, findings + found
+    return compared, findings
+
+
+def verify_log(
+    ctx: Context, *, key: VerifierKey | None, external: Sequence[ExternalCheckpoint] = ()
+) -> VerifyReport:
+    """Check the chain, the tables against the events, and every checkpoint; never raises for a
+    finding (the report lists them, first break first)."""
+    rows = event_rows(ctx)
+    log = _Log(rows, [leaf_of(r) for r in rows])
+    log.prefetch([len(rows), *ctx.session.scalars(select(AuditCheckpoint.size))])
+    compared, state_findings = _check_state(ctx, rows)
+    results, checkpoint_findings = _check_checkpoints(ctx, log, key, external)
+    findings = sorted(_check_chain(rows) + state_findings + checkpoint_findings, key=_order)
+    anchored = max((r.size or 0 for r in results if r.ok), default=0)
+    size = len(rows)
+    return VerifyReport(
+        size, log.root(size).hex(), log.head(size), compared, results, anchored, findings
+    )
+
+
+def failure_message(report: VerifyReport, *, limit: int = MAX_LISTED) -> str:
+    """The first break, then every finding (up to `limit`), one per line."""
+    first = report.findings[0]
+    where = f"seq {first.seq}" if first.seq is not None else "after the last event"
+    shown = report.findings[:limit]
+    more = len(report.findings) - len(shown)
+    return (
+        f"audit verification failed at {where} ({first.kind}); {len(report.findings)} problem(s):\n  "
+        + "\n  ".join(f"[{f.kind}] {f.message}" for f in shown)
+        + (f"\n  ... and {more} more" if more else "")
+    )
+
+
+def _store(ctx: Context, key: VerifierKey, report: VerifyReport, note: str) -> AuditCheckpoint:
+    row = AuditCheckpoint(
+        id=new_id(),
+        size=report.size,
+        root=report.root,
+        head=report.head,
+        key_id=key.key_id,
+        note=note,
+        created_at=ctx.now,
+        created_by=ctx.actor,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    payload = {"size": row.size, "root": row.root, "head": row.head, "key_id": row.key_id}
+    payload["note_sha256"] = sha256_hex(note.encode())
+    audit_log.append(ctx, "audit.checkpoint", ids={"checkpoint": row.id}, payload=payload)
+    return row
+
+
+def create_checkpoint(ctx: Context, *, signer: Signer) -> CheckpointView:
+    """Sign the log's size, root and head, store the note and record it; refuses (exit 7) to sign
+    a log that does not verify, so tampering is never laundered into a checkpoint."""
+    key = verifier_key(signer.public_key_bytes())
+    report = verify_log(ctx, key=key)
+    if not report.ok:
+        raise AuditVerificationError("refusing to sign: " + failure_message(report))
+    body = format_body(
+        origin=key.name,
+        size=report.size,
+        root=bytes.fromhex(report.root),
+        head=report.head,
+        time=format_instant(ctx.now),
+    )
+    row = _store(ctx, key, report, sign_note(body, signer))
+    return CheckpointView(row.id, row.size, row.root, row.head, key.name, row.note)

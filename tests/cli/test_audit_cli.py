@@ -1,0 +1,207 @@
+"""The audit, export and report commands through the real entry point, on SQLite and
+PostgreSQL: exit codes (0, 2, 4, 7), one JSON document with --json, files written private."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlalchemy import text
+
+from consentreg.db.engine import make_engine
+from tests.cli.conftest import Invoke, Result
+from tests.services.test_audit_verify import drop_append_only_guards
+
+NOTICE = "Vi publiserer bilder på Facebook-siden til Solsikken barnehage.\n"
+
+
+def _id(result: Result) -> str:
+    out = result.stdout.strip()
+    assert len(out) == 32, out
+    return out
+
+
+@pytest.fixture
+def scenario(cli: Invoke, tmp_path: Path) -> dict[str, str]:
+    """A child of unit bhg whose mother consented, in a photo released to facebook."""
+    notice = tmp_path / "notice.txt"
+    notice.write_text(NOTICE, encoding="utf-8")
+    cli("unit", "add", "bhg", "--name", "Solsikken")
+    cli("purpose", "add", "facebook", "--title", "Facebook", "--notice-file", notice)
+    child = _id(cli("person", "add", "--name", "Emma Nordmann", "--born", "2021-03-14",
+                    "--unit", "bhg", "--ref", "K001"))  # fmt: skip
+    mother = _id(cli("person", "add", "--name", "Åse Nordmann", "--born", "1988-01-01",
+                     "--kind", "adult"))  # fmt: skip
+    cli("guardian", "add", child, mother)
+    consent = _id(cli("consent", "grant", child, "--purpose", "facebook", "--by", mother,
+                      "--given", "2026-09-01"))  # fmt: skip
+    photo_path = tmp_path / "IMG_Emma.jpg"
+    Image.new("RGB", (300, 200), (200, 120, 40)).save(photo_path, "JPEG")
+    photo = _id(cli("photo", "add", photo_path, "--photographer", "Kari Lærer",
+                    "--subject", child, "--complete"))  # fmt: skip
+    released = cli("--json", "publish", photo_path, "--purpose", "facebook", "--out",
+                   tmp_path / "out")  # fmt: skip
+    assert released.exit_code == 0, released.stderr
+    return {"child": child, "mother": mother, "consent": consent, "photo": photo}
+
+
+def tamper(db_url: str, statement: str, **params: str) -> None:
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        for table in ("audit_events", "consent_events"):
+            drop_append_only_guards(conn, table)
+        conn.execute(text(statement), params)
+    engine.dispose()
+
+
+def test_a_clean_register_verifies_with_exit_0_and_one_json_document(
+    cli: Invoke, scenario: dict[str, str]
+) -> None:
+    plain = cli("audit", "verify")
+    assert plain.exit_code == 0, plain.stderr
+    assert "chain intact" in plain.stdout
+    document = cli("--json", "audit", "verify").json()
+    assert document["ok"] is True
+    assert document["findings"] == []
+    assert document["unanchored"] == document["size"]
+
+
+def test_tampering_exits_7_naming_the_seq_and_never_a_name(
+    cli: Invoke, scenario: dict[str, str], db_url: str
+) -> None:
+    tamper(
+        db_url, "UPDATE consent_events SET kind = 'refusal' WHERE id = :c", c=scenario["consent"]
+    )
+    result = cli("audit", "verify")
+    assert result.exit_code == 7
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: audit verification failed at seq ")
+    assert f"consent_events.kind of row {scenario['consent']}" in result.stderr
+    as_json = cli("--json", "audit", "verify")
+    assert as_json.json()["error"]["exit_code"] == 7
+    for name in ("Emma", "Nordmann", "Åse", "Kari"):
+        assert name not in result.stderr + as_json.stdout
+
+
+def test_a_kept_checkpoint_and_public_key_reveal_a_truncated_log(
+    cli: Invoke, scenario: dict[str, str], db_url: str, tmp_path: Path
+) -> None:
+    kept, pub = tmp_path / "dpo" / "kept.checkpoint", tmp_path / "dpo" / "consentreg.pub"
+    kept.parent.mkdir()
+    assert cli("audit", "public-key", "-o", pub).exit_code == 0
+    made = cli("--json", "audit", "checkpoint", "-o", kept)
+    assert made.exit_code == 0, made.stderr
+    assert made.json()["note"] == kept.read_text(encoding="utf-8")
+    assert kept.read_text(encoding="utf-8").splitlines()[1] == str(made.json()["size"])
+    assert cli("audit", "verify", "--checkpoint", kept, "--pubkey", pub).exit_code == 0
+    assert cli("audit", "log").exit_code == 0  # one more event, then cut the last three
+    tamper(db_url, "DELETE FROM audit_events WHERE seq > :k", k=str(made.json()["size"] - 1))
+    result = cli("audit", "verify", "--checkpoint", kept, "--pubkey", pub)
+    assert result.exit_code == 7
+    assert "checkpoint_truncation" in result.stderr
+
+
+def test_the_public_key_prints_alone_and_a_missing_checkpoint_file_is_a_usage_error(
+    cli: Invoke, scenario: dict[str, str], tmp_path: Path
+) -> None:
+    key = cli("audit", "public-key").stdout.strip()
+    assert key.startswith("consentreg/")
+    assert key.count("+") >= 2
+    missing = cli("audit", "verify", "--checkpoint", tmp_path / "nope")
+    assert missing.exit_code == 2
+
+
+def test_a_tampered_register_gets_no_checkpoint(
+    cli: Invoke, scenario: dict[str, str], db_url: str
+) -> None:
+    tamper(db_url, "UPDATE people SET kind = 'staff' WHERE id = :c", c=scenario["child"])
+    result = cli("audit", "checkpoint")
+    assert result.exit_code == 7
+    assert "refusing to sign" in result.stderr
+
+
+def test_consents_come_as_a_table_as_csv_or_as_json(cli: Invoke, scenario: dict[str, str]) -> None:
+    table = cli("audit", "consents", "--unit", "bhg")
+    assert table.exit_code == 0, table.stderr
+    assert table.stdout.splitlines()[0].split() == [
+        "SUBJECT",
+        "PURPOSE",
+        "ALLOWED",
+        "REASONS",
+        "DECISIONS",
+    ]
+    rows = list(csv.DictReader(io.StringIO(cli("audit", "consents", "--format", "csv").stdout)))
+    mine = [r for r in rows if r["subject"] == scenario["child"]]
+    assert [(r["allowed"], r["role"], r["consenter"], r["decision"]) for r in mine] == [
+        ("True", "guardian", scenario["mother"], "grant")
+    ]
+    as_of = json.loads(cli("audit", "consents", "--format", "json", "--as-of", "2026-01-01").stdout)
+    assert as_of["standings"] == []
+    assert cli("--json", "audit", "consents", "--purpose", "facebook").json()["standings"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("audit", "consents", "--format", "xml"), 2),
+        (("audit", "consents", "--as-of", "2026-02-30"), 2),
+        (("audit", "consents", "--purpose", "instagram"), 2),
+        (("audit", "subject", "ref:K999"), 4),
+        (("audit", "photo", "0" * 32), 4),
+        (("export", "subject", "0" * 32), 4),
+        (("report", "coverage", "--unit", "nope", "-o", "x.html"), 2),
+    ],
+)
+def test_bad_input_exits_2_and_unknown_ids_exit_4(
+    cli: Invoke, scenario: dict[str, str], args: tuple[str, ...], code: int
+) -> None:
+    result = cli(*args)
+    assert result.exit_code == code
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: ")
+
+
+def test_subject_photo_publications_and_log_views_answer_by_id(
+    cli: Invoke, scenario: dict[str, str]
+) -> None:
+    subject = cli("--json", "audit", "subject", "ref:K001").json()
+    assert subject["person"]["id"] == scenario["child"]
+    assert [c["id"] for c in subject["consents"]] == [scenario["consent"]]
+    photo = cli("audit", "photo", scenario["photo"])
+    assert photo.exit_code == 0
+    assert f"tag photo_id={scenario['photo']}" in photo.stdout
+    publications = cli("--json", "audit", "publications", "--purpose", "facebook").json()
+    assert [p["decision"] for p in publications["publications"]] == ["released"]
+    log = cli("--json", "audit", "log", "--since", "2000-01-01").json()
+    assert log["events"][0]["action"] == "unit.add"
+    for name in ("Emma", "Nordmann", "Kari"):
+        assert name not in json.dumps([subject, publications, log]) + photo.stdout
+
+
+def test_export_prints_the_whole_document_or_writes_it_private(
+    cli: Invoke, scenario: dict[str, str], tmp_path: Path
+) -> None:
+    document = cli("--json", "export", "subject", "ref:K001").json()
+    assert document["subject"]["name"] == "Emma Nordmann"
+    assert document["consent_records"][0]["dpv:hasConsentStatus"] == "dpv:ConsentGiven"
+    target = tmp_path / "innsyn.json"
+    written = cli("export", "subject", "ref:K001", "-o", target)
+    assert written.exit_code == 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert json.loads(target.read_text(encoding="utf-8"))["subject"]["name"] == "Emma Nordmann"
+
+
+def test_report_coverage_writes_a_private_html_page(
+    cli: Invoke, scenario: dict[str, str], tmp_path: Path
+) -> None:
+    target = tmp_path / "dekning.html"
+    result = cli("--json", "report", "coverage", "--unit", "bhg", "-o", target)
+    assert result.exit_code == 0, result.stderr
+    assert result.json() == {"file": str(target), "people": 1, "purposes": 1, "allowed": 1}
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert "Emma Nordmann" in target.read_text(encoding="utf-8")
