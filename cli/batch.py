@@ -5,6 +5,7 @@ bar on stderr, one short writer transaction per input."""
 from __future__ import annotations
 
 import os
+import sys
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -136,6 +137,10 @@ def _executor(jobs: int, count: int) -> Iterator[Executor]:
 
 @contextmanager
 def _progress(total: int) -> Iterator[Any]:
+    """A progress bar on stderr when it is a terminal and there is more than one input."""
+    if total <= 1 or not sys.stderr.isatty():
+        yield lambda: None
+        return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
