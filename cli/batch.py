@@ -4,6 +4,7 @@ bar on stderr, one short writer transaction per input."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from collections import deque
@@ -94,15 +95,14 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
 
 
 def read_one(path: Path) -> InputItem:
-    from consentreg import imaging
-    from consentreg.crypto import sha256_hex
     from consentreg.errors import ImageError
+    from consentreg.imaging.reading import read_input
 
     try:
-        data = imaging.read_input(path)
+        data = read_input(path)
     except ImageError as exc:
         return InputItem(str(path), error=exc)
-    return InputItem(str(path), data, sha256_hex(data))
+    return InputItem(str(path), data, hashlib.sha256(data).hexdigest())
 
 
 def read_all(paths: list[Path]) -> list[InputItem]:
@@ -128,10 +128,13 @@ def _executor(jobs: int, count: int) -> Iterator[Executor]:
         return
     import multiprocessing
 
-    # forkserver: workers start from a clean process, not a fork of this one with keys in memory
-    mp = multiprocessing.get_context("forkserver")
-    mp.set_forkserver_preload(["consentreg.imaging"])
-    with ProcessPoolExecutor(max_workers=min(jobs, count), mp_context=mp) as pool:
+    # Workers are forked now, before this process reads the key file or opens a connection
+    # (publish_all creates the pool first): they hold neither. All of them start at once.
+    mp = multiprocessing.get_context("fork")
+    workers = min(jobs, count)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp) as pool:
+        for _ in range(workers):  # start them now, while this process opens the register
+            pool.submit(os.getpid)
         yield pool
 
 
@@ -157,27 +160,56 @@ def _progress(total: int) -> Iterator[Any]:
         yield lambda: bar.advance(task)
 
 
+Pending = tuple[InputItem, "Future[Rendition] | None"]
+
+
+def _render(data: bytes, max_px: int) -> Rendition:
+    """Runs in a worker: picklable by name, and the main process never imports Pillow for it."""
+    from consentreg.imaging.rendering import render_release
+
+    return render_release(data, max_px=max_px)
+
+
+def _start_early(paths: list[Path], pool: Executor) -> list[Pending]:
+    """Send the first inputs to the workers at the default size (R12) before the register is
+    open, so their rendering overlaps this process's start-up. They are decided, like every
+    input, by the check inside the writer transaction that records them."""
+    from consentreg.domain.model import DEFAULT_MAX_PX
+
+    if isinstance(pool, _InProcess):
+        return []
+    early: list[Pending] = []
+    for path in paths:
+        item = read_one(path)
+        future = None if item.error else pool.submit(_render, item.data, DEFAULT_MAX_PX)
+        early.append((item, future))
+    return early
+
+
 def publish_all(
     paths: list[Path], *, purpose: str, out: Path, caption: str | None, jobs: int | None
 ) -> list[Outcome]:
-    from consentreg.services.outputs import prepare_out_dir
-    from consentreg.services.purposes import purpose_by_code
-
     jobs = jobs or os.cpu_count() or 1
-    with open_register() as register:
-        with register.work(writer=False) as ctx:
-            max_px = purpose_by_code(ctx, purpose).max_px  # unknown purpose: exit 2 before any work
-        out_dir = prepare_out_dir(out)
-        run = _Run(
-            register,
-            purpose=purpose,
-            out_dir=out_dir,
-            shown_dir=out,
-            caption=caption,
-            max_px=max_px,
-        )
-        with _progress(len(paths)) as advance, _executor(jobs, len(paths)) as pool:
-            return run.all(paths, pool, window=max(2, 2 * jobs), advance=advance)
+    window = max(2, 2 * jobs)
+    # workers start first and get the first photos while this process opens the register
+    with _executor(jobs, len(paths)) as pool:
+        early = _start_early(paths[:window], pool)
+        from consentreg.services.outputs import prepare_out_dir
+        from consentreg.services.purposes import purpose_by_code
+
+        with open_register() as register:
+            with register.work(writer=False) as ctx:
+                max_px = purpose_by_code(ctx, purpose).max_px  # unknown purpose: exit 2 first
+            run = _Run(
+                register,
+                purpose=purpose,
+                out_dir=prepare_out_dir(out),
+                shown_dir=out,
+                caption=caption,
+                max_px=max_px,
+            )
+            with _progress(len(paths)) as advance:
+                return run.all(paths, pool, window=window, advance=advance, early=early)
 
 
 @dataclass
@@ -189,27 +221,36 @@ class _Run:
     caption: str | None
     max_px: int
 
-    def all(self, paths: list[Path], pool: Executor, *, window: int, advance: Any) -> list[Outcome]:
-        from consentreg import imaging
+    def all(
+        self, paths: list[Path], pool: Executor, *, window: int, advance: Any, early: list[Pending]
+    ) -> list[Outcome]:
+        from consentreg.domain.model import DEFAULT_MAX_PX
 
         outcomes: list[Outcome | None] = [None] * len(paths)
         in_flight: deque[tuple[int, InputItem, Future[Rendition]]] = deque()
         for index, path in enumerate(paths):
-            item = read_one(path)
-            early = self._precheck(item)
-            if early is not None:
-                outcomes[index] = early
-                advance()
-                continue
-            in_flight.append(
-                (index, item, pool.submit(imaging.render_release, item.data, max_px=self.max_px))
-            )
-            item.data = b""  # the worker has its copy; keep memory flat on big batches
+            item, future = early[index] if index < len(early) else (read_one(path), None)
+            if future is not None and self.max_px == DEFAULT_MAX_PX and item.error is None:
+                in_flight.append((index, item, future))
+            else:
+                if future is not None:
+                    future.cancel()  # rendered at the wrong size: check first, render again
+                outcome = self._precheck(item)
+                if outcome is not None:
+                    outcomes[index] = outcome
+                    advance()
+                    continue
+                in_flight.append((index, item, self._submit(pool, item)))
             while len(in_flight) >= window:
                 self._collect(in_flight.popleft(), outcomes, advance)
         while in_flight:
             self._collect(in_flight.popleft(), outcomes, advance)
         return [o for o in outcomes if o is not None]
+
+    def _submit(self, pool: Executor, item: InputItem) -> Future[Rendition]:
+        future = pool.submit(_render, item.data, self.max_px)
+        item.data = b""  # the worker has its copy; keep memory flat on big batches
+        return future
 
     def _precheck(self, item: InputItem) -> Outcome | None:
         """Read-only decision first; a refusal is recorded without any image work."""
@@ -239,7 +280,9 @@ class _Run:
         try:
             outcomes[index] = self._record(item, future.result())
         except ImageError as exc:
-            outcomes[index] = Outcome.failed(item.label, exc)
+            # the same answer whether or not the input was sent before its pre-check: a refusal
+            # (recorded) if the gate says no, else the image error
+            outcomes[index] = self._precheck(item) or Outcome.failed(item.label, exc)
         advance()
 
     def _record(self, item: InputItem, rendition: Rendition | None) -> Outcome:

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+DEFAULT_MAX_PX = 1280
+"""R12: the long edge of a released copy unless the purpose says otherwise."""
+
 
 class PersonKind(StrEnum):
     CHILD = "child"

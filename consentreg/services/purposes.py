@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from consentreg.crypto import sha256_hex
 from consentreg.db.models import NoticeVersion, Purpose
 from consentreg.domain import model
+from consentreg.domain.model import DEFAULT_MAX_PX
 from consentreg.errors import InvalidInputError
 from consentreg.services import audit_log
 from consentreg.services.context import Context, new_id
 from consentreg.services.units import check_code
 
-DEFAULT_MAX_PX = 1280
 _MMDD = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
 
 
