@@ -131,7 +131,7 @@ class Register:
             [BIN / "consentreg", *map(str, args)], env=self.env, capture_output=True, text=True
         )
         elapsed = time.perf_counter() - start
-        if check and done.returncode not in (0, 3):
+        if check and done.returncode != 0:
             raise SystemExit(
                 f"consentreg {args[:3]} failed ({done.returncode}): {done.stderr[-800:]}"
             )
@@ -210,7 +210,7 @@ def bench_engine(
             ),
             ("audit verify", ("audit", "verify"), 60.0),
         ):
-            seconds, _ = reg.run(*args, check=False)
+            seconds, _ = reg.run(*args)  # a failure stops the run: never a fast "met"
             rows.append(Row(engine, what, f"≤ {limit:g} s", seconds, seconds <= limit))
 
 

@@ -1,3 +1,4 @@
-from .main import run
+from .main import entry
 
-run()
+if __name__ == "__main__":
+    entry()

@@ -21,7 +21,9 @@ def canonical_json(value: Any) -> str:
 
 
 def format_instant(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """YYYY-MM-DDTHH:MM:SS.ffffffZ (isoformat gives the same text as strftime, several times
+    faster; verification formats millions of them)."""
+    return instant.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def leaf_hash(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -211,3 +212,18 @@ def test_default_valid_until_refuses_bad_settings(
 ) -> None:
     with pytest.raises(InvalidInputError, match=message):
         default_valid_until(date(2024, 1, 10), valid_until_mmdd=mmdd, valid_days=days)
+
+
+@pytest.mark.parametrize(
+    "instant",
+    [
+        datetime(2026, 11, 22, 10, 0, tzinfo=UTC),
+        datetime(2026, 7, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 3, 29, 2, 30, 0, 5, tzinfo=ZoneInfo("Europe/Oslo")),
+    ],
+)
+def test_audit_timestamps_keep_their_canonical_text(instant: datetime) -> None:
+    """Leaf hashes of stored events depend on this exact text: it must never change."""
+    from consentreg.domain.audit_chain import format_instant
+
+    assert format_instant(instant) == instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
