@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 
 from consentreg.crypto import sha256_hex
 from consentreg.db.models import (
@@ -263,9 +263,9 @@ def output_name(publication_id: str, extension: str) -> str:
     return f"{publication_id}.{extension}"
 
 
-def _takedown_items(ctx: Context, query: object) -> list[TakedownItem]:
+def _takedown_items(ctx: Context, query: Select[Publication, str]) -> list[TakedownItem]:
     items = []
-    for pub, code in ctx.session.execute(query).all():  # type: ignore[call-overload]
+    for pub, code in ctx.session.execute(query).all():
         subjects = list(
             ctx.session.scalars(
                 select(PublicationSubject.person_id)
@@ -287,7 +287,7 @@ def _takedown_items(ctx: Context, query: object) -> list[TakedownItem]:
     return items
 
 
-def _open_releases() -> object:
+def _open_releases() -> Select[Publication, str]:
     return (
         select(Publication, Purpose.code)
         .join(Purpose, Purpose.id == Publication.purpose_id)
@@ -302,7 +302,7 @@ def takedown_for_consent(ctx: Context, *, consent_id: str) -> list[TakedownItem]
         raise NotFoundError(f"unknown consent {consent_id!r}")
     query = (
         _open_releases()
-        .where(  # type: ignore[attr-defined]
+        .where(
             Publication.purpose_id == grant.purpose_id,
             Publication.id.in_(
                 select(PublicationSubject.publication_id).where(
@@ -334,7 +334,7 @@ def takedown_list(ctx: Context, *, purpose: str | None = None) -> list[TakedownI
     affected = select(PublicationSubject.publication_id).where(
         PublicationSubject.publication_id == Publication.id, later_no.exists()
     )
-    query = _open_releases().where(Publication.id.in_(affected))  # type: ignore[attr-defined]
+    query = _open_releases().where(Publication.id.in_(affected))
     if purpose:
         query = query.where(Publication.purpose_id == purpose_by_code(ctx, purpose).id)
     return _takedown_items(ctx, query.order_by(Publication.decided_at, Publication.id))
