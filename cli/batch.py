@@ -49,7 +49,7 @@ class Outcome:
         ]
         return cls(
             label,
-            verb if decision.allowed and (verb == "allowed" or output) else "refused",
+            verb,
             reasons,
             output,
             publication_id,
@@ -311,7 +311,7 @@ class _Run:
         return Outcome.decided(
             item.label,
             recorded.decision,
-            verb="released",
+            verb="released" if final else "refused",
             output=str(self.shown_dir / final.name) if final else None,
             publication_id=recorded.publication_id,
         )

@@ -81,7 +81,8 @@ def check(
             result = gate_check(
                 ctx, input_sha256=item.sha256, purpose=purpose, at=instant, caption=caption
             )
-            outcomes.append(Outcome.decided(item.label, result.decision, verb="allowed"))
+            verb = "allowed" if result.decision.allowed else "refused"
+            outcomes.append(Outcome.decided(item.label, result.decision, verb=verb))
     _report(outcomes)
 
 

@@ -29,12 +29,8 @@ def engine_for(s: Settings) -> Engine:
     from consentreg.db.engine import make_engine
     from consentreg.errors import ConfigError
 
-    if (
-        s.is_sqlite
-        and not (s.home / "consentreg.db").exists()
-        and s.db_url.endswith(str(s.home / "consentreg.db"))
-    ):
-        raise ConfigError(f"no register at {s.home}: run `consentreg init` first")
+    if s.sqlite_file is not None and not s.sqlite_file.exists():
+        raise ConfigError(f"no register at {s.sqlite_file}: run `consentreg init` first")
     return make_engine(s.db_url)
 
 

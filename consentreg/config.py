@@ -26,6 +26,13 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.db_url.startswith("sqlite")
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The database file of a file-based SQLite URL, else None."""
+        prefix = "sqlite:///"
+        path = self.db_url[len(prefix) :] if self.db_url.startswith(prefix) else ""
+        return Path(path) if path and path != ":memory:" else None
+
 
 def default_home() -> Path:
     from platformdirs import user_data_dir

@@ -3,6 +3,7 @@ and its file name and photographer are stored encrypted. Tags say who is in a ph
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -64,7 +65,7 @@ def add_photos(
     *,
     files: list[PhotoInput],
     photographer: str,
-    subjects: list[str] = (),  # type: ignore[assignment]
+    subjects: Sequence[str] = (),
     unit: str | None = None,
     complete: bool = False,
 ) -> list[str]:
