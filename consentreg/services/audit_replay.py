@@ -41,23 +41,34 @@ PRIMARY_KEYS = {t: tuple(c.name for c in Base.metadata.tables[t].primary_key) fo
 
 def row_key(table: str, values: dict[str, Any]) -> str:
     """A row's primary key as one string; composite keys are joined with '/'."""
-    return "/".join(str(values[c]) for c in PRIMARY_KEYS[table])
+    columns = PRIMARY_KEYS[table]
+    if len(columns) == 1:
+        return str(values[columns[0]])
+    return "/".join(str(values[c]) for c in columns)
 
 
-@dataclass
+@dataclass(slots=True)
 class ExpectedRow:
-    """A row's expected values and, per column, the seq of the event that last set it."""
+    """A row's expected values, the seq of the event that created it and, for columns a later
+    event changed, the seq of that event (most rows are never changed: no dict per row)."""
 
     values: dict[str, Any]
-    seqs: dict[str, int]
+    created: int
+    changed: dict[str, int] | None = None
 
     def set(self, seq: int, values: dict[str, Any]) -> None:
         self.values.update(values)
-        self.seqs.update(dict.fromkeys(values, seq))
+        if self.changed is None:
+            self.changed = {}
+        self.changed.update(dict.fromkeys(values, seq))
+
+    def seq_of(self, column: str) -> int:
+        """The seq of the event that last set the column."""
+        return self.changed.get(column, self.created) if self.changed else self.created
 
     @property
     def last_seq(self) -> int:
-        return max(self.seqs.values())
+        return max(self.created, *self.changed.values()) if self.changed else self.created
 
 
 @dataclass(frozen=True)
@@ -85,8 +96,7 @@ class State:
         key = row_key(table, values)
         if key in self.tables[table]:
             self.problem(seq, "duplicate_row", f"event creates {table} row {key} a second time")
-        self.tables[table][key] = ExpectedRow({}, {})
-        self.tables[table][key].set(seq, values)
+        self.tables[table][key] = ExpectedRow(values, seq)
 
     def update(self, table: str, key: str, seq: int, values: dict[str, Any]) -> None:
         row = self.tables[table].get(key)

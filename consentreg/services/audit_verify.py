@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import LargeBinary, select
 
 from consentreg.crypto import Signer, sha256_hex
 from consentreg.db.base import Base
@@ -29,6 +29,7 @@ from consentreg.services.audit import (
     LoggedEvent,
     StoredEvent,
     event_rows,
+    gc_paused,
     leaf_of,
     merkle_roots,
     parse_event,
@@ -42,7 +43,7 @@ from consentreg.services.audit_checkpoint import (
     sign_note,
     verifier_key,
 )
-from consentreg.services.audit_replay import TABLES, ExpectedRow, State, replay, row_key
+from consentreg.services.audit_replay import PRIMARY_KEYS, TABLES, State, replay
 from consentreg.services.context import Context, new_id
 
 MAX_LISTED = 25
@@ -163,84 +164,132 @@ def _parse_all(rows: Sequence[StoredEvent]) -> tuple[list[LoggedEvent], list[Fin
     return events, found
 
 
-_PLAIN = (str, int, bool, type(None))
+Convert = Callable[[Any], Any]
 
 
-def _norm(value: Any) -> Any:
-    if type(value) in _PLAIN:  # most values: nothing to convert (called once per cell)
+def _bytes_digest(value: Any) -> Any:
+    return sha256_hex(bytes(value)) if isinstance(value, bytes | memoryview) else value
+
+
+def _text_digest(value: Any) -> Any:
+    return sha256_hex(value.encode()) if isinstance(value, str) else value
+
+
+def _canonical_reasons(value: Any) -> Any:
+    if not isinstance(value, str):
         return value
-    if isinstance(value, datetime):
-        return format_instant(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bytes | memoryview):
-        return sha256_hex(bytes(value))
-    return value
+    try:
+        return canonical_json(json.loads(value))
+    except ValueError:
+        return value
 
 
-def _stored(table: str, column: str, value: Any) -> Any:
-    """A column's value as the events describe it (digest of texts the events only hash)."""
-    if (table, column) in _DIGESTED and isinstance(value, str):
-        return sha256_hex(value.encode())
-    if (table, column) == ("publications", "reasons") and isinstance(value, str):
-        try:
-            return canonical_json(json.loads(value))
-        except ValueError:
-            return value
-    return _norm(value)
+@dataclass(frozen=True)
+class _TableShape:
+    """How one table's rows are read for the comparison: the column names in result order, the
+    primary key's positions, and the columns whose stored value is converted to what the events
+    hold (ciphertext and the texts the events only hash become digests; reasons canonical JSON).
+    Other values compare as they are: the events replay to the same Python types (aware
+    datetimes, dates, booleans) the column types return."""
+
+    table: str
+    columns: tuple[str, ...]
+    key: tuple[int, ...]
+    convert: dict[str, Convert]
+
+    @classmethod
+    def of(cls, table: str, columns: Sequence[str]) -> _TableShape:
+        types = Base.metadata.tables[table].columns
+        convert: dict[str, Convert] = {}
+        for name in columns:
+            if (table, name) in _DIGESTED:
+                convert[name] = _text_digest
+            elif (table, name) == ("publications", "reasons"):
+                convert[name] = _canonical_reasons
+            elif isinstance(types[name].type, LargeBinary):
+                convert[name] = _bytes_digest
+        key = tuple(columns.index(c) for c in PRIMARY_KEYS[table])
+        return cls(table, tuple(columns), key, convert)
+
+    def row_key(self, row: Sequence[Any]) -> str:
+        if len(self.key) == 1:
+            return str(row[self.key[0]])
+        return "/".join(str(row[i]) for i in self.key)
+
+    def stored(self, row: Sequence[Any], column: str) -> Any:
+        value = row[self.columns.index(column)]
+        convert = self.convert.get(column)
+        return convert(value) if convert is not None else value
 
 
-def _actual_rows(ctx: Context, table: str) -> dict[str, dict[str, Any]]:
-    result = ctx.session.execute(select(Base.metadata.tables[table]))
-    columns = list(result.keys())
-    rows = (dict(zip(columns, values, strict=True)) for values in result)
-    return {row_key(table, row): row for row in rows}
+class _RowComparer:
+    """Compares rows against their expected values, fast: for each set of columns the events
+    describe (a few per table) one itemgetter pulls those values out of a stored row, so a row
+    that matches costs two tuple builds and one comparison in C. Only a row that differs is
+    compared column by column, to name the columns."""
 
+    def __init__(self, shape: _TableShape) -> None:
+        self.shape = shape
+        self._plans: dict[tuple[str, ...], tuple[Callable[[Any], Any], list[tuple[int, Convert]]]]
+        self._plans = {}
 
-_SPECIAL = {("publications", "reasons"), *_DIGESTED}
+    def _plan(
+        self, names: tuple[str, ...]
+    ) -> tuple[Callable[[Any], Any], list[tuple[int, Convert]]]:
+        plan = self._plans.get(names)
+        if plan is None:
+            positions = [self.shape.columns.index(n) for n in names]
+            getter: Callable[[Any], Any] = (
+                itemgetter(*positions) if len(positions) > 1 else lambda row: (row[positions[0]],)
+            )
+            convert = [
+                (j, self.shape.convert[n]) for j, n in enumerate(names) if n in self.shape.convert
+            ]
+            plan = self._plans[names] = (getter, convert)
+        return plan
 
+    def same(self, expected: dict[str, Any], row: Sequence[Any]) -> bool:
+        getter, convert = self._plan(tuple(expected))
+        stored = getter(row)
+        if not convert:
+            return bool(stored == tuple(expected.values()))
+        values = list(stored)
+        for j, fn in convert:
+            values[j] = fn(values[j])
+        return values == list(expected.values())
 
-def _compare_row(
-    table: str, key: str, expected: ExpectedRow, actual: dict[str, Any]
-) -> list[Finding]:
-    differs = [
-        column
-        for column, value in expected.values.items()
-        if _norm(value)
-        != (
-            _stored(table, column, actual[column])
-            if (table, column) in _SPECIAL
-            else _norm(actual[column])
-        )
-    ]
-    if not differs:
-        return []
-    return [
-        Finding(
-            "field_changed",
-            expected.seqs[column],
-            f"{table}.{column} of row {key} differs from the audit log",
-            table,
-            key,
-            column,
-        )
-        for column in differs
-    ]
+    def differing(self, expected: dict[str, Any], row: Sequence[Any]) -> list[str]:
+        return [c for c, v in expected.items() if self.shape.stored(row, c) != v]
 
 
 def _compare_table(ctx: Context, state: State, table: str) -> tuple[int, list[Finding]]:
-    actual = _actual_rows(ctx, table)
-    count, found = len(actual), []
-    for key, expected in state.rows(table).items():
-        row = actual.pop(key, None)
-        if row is None:
-            message = f"{table} row {key} is missing (deleted behind the tool's back)"
-            found.append(Finding("row_missing", expected.last_seq, message, table, key))
-        else:
-            found += _compare_row(table, key, expected, row)
-    for key in actual:
-        message = f"{table} row {key} has no audit event (inserted behind the tool's back)"
-        found.append(Finding("row_extra", None, message, table, key))
+    result = ctx.session.execute(select(Base.metadata.tables[table]))
+    shape = _TableShape.of(table, list(result.keys()))
+    rows = _RowComparer(shape)
+    remaining = dict(state.rows(table))
+    count, found = 0, []
+    for row in result:
+        count += 1
+        key = shape.row_key(row)
+        expected = remaining.pop(key, None)
+        if expected is None:
+            message = f"{table} row {key} has no audit event (inserted behind the tool's back)"
+            found.append(Finding("row_extra", None, message, table, key))
+        elif not rows.same(expected.values, row):
+            found += [
+                Finding(
+                    "field_changed",
+                    expected.seq_of(column),
+                    f"{table}.{column} of row {key} differs from the audit log",
+                    table,
+                    key,
+                    column,
+                )
+                for column in rows.differing(expected.values, row)
+            ]
+    for key, expected in remaining.items():
+        message = f"{table} row {key} is missing (deleted behind the tool's back)"
+        found.append(Finding("row_missing", expected.last_seq, message, table, key))
     return count, found
 
 
@@ -336,10 +385,11 @@ def verify_log(
 ) -> VerifyReport:
     """Check the chain, the tables against the events, and every checkpoint; never raises for a
     finding (the report lists them, first break first)."""
-    rows = event_rows(ctx)
-    log = _Log(rows, [leaf_of(r) for r in rows])
-    log.prefetch([len(rows), *ctx.session.scalars(select(AuditCheckpoint.size))])
-    compared, state_findings = _check_state(ctx, rows)
+    with gc_paused():
+        rows = event_rows(ctx)
+        log = _Log(rows, [leaf_of(r) for r in rows])
+        log.prefetch([len(rows), *ctx.session.scalars(select(AuditCheckpoint.size))])
+        compared, state_findings = _check_state(ctx, rows)
     results, checkpoint_findings = _check_checkpoints(ctx, log, key, external)
     findings = sorted(
         _check_chain(rows, log.leaves) + state_findings + checkpoint_findings, key=_order
