@@ -252,7 +252,10 @@ def log_cmd(since: Since = None) -> None:
     with unit_of_work() as ctx:
         found = log(ctx, since=when)
     rows = [(e.seq, _show(e.at), e.actor, e.action, _show(e.ids)) for e in found]
-    emit({"events": found}, table(["SEQ", "AT", "ACTOR", "ACTION", "IDS"], rows))
+    emit(
+        {"events": [e._asdict() for e in found]},
+        table(["SEQ", "AT", "ACTOR", "ACTION", "IDS"], rows),
+    )
 
 
 def _pinned_key(pubkey: Path | None) -> VerifierKey | None:

@@ -64,12 +64,21 @@ class StoredEvent:
 _STORED_COLUMNS = [getattr(AuditEvent, f) for f in StoredEvent.__slots__]
 
 
-def event_rows(ctx: Context, *, until: datetime | None = None) -> list[StoredEvent]:
-    """The stored audit events in seq order, optionally only those at or before `until`."""
+def stream_event_rows(
+    ctx: Context, *, until: datetime | None = None, batch: int = 20_000
+) -> Iterator[StoredEvent]:
+    """The stored audit events in seq order, optionally only those at or before `until`, read in
+    batches (a server-side cursor on PostgreSQL): the whole log is never in memory at once."""
     query = select(*_STORED_COLUMNS).order_by(AuditEvent.seq)
     if until is not None:
         query = query.where(AuditEvent.at <= until)
-    return [StoredEvent(*row) for row in ctx.session.execute(query)]
+    for row in ctx.session.execute(query.execution_options(yield_per=batch)):
+        yield StoredEvent(*row)
+
+
+def event_rows(ctx: Context, *, until: datetime | None = None) -> list[StoredEvent]:
+    """The stored audit events in seq order, optionally only those at or before `until`."""
+    return list(stream_event_rows(ctx, until=until))
 
 
 def _json_object(text: str, *, seq: int, column: str) -> dict[str, Any]:

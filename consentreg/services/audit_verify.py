@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
@@ -28,11 +28,11 @@ from consentreg.services import audit_log
 from consentreg.services.audit import (
     LoggedEvent,
     StoredEvent,
-    event_rows,
     gc_paused,
     leaf_of,
     merkle_roots,
     parse_event,
+    stream_event_rows,
 )
 from consentreg.services.audit_checkpoint import (
     Checkpoint,
@@ -109,14 +109,19 @@ class CheckpointView:
 
 @dataclass
 class _Log:
-    """The stored events, their recomputed leaf hashes, and Merkle roots computed so far."""
+    """What verification keeps of the events after its one pass over them: each event's
+    recomputed leaf hash and stored chain hash, and the Merkle roots computed so far."""
 
-    rows: list[StoredEvent]
-    leaves: list[bytes]
+    leaves: list[bytes] = field(default_factory=list)
+    heads: list[str] = field(default_factory=list)
     roots: dict[int, bytes] = field(default_factory=dict)
 
+    @property
+    def size(self) -> int:
+        return len(self.leaves)
+
     def head(self, size: int) -> str:
-        return self.rows[size - 1].hash if size else GENESIS
+        return self.heads[size - 1] if size else GENESIS
 
     def root(self, size: int) -> bytes:
         if size not in self.roots:
@@ -135,33 +140,42 @@ def _hash_matches(row: StoredEvent, leaf: bytes) -> bool:
         return False
 
 
-def _check_chain(rows: Sequence[StoredEvent], leaves: Sequence[bytes]) -> list[Finding]:
-    found: list[Finding] = []
-    prev, expected = GENESIS, 1
-    for row, leaf in zip(rows, leaves, strict=True):
+@dataclass
+class _Walk:
+    """One pass over the stored events in seq order: each leaf recomputed and each link
+    checked (chain findings), each event parsed for the replay (malformed ones are findings)."""
+
+    log: _Log = field(default_factory=_Log)
+    chain: list[Finding] = field(default_factory=list)
+    malformed: list[Finding] = field(default_factory=list)
+    prev: str = GENESIS
+    expected: int = 1
+
+    def events(self, rows: Iterable[StoredEvent]) -> Iterator[LoggedEvent]:
+        for row in rows:
+            self._link(row)
+            try:
+                yield parse_event(row)
+            except AuditVerificationError as exc:
+                self.malformed.append(Finding("malformed_event", row.seq, str(exc)))
+
+    def _link(self, row: StoredEvent) -> None:
+        leaf = leaf_of(row)
+        self.log.leaves.append(leaf)
+        self.log.heads.append(row.hash)
+        found, expected = self.chain, self.expected
         if row.seq > expected:
             through = f" through {row.seq - 1}" if row.seq - 1 > expected else ""
             found.append(Finding("gap", expected, f"seq {expected}{through} missing"))
         elif row.seq < expected:
             found.append(Finding("order", row.seq, f"seq {row.seq} is out of order"))
-        if row.prev_hash != prev:
+        if row.prev_hash != self.prev:
             message = f"seq {row.seq} does not link to the event before it"
             found.append(Finding("link_broken", row.seq, message))
         if not _hash_matches(row, leaf):
             message = f"seq {row.seq}: the event does not match its hash (changed after writing)"
             found.append(Finding("content_changed", row.seq, message))
-        prev, expected = row.hash, row.seq + 1
-    return found
-
-
-def _parse_all(rows: Sequence[StoredEvent]) -> tuple[list[LoggedEvent], list[Finding]]:
-    events, found = [], []
-    for row in rows:
-        try:
-            events.append(parse_event(row))
-        except AuditVerificationError as exc:
-            found.append(Finding("malformed_event", row.seq, str(exc)))
-    return events, found
+        self.prev, self.expected = row.hash, row.seq + 1
 
 
 Convert = Callable[[Any], Any]
@@ -263,7 +277,9 @@ class _RowComparer:
 
 
 def _compare_table(ctx: Context, state: State, table: str) -> tuple[int, list[Finding]]:
-    result = ctx.session.execute(select(Base.metadata.tables[table]))
+    result = ctx.session.execute(
+        select(Base.metadata.tables[table]).execution_options(yield_per=20_000)
+    )
     shape = _TableShape.of(table, list(result.keys()))
     rows = _RowComparer(shape)
     remaining = dict(state.rows(table))
@@ -300,7 +316,7 @@ def _check_note(
         cp = parse_checkpoint(data, key=key)
     except CheckpointError as exc:
         return None, [Finding("checkpoint_invalid", None, f"{label}: {exc}")]
-    size = len(log.rows)
+    size = log.size
     if cp.size > size:
         message = f"{label} covers {cp.size} events, the log has {size}: truncated or rolled back"
         return cp, [Finding("checkpoint_truncation", size + 1, message)]
@@ -368,11 +384,10 @@ def _check_checkpoints(
     return stored + files, stored_findings + file_findings
 
 
-def _check_state(ctx: Context, rows: list[StoredEvent]) -> tuple[int, list[Finding]]:
-    """Replay the events and compare every table with what they say."""
-    events, findings = _parse_all(rows)
-    state = replay(events)
-    findings += [Finding(p.kind, p.seq, p.message) for p in state.problems]
+def _check_state(ctx: Context, walk: _Walk) -> tuple[int, list[Finding]]:
+    """Replay the events as the walk reads them, then compare every table with the result."""
+    state = replay(walk.events(stream_event_rows(ctx)))
+    findings = [Finding(p.kind, p.seq, p.message) for p in state.problems]
     compared = 0
     for table in TABLES:
         count, found = _compare_table(ctx, state, table)
@@ -385,17 +400,17 @@ def verify_log(
 ) -> VerifyReport:
     """Check the chain, the tables against the events, and every checkpoint; never raises for a
     finding (the report lists them, first break first)."""
+    walk = _Walk()
     with gc_paused():
-        rows = event_rows(ctx)
-        log = _Log(rows, [leaf_of(r) for r in rows])
-        log.prefetch([len(rows), *ctx.session.scalars(select(AuditCheckpoint.size))])
-        compared, state_findings = _check_state(ctx, rows)
+        compared, state_findings = _check_state(ctx, walk)
+        log = walk.log
+        log.prefetch([log.size, *ctx.session.scalars(select(AuditCheckpoint.size))])
     results, checkpoint_findings = _check_checkpoints(ctx, log, key, external)
     findings = sorted(
-        _check_chain(rows, log.leaves) + state_findings + checkpoint_findings, key=_order
+        walk.chain + walk.malformed + state_findings + checkpoint_findings, key=_order
     )
     anchored = max((r.size or 0 for r in results if r.ok), default=0)
-    size = len(rows)
+    size = log.size
     return VerifyReport(
         size, log.root(size).hex(), log.head(size), compared, results, anchored, findings
     )
