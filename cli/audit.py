@@ -85,26 +85,20 @@ DECISION_COLUMNS = ("consenter", "role", "decision", "consent", "effective_at", 
 MORE_COLUMNS = ("valid_until", "notice_version", "evidence_sha256")
 
 
-def _csv_rows(as_of: str, s: Standing) -> list[dict[str, Any]]:
+def _csv_rows(as_of: str, s: Standing) -> list[tuple[Any, ...]]:
     """One row per consenter's decision; a person nobody decided for gets one row."""
-    base: dict[str, Any] = {"as_of": as_of, "subject": s.subject_id, "kind": s.kind}
-    base["unit"] = s.unit
-    base |= {"purpose": s.purpose, "allowed": s.allowed, "reasons": " ".join(s.reasons)}
+    base = (as_of, s.subject_id, s.kind, s.unit, s.purpose, s.allowed, " ".join(s.reasons))
     return [
-        base
-        | {"consenter": d.consenter_id, "role": d.role, "decision": d.kind, "consent": d.consent_id}
-        | {"effective_at": d.effective_at.isoformat(), "valid_from": d.valid_from}
-        | {"valid_until": d.valid_until, "notice_version": d.notice_version}
-        | {"evidence_sha256": d.evidence_sha256}
+        (*base, d.consenter_id, d.role, d.kind, d.consent_id, d.effective_at.isoformat())
+        + (d.valid_from, d.valid_until, d.notice_version, d.evidence_sha256)
         for d in s.decisions
-    ] or [base]
+    ] or [base + ("",) * (len(DECISION_COLUMNS) + len(MORE_COLUMNS))]
 
 
 def _csv_lines(as_of: str, found: list[Standing]) -> list[str]:
     buffer = io.StringIO()
-    columns = STANDING_COLUMNS + DECISION_COLUMNS + MORE_COLUMNS
-    writer = csv.DictWriter(buffer, columns, lineterminator="\n")
-    writer.writeheader()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(STANDING_COLUMNS + DECISION_COLUMNS + MORE_COLUMNS)
     for standing in found:
         writer.writerows(_csv_rows(as_of, standing))
     return buffer.getvalue().splitlines()

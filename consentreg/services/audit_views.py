@@ -17,9 +17,9 @@ from typing import Any
 
 from consentreg.domain.audit_chain import format_instant
 from consentreg.errors import AuditVerificationError
-from consentreg.services.audit import LoggedEvent, read_log, record_query
+from consentreg.services.audit import LoggedEvent, gc_paused, read_log, record_query
 from consentreg.services.audit_replay import State, replay
-from consentreg.services.audit_standing import Standing, standings
+from consentreg.services.audit_standing import Standing, register_at, standings
 from consentreg.services.context import Context
 from consentreg.services.people import resolve_person
 from consentreg.services.photos import photo_by_id
@@ -170,24 +170,17 @@ def consents(
     at = as_of or ctx.now
     purpose_id = purpose_by_code(ctx, purpose).id if purpose else None
     unit_id = unit_by_code(ctx, unit).id if unit else None
-    state = replay(read_log(ctx, until=at))
-    people = sorted(
-        pid
-        for pid, row in state.rows("people").items()
-        if unit_id is None or row.values["unit_id"] == unit_id
-    )
-    purposes = sorted(
-        (p for p in state.rows("purposes") if purpose_id in (None, p)),
-        key=lambda p: state.rows("purposes")[p].values["code"],
-    )
-    found = standings(ctx, state, at=at, person_ids=people, purpose_ids=purposes)
+    with gc_paused():  # hundreds of thousands of rows held at once
+        found = register_at(ctx, at, unit_id=unit_id, purpose_id=purpose_id)
+        answer = standings(found)
+    people = list(found.people)
     record_query(
         ctx,
         "consents",
         ids={"purpose": purpose_id, "unit": unit_id, "subjects": people},
         payload={"as_of": format_instant(at)},
     )
-    return ConsentsView(at, found)
+    return ConsentsView(at, answer)
 
 
 def _known(state: State, table: str, row_id: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@ and purpose whether publishing is allowed today and, if not, why (reason codes e
 It uses names: it is the leader's own working view, not something to share. Every text is
 escaped with html.escape; the page has inline CSS only and a Content-Security-Policy that
 forbids loading anything, so opening it makes no network request. Answers come from the audit
-log replayed to now, judged by the gate's rules (audit_standing); the report is itself recorded
+register as it stands now, judged by the gate's rules (audit_standing); the report is itself recorded
 as an `audit.query` event (view `coverage`) with the IDs of the people it showed.
 """
 
@@ -17,9 +17,8 @@ from sqlalchemy import select
 
 from consentreg.db.models import Person
 from consentreg.domain.calendar import OSLO
-from consentreg.services.audit import read_log, record_query
-from consentreg.services.audit_replay import State, replay
-from consentreg.services.audit_standing import Standing, standings
+from consentreg.services.audit import gc_paused, record_query
+from consentreg.services.audit_standing import RegisterAt, Standing, register_at, standings
 from consentreg.services.context import Context
 from consentreg.services.people import decrypt_name
 from consentreg.services.units import unit_by_code
@@ -64,13 +63,13 @@ def _cell(standing: Standing) -> str:
     return f'<td class="no">&#10007; {codes}</td>'
 
 
-def _rows(names: dict[str, str], state: State, found: list[Standing]) -> list[str]:
+def _rows(names: dict[str, str], found: RegisterAt, standing: list[Standing]) -> list[str]:
     by_person: dict[str, list[Standing]] = {}
-    for standing in found:
-        by_person.setdefault(standing.subject_id, []).append(standing)
+    for one in standing:
+        by_person.setdefault(one.subject_id, []).append(one)
     rows = []
     for pid in sorted(by_person, key=lambda p: (names[p].casefold(), p)):
-        kind = state.rows("people")[pid].values["kind"]
+        kind = found.people[pid].kind
         cells = "".join(_cell(s) for s in by_person[pid])
         rows.append(
             f'<tr><th scope="row">{escape(names[pid])}</th><td>{escape(kind)}</td>{cells}</tr>'
@@ -94,10 +93,9 @@ def _page(title: str, meta: str, header: str, rows: list[str]) -> str:
     )
 
 
-def _header(state: State, purpose_ids: list[str]) -> str:
-    purposes = [state.rows("purposes")[p].values for p in purpose_ids]
+def _header(found: RegisterAt) -> str:
     columns = "".join(
-        f"<th>{escape(p['code'])}<br><small>{escape(p['title'])}</small></th>" for p in purposes
+        f"<th>{escape(p.code)}<br><small>{escape(p.title)}</small></th>" for p in found.purposes
     )
     return f"<th>Person</th><th>Kind</th>{columns}"
 
@@ -105,29 +103,23 @@ def _header(state: State, purpose_ids: list[str]) -> str:
 def coverage_report(ctx: Context, *, unit: str | None = None) -> CoverageReport:
     """Who may be published where today, for everyone in the unit (or everyone)."""
     unit_row = unit_by_code(ctx, unit) if unit else None
-    state = replay(read_log(ctx))
-    people = sorted(
-        pid
-        for pid, row in state.rows("people").items()
-        if unit_row is None or row.values["unit_id"] == unit_row.id
-    )
-    purpose_ids = sorted(
-        state.rows("purposes"), key=lambda p: state.rows("purposes")[p].values["code"]
-    )
-    found = standings(ctx, state, at=ctx.now, person_ids=people, purpose_ids=purpose_ids)
+    with gc_paused():
+        found = register_at(ctx, ctx.now, unit_id=unit_row.id if unit_row else None)
+        standing = standings(found)
+    people = list(found.people)
     rows = {p.id: p for p in ctx.session.scalars(select(Person).where(Person.id.in_(people)))}
     names = {pid: decrypt_name(ctx, rows[pid]) for pid in people}
-    allowed = sum(s.allowed for s in found)
+    allowed = sum(s.allowed for s in standing)
     title = f"Publishing coverage: {unit_row.name if unit_row else 'all units'}"
     meta = (
         f"As of {ctx.now.astimezone(OSLO):%Y-%m-%d %H:%M} (Europe/Oslo): "
-        f"{allowed} of {len(found)} person-purpose pairs may be published."
+        f"{allowed} of {len(standing)} person-purpose pairs may be published."
     )
-    html = _page(title, meta, _header(state, purpose_ids), _rows(names, state, found))
+    html = _page(title, meta, _header(found), _rows(names, found, standing))
     record_query(
         ctx,
         "coverage",
         ids={"unit": unit_row.id if unit_row else None, "subjects": people},
-        payload={"purposes": [state.rows("purposes")[p].values["code"] for p in purpose_ids]},
+        payload={"purposes": [p.code for p in found.purposes]},
     )
-    return CoverageReport(html, len(people), len(purpose_ids), allowed)
+    return CoverageReport(html, len(people), len(found.purposes), allowed)

@@ -1,22 +1,25 @@
-"""Auditor views on SQLite and PostgreSQL: answers rebuilt from the audit log (as of an instant,
-the events up to it), judged by the gate's own rules, IDs only, and every look recorded."""
+"""Auditor views on SQLite and PostgreSQL: as-of answers rebuilt from the recorded events up to
+the instant (and held to a replay of the audit log), judged by the gate's own rules, IDs only,
+and every look recorded."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, text
 
 from consentreg.errors import InvalidInputError, NotFoundError
 from consentreg.services import audit_views, publishing
-from consentreg.services.audit_standing import Standing
+from consentreg.services.audit import read_log
+from consentreg.services.audit_replay import State, replay
+from consentreg.services.audit_standing import RegisterAt, Standing, register_at
 from consentreg.services.context import Context
 from tests.conftest import NOW, ContextFactory
-from tests.services.test_audit_verify import NAMES, Register, build_register, jpeg, tamper
+from tests.services.test_audit_verify import NAMES, Register, build_register, jpeg
 
 LATER = NOW + timedelta(hours=3)
 
@@ -89,15 +92,62 @@ def test_consents_filtered_by_unit_list_only_that_units_people(
     assert {s.unit for s in view.standings} == {"bhg"}
 
 
-def test_as_of_answers_come_from_the_events_not_from_the_tables(
-    unit_of_work: ContextFactory, register: Register, engine: Engine
+def _replayed(state: State, at: datetime) -> dict[str, object]:
+    """The facts standings are judged on, as a replay of the audit log up to `at` has them."""
+    values = {t: [r.values for r in state.rows(t).values()] for t in state.tables}
+    units = {u["id"]: u["code"] for u in values["units"]}
+    required: dict[str, int] = {}
+    for n in values["notice_versions"]:
+        if n["requires_new_consent"]:
+            required[n["purpose_id"]] = max(required.get(n["purpose_id"], 1), n["version"])
+    return {
+        "people": {
+            p["id"]: (p["kind"], units.get(p["unit_id"]), p["protected"]) for p in values["people"]
+        },
+        "purposes": {p["code"]: required.get(p["id"], 1) for p in values["purposes"]},
+        "guardians": sorted(
+            (g["child_id"], g["guardian_id"], g["parental_responsibility"])
+            for g in values["guardianships"]
+            if g["removed_at"] is None or g["removed_at"] > at
+        ),
+        "events": sorted(
+            (c["id"], c["kind"], c["subject_id"], c["consenter_id"], c["effective_at"])
+            for c in values["consent_events"]
+        ),
+    }
+
+
+def _read(found: RegisterAt) -> dict[str, object]:
+    """The same facts as register_at reads them from the register's event records."""
+    return {
+        "people": {p.id: (p.kind, p.unit, p.protected) for p in found.people.values()},
+        "purposes": {p.code: p.rules.min_notice_version for p in found.purposes},
+        "guardians": sorted(
+            (child, g.person_id, g.parental_responsibility)
+            for child, links in found.guardians.items()
+            for g in links
+        ),
+        "events": sorted(
+            (e.id, e.kind.value, e.subject_id, e.consenter_id, e.effective_at)
+            for events in found.events.values()
+            for e in events
+        ),
+    }
+
+
+def test_the_register_read_at_each_instant_is_the_audit_log_replayed_to_it(
+    unit_of_work: ContextFactory, register: Register
 ) -> None:
-    tamper(
-        engine, "UPDATE consent_events SET kind = 'refusal' WHERE id = :grant_mother", **register
-    )
+    """register_at reads the event tables for speed; at every instant in the history (each
+    event's, and between them) it must say what a replay of the hash-chained log says."""
     with unit_of_work(now=LATER) as ctx:
-        view = audit_views.consents(ctx, as_of=NOW + timedelta(minutes=30))
-    assert standing(view.standings, register["child"], "facebook").allowed
+        instants = sorted({e.at for e in read_log(ctx)})
+        probes = [instants[0] - timedelta(seconds=1), *instants, LATER]
+        probes += [a + (b - a) / 2 for a, b in zip(instants, instants[1:], strict=False)]
+        assert len(instants) >= 3  # the fixture's history spans several instants
+        for at in sorted(probes):
+            expected = _replayed(replay(read_log(ctx, until=at)), at)
+            assert _read(register_at(ctx, at)) == expected, at
 
 
 def test_the_answer_agrees_with_the_gate_for_the_same_instant(
