@@ -38,8 +38,8 @@ def _by_formula(seq: int, at: datetime, actor: str, action: str, ids: str, paylo
 
 @pytest.mark.parametrize("text", AWKWARD)
 def test_leaf_text_is_canonical_json_for_awkward_strings(text: str) -> None:
-    fields = {"seq": 7, "at": AT, "actor": text, "action": text, "object_ids": text}
-    assert leaf_text(**fields, payload=text) == _by_formula(7, AT, text, text, text, text)
+    built = leaf_text(seq=7, at=AT, actor=text, action=text, object_ids=text, payload=text)
+    assert built == _by_formula(7, AT, text, text, text, text)
 
 
 def test_leaf_hash_is_sha256_of_zero_byte_and_the_text() -> None:
