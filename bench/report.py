@@ -354,8 +354,8 @@ def _timeline(t: dict[str, Any], command: str) -> str:
             ]
     rows = [[w, f"{ms:.0f}"] for w, ms in sorted(picked, key=lambda e: e[1])]
     return (
-        "**Timeline of a `--jobs 2` publish** (ms since the process started; workers render "
-        "while the main process reads, checks and records):\n\n"
+        "**Timeline of a `--jobs 2` publish** (ms since the process started; workers read, "
+        "hash and render while the main process starts, then checks and records each photo):\n\n"
         + _table(["event", "ms"], rows)
         + f"\n\n```sh\n{command}\n```"
     )

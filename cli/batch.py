@@ -160,17 +160,21 @@ def _progress(total: int) -> Iterator[Any]:
         yield lambda: bar.advance(task)
 
 
-Pending = tuple[InputItem, "Future[Rendition] | None"]
+Rendered = tuple[str, "Rendition"]  # the input's SHA-256 and its release copy
 
 
-def _render(data: bytes, max_px: int) -> Rendition:
-    """Runs in a worker: picklable by name, and the main process never imports Pillow for it."""
+def _render(path: str, max_px: int) -> Rendered:
+    """Runs in a worker (picklable by name; the main process never imports Pillow for it): read
+    the input once, hash it and render from those same bytes, so the SHA-256 the gate decides on
+    is that of the bytes rendered. Only the path goes to the worker, not megabytes of photo."""
+    from consentreg.imaging.reading import read_input
     from consentreg.imaging.rendering import render_release
 
-    return render_release(data, max_px=max_px)
+    data = read_input(Path(path))
+    return hashlib.sha256(data).hexdigest(), render_release(data, max_px=max_px)
 
 
-def _start_early(paths: list[Path], pool: Executor) -> list[Pending]:
+def _start_early(paths: list[Path], pool: Executor) -> list[Future[Rendered]]:
     """Send the first inputs to the workers at the default size (R12) before the register is
     open, so their rendering overlaps this process's start-up. They are decided, like every
     input, by the check inside the writer transaction that records them."""
@@ -178,19 +182,14 @@ def _start_early(paths: list[Path], pool: Executor) -> list[Pending]:
 
     if isinstance(pool, _InProcess):
         return []
-    early: list[Pending] = []
-    for path in paths:
-        item = read_one(path)
-        future = None if item.error else pool.submit(_render, item.data, DEFAULT_MAX_PX)
-        early.append((item, future))
-    return early
+    return [pool.submit(_render, str(path), DEFAULT_MAX_PX) for path in paths]
 
 
 def publish_all(
     paths: list[Path], *, purpose: str, out: Path, caption: str | None, jobs: int | None
 ) -> list[Outcome]:
     jobs = jobs or os.cpu_count() or 1
-    window = max(2, 2 * jobs)
+    window = 2 * jobs if jobs > 1 else 1  # in-process: render, record, then the next
     # workers start first and get the first photos while this process opens the register
     with _executor(jobs, len(paths)) as pool:
         early = _start_early(paths[:window], pool)
@@ -214,43 +213,51 @@ def publish_all(
 
 @dataclass
 class _Run:
+    """Publishes the inputs in order. Each is rendered and then decided by the check inside the
+    writer transaction that records it; nothing is released without that check. While every
+    input so far was allowed, inputs go straight to the workers (most batches: the gate's
+    pre-check would only cost time). Once one is refused, each further input is first checked
+    read-only, so a batch of mostly refused photos does not render them for nothing."""
+
     register: Register
     purpose: str
     out_dir: Path
     shown_dir: Path  # --out as the user wrote it, for messages
     caption: str | None
     max_px: int
+    cautious: bool = False  # an input of this batch was refused: pre-check the rest
 
     def all(
-        self, paths: list[Path], pool: Executor, *, window: int, advance: Any, early: list[Pending]
+        self,
+        paths: list[Path],
+        pool: Executor,
+        *,
+        window: int,
+        advance: Any,
+        early: list[Future[Rendered]],
     ) -> list[Outcome]:
         from consentreg.domain.model import DEFAULT_MAX_PX
 
         outcomes: list[Outcome | None] = [None] * len(paths)
-        in_flight: deque[tuple[int, InputItem, Future[Rendition]]] = deque()
+        in_flight: deque[tuple[int, Path, Future[Rendered]]] = deque()
         for index, path in enumerate(paths):
-            item, future = early[index] if index < len(early) else (read_one(path), None)
-            if future is not None and self.max_px == DEFAULT_MAX_PX and item.error is None:
-                in_flight.append((index, item, future))
-            else:
-                if future is not None:
-                    future.cancel()  # rendered at the wrong size: check first, render again
-                outcome = self._precheck(item)
+            future = early[index] if index < len(early) else None
+            if future is not None and self.max_px != DEFAULT_MAX_PX:
+                future.cancel()  # rendered at the wrong size: render again
+                future = None
+            if future is None:
+                outcome = self._precheck(read_one(path)) if self.cautious else None
                 if outcome is not None:
                     outcomes[index] = outcome
                     advance()
                     continue
-                in_flight.append((index, item, self._submit(pool, item)))
+                future = pool.submit(_render, str(path), self.max_px)
+            in_flight.append((index, path, future))
             while len(in_flight) >= window:
                 self._collect(in_flight.popleft(), outcomes, advance)
         while in_flight:
             self._collect(in_flight.popleft(), outcomes, advance)
         return [o for o in outcomes if o is not None]
-
-    def _submit(self, pool: Executor, item: InputItem) -> Future[Rendition]:
-        future = pool.submit(_render, item.data, self.max_px)
-        item.data = b""  # the worker has its copy; keep memory flat on big batches
-        return future
 
     def _precheck(self, item: InputItem) -> Outcome | None:
         """Read-only decision first; a refusal is recorded without any image work."""
@@ -266,26 +273,31 @@ class _Run:
                 at=ctx.now,
                 caption=self.caption,
             )
-        return None if result.decision.allowed else self._record(item, None)
+        return None if result.decision.allowed else self._record(item.label, item.sha256, None)
 
     def _collect(
         self,
-        entry: tuple[int, InputItem, Future[Rendition]],
+        entry: tuple[int, Path, Future[Rendered]],
         outcomes: list[Outcome | None],
         advance: Any,
     ) -> None:
         from consentreg.errors import ImageError
 
-        index, item, future = entry
+        index, path, future = entry
         try:
-            outcomes[index] = self._record(item, future.result())
+            sha256, rendition = future.result()
         except ImageError as exc:
-            # the same answer whether or not the input was sent before its pre-check: a refusal
-            # (recorded) if the gate says no, else the image error
-            outcomes[index] = self._precheck(item) or Outcome.failed(item.label, exc)
+            # the same answer as with a pre-check: a refusal (recorded) if the gate says no,
+            # else the image error; an input that cannot even be read is an error
+            outcome = self._precheck(read_one(path)) or Outcome.failed(str(path), exc)
+        else:
+            outcome = self._record(str(path), sha256, rendition)
+        if outcome.decision == "refused":
+            self.cautious = True
+        outcomes[index] = outcome
         advance()
 
-    def _record(self, item: InputItem, rendition: Rendition | None) -> Outcome:
+    def _record(self, label: str, sha256: str, rendition: Rendition | None) -> Outcome:
         """Re-check under the writer lock, record, commit, then move the file into place."""
         from consentreg.services.outputs import move_into_place, write_temporary
         from consentreg.services.publishing import record_decision
@@ -295,7 +307,7 @@ class _Run:
             with self.register.work(writer=True) as ctx:
                 recorded = record_decision(
                     ctx,
-                    input_sha256=item.sha256,
+                    input_sha256=sha256,
                     purpose=self.purpose,
                     caption=self.caption,
                     output_sha256=rendition.sha256 if rendition else None,
@@ -309,7 +321,7 @@ class _Run:
             if tmp is not None:
                 tmp.unlink(missing_ok=True)
         return Outcome.decided(
-            item.label,
+            label,
             recorded.decision,
             verb="released" if final else "refused",
             output=str(self.shown_dir / final.name) if final else None,

@@ -164,6 +164,36 @@ def test_one_bad_file_in_a_batch_does_not_stop_the_rest(
     assert result.exit_code == 3
 
 
+def test_after_a_refusal_the_rest_of_a_batch_is_checked_before_it_is_rendered(
+    cli: Invoke, scenario: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inputs are rendered first and decided when recorded; once one is refused, the rest are
+    pre-checked, so a batch of unregistered photos is not rendered for nothing."""
+    from consentreg.imaging import rendering
+
+    rendered: list[int] = []
+    real = rendering.render_release
+
+    def counting(data: bytes, *, max_px: int) -> Any:
+        rendered.append(len(data))
+        return real(data, max_px=max_px)
+
+    monkeypatch.setattr(rendering, "render_release", counting)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i, colour in enumerate([(1, 2, 3), (4, 5, 6), (7, 8, 9)]):
+        photo_file(folder / f"a{i}.jpg", colour, (64, 48))  # never registered: refused
+    Path(scenario["photo_path"]).rename(folder / "b.jpg")
+    result = cli(
+        "--json", "publish", folder, "--purpose", "facebook", "--out", tmp_path / "o", "--jobs", "1"
+    )
+    decisions = {Path(r["input"]).name: r["decision"] for r in result.json()["results"]}
+    assert decisions == {"a0.jpg": "refused", "a1.jpg": "refused", "a2.jpg": "refused"} | {
+        "b.jpg": "released"
+    }
+    assert len(rendered) == 2  # a0 (before anything was refused) and b
+
+
 def test_an_unreadable_input_is_an_image_error_with_exit_5(
     cli: Invoke, scenario: dict[str, str], tmp_path: Path
 ) -> None:
