@@ -4,8 +4,6 @@ writer unit of work; verify runs in one too, for a consistent snapshot on Postgr
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 from dataclasses import asdict
@@ -14,14 +12,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .output import emit, table, to_json
+from .output import OPTIONS, emit, table, to_json, write_cleaned
 from .runtime import open_register, settings, unit_of_work
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from consentreg.services.audit_checkpoint import VerifierKey
-    from consentreg.services.audit_standing import Standing
     from consentreg.services.audit_verify import VerifyReport
 
 audit_app = typer.Typer(
@@ -75,35 +72,6 @@ def _read(path: Path, *, option: str) -> bytes:
         raise InvalidInputError(f"{option} {path} cannot be read ({exc.strerror})") from None
 
 
-def _standing_row(s: Standing) -> tuple[str, ...]:
-    decisions = "; ".join(f"{d.role} {d.consenter_id} {d.kind}" for d in s.decisions)
-    return (s.subject_id, s.purpose, _show(s.allowed), _show(s.reasons), decisions)
-
-
-STANDING_COLUMNS = ("as_of", "subject", "kind", "unit", "purpose", "allowed", "reasons")
-DECISION_COLUMNS = ("consenter", "role", "decision", "consent", "effective_at", "valid_from")
-MORE_COLUMNS = ("valid_until", "notice_version", "evidence_sha256")
-
-
-def _csv_rows(as_of: str, s: Standing) -> list[tuple[Any, ...]]:
-    """One row per consenter's decision; a person nobody decided for gets one row."""
-    base = (as_of, s.subject_id, s.kind, s.unit, s.purpose, s.allowed, " ".join(s.reasons))
-    return [
-        (*base, d.consenter_id, d.role, d.kind, d.consent_id, d.effective_at.isoformat())
-        + (d.valid_from, d.valid_until, d.notice_version, d.evidence_sha256)
-        for d in s.decisions
-    ] or [base + ("",) * (len(DECISION_COLUMNS) + len(MORE_COLUMNS))]
-
-
-def _csv_lines(as_of: str, found: list[Standing]) -> list[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(STANDING_COLUMNS + DECISION_COLUMNS + MORE_COLUMNS)
-    for standing in found:
-        writer.writerows(_csv_rows(as_of, standing))
-    return buffer.getvalue().splitlines()
-
-
 @audit_app.command("consents")
 def consents_cmd(
     purpose: Annotated[str | None, typer.Option("--purpose", help="Purpose code.")] = None,
@@ -113,6 +81,10 @@ def consents_cmd(
         typer.Option("--as-of", help="Date (start of day) or ISO timestamp; default now."),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", help="Processes reading the register (default: the cores)."),
+    ] = None,
 ) -> None:
     """Who had consented to what as of an instant, rebuilt from the audit log: per person and
     purpose, each consenter's latest decision and whether publishing was allowed (IDs only).
@@ -122,21 +94,22 @@ def consents_cmd(
         consentreg audit consents --unit bhg --purpose facebook --as-of 2026-12-01 --format csv
     """
     from consentreg.errors import InvalidInputError
-    from consentreg.services.audit_views import consents
+
+    from .audit_consents import consents_text
 
     if fmt not in FORMATS:
         raise InvalidInputError(f"--format must be table, csv or json, not {fmt!r}")
+    if jobs is not None and jobs < 1:
+        raise InvalidInputError("--jobs must be at least 1")
     when = _instant(as_of)
-    with unit_of_work() as ctx:
-        view = consents(ctx, purpose=purpose, unit=unit, as_of=when)
-    if fmt == "json":
-        lines = to_json(view).splitlines()
-    elif fmt == "csv":
-        lines = _csv_lines(view.as_of.isoformat(), view.standings)
-    else:
-        rows = [_standing_row(s) for s in view.standings]
-        lines = table(["SUBJECT", "PURPOSE", "ALLOWED", "REASONS", "DECISIONS"], rows)
-    emit(view, lines)
+    text = consents_text(
+        purpose=purpose,
+        unit=unit,
+        as_of=when,
+        fmt="json" if OPTIONS.json else fmt,
+        jobs=jobs or os.cpu_count() or 1,
+    )
+    write_cleaned(text)
 
 
 def _lines(prefix: str, items: list[dict[str, Any]] | list[Any]) -> list[str]:

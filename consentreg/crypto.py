@@ -11,6 +11,7 @@ does not decrypt.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -128,14 +129,14 @@ class Keyring:
 
     def encrypt_bytes(self, data: bytes, *, aad: bytes, key: bytes | None = None) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)
-        return _FIELD_VERSION + nonce + AESGCM(key or self.field_key).encrypt(nonce, data, aad)
+        return _FIELD_VERSION + nonce + _cipher(key or self.field_key).encrypt(nonce, data, aad)
 
     def decrypt_bytes(self, token: bytes, *, aad: bytes, key: bytes | None = None) -> bytes:
         if token[:1] != _FIELD_VERSION or len(token) < 1 + _NONCE_BYTES + 16:
             raise TamperedDataError("an encrypted value has an unknown format")
         nonce, body = token[1 : 1 + _NONCE_BYTES], token[1 + _NONCE_BYTES :]
         try:
-            return AESGCM(key or self.field_key).decrypt(nonce, body, aad)
+            return _cipher(key or self.field_key).decrypt(nonce, body, aad)
         except InvalidTag:
             raise TamperedDataError(
                 "an encrypted value does not belong where it is stored (wrong key or tampering)"
@@ -156,6 +157,13 @@ class Keyring:
         """Keyed HMAC of an already normalised value; one derived key per index name."""
         key = hmac.new(self.index_root, index.encode(), hashlib.sha256).digest()
         return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:BLIND_INDEX_HEX]
+
+
+@functools.lru_cache(maxsize=8)
+def _cipher(key: bytes) -> AESGCM:
+    """One cipher object per key: building one costs more than decrypting a short field, and
+    a register read decrypts a hundred thousand of them."""
+    return AESGCM(key)
 
 
 def _field_aad(table: str, column: str, row_id: str) -> bytes:

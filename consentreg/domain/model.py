@@ -59,7 +59,7 @@ class ReasonCode(StrEnum):
     UNKNOWN_PURPOSE = "unknown_purpose"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConsentEvent:
     """One grant, refusal or withdrawal by one consenter, for one subject and purpose.
 
@@ -83,13 +83,13 @@ class ConsentEvent:
     withdraws: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Guardian:
     person_id: str
     parental_responsibility: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Subject:
     """A person tagged as identifiable in a photo, as the register knew them at the instant.
 
@@ -104,7 +104,7 @@ class Subject:
     guardians: tuple[Guardian, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Purpose:
     """`min_notice_version`: the oldest notice version still sufficient at the instant (raised by a
     revision marked as requiring new consent)."""
@@ -114,7 +114,7 @@ class Purpose:
     min_notice_version: int = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PhotoFacts:
     """What the register says of a photo. `registered=False` for unknown bytes."""
 
@@ -124,14 +124,14 @@ class PhotoFacts:
     subject_ids: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reason:
     code: ReasonCode
     subject_id: str | None
     message: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     """The gate's answer. `relied_on`: ids of the grants that made each subject's consent hold
     (recorded with a release, for the take-down list)."""

@@ -41,7 +41,7 @@ _Key = tuple[str, str]  # (subject id, consenter id)
 _Verdict = tuple[list[Reason], list[str]]  # (reasons, ids of the grants relied on)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Context:
     """What every subject is judged against: the purpose, the Oslo day, the decisions in force."""
 
@@ -68,9 +68,26 @@ def evaluate(
     `subjects` must hold every id in `photo.subject_ids` (a missing one raises KeyError);
     `events` may hold any events, those of other purposes or later than `at` are ignored.
     """
+    latest = latest_decisions(events, purpose.code, at) if photo.registered else {}
+    return judge(
+        photo=photo, purpose=purpose, subjects=subjects, latest=latest, at=at, caption=caption
+    )
+
+
+def judge(
+    *,
+    photo: PhotoFacts,
+    purpose: Purpose,
+    subjects: Mapping[str, Subject],
+    latest: Mapping[_Key, ConsentEvent],
+    at: datetime,
+    caption: str | None = None,
+) -> Decision:
+    """`evaluate` on the decisions in force already found by `latest_decisions(events,
+    purpose.code, at)`: for callers that show those decisions too and need not find them twice."""
     if not photo.registered:
         return Decision(reasons=(_photo_reason(ReasonCode.UNREGISTERED_PHOTO),))
-    ctx = _Context(purpose, oslo_day(at), latest_decisions(events, purpose.code, at), caption)
+    ctx = _Context(purpose, oslo_day(at), latest, caption)
     reasons = list(_photo_reasons(photo))
     relied_on: list[str] = []
     for subject_id in dict.fromkeys(photo.subject_ids):

@@ -15,10 +15,13 @@ Used by `audit consents` (IDs) and `report coverage` (names).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypeVarTuple
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Row, Select, or_, select
+from sqlalchemy.orm import QueryableAttribute
 
 from consentreg.db.models import (
     ConsentEvent,
@@ -31,14 +34,13 @@ from consentreg.db.models import (
     Unit,
 )
 from consentreg.domain import model
-from consentreg.domain.rules import (
-    evaluate,
-    latest_decisions,  # R6 as the gate has it
-)
+from consentreg.domain.rules import judge, latest_decisions  # R6 and R1-R11 as the gate has them
 from consentreg.services.context import Context
 
+Ts = TypeVarTuple("Ts")
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class DecisionView:
     """One consenter's latest decision in force; `role`: self, guardian, guardian without
     parental responsibility, or other (no longer a guardian)."""
@@ -54,7 +56,7 @@ class DecisionView:
     evidence_sha256: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Standing:
     subject_id: str
     kind: str
@@ -65,7 +67,7 @@ class Standing:
     decisions: list[DecisionView]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonAt:
     """A person as the register knew them at the instant (no name: callers that show names
     decrypt them themselves)."""
@@ -77,7 +79,7 @@ class PersonAt:
     born: date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PurposeAt:
     id: str
     code: str
@@ -85,7 +87,7 @@ class PurposeAt:
     rules: model.Purpose  # as the rules see it at the instant
 
 
-@dataclass
+@dataclass(slots=True)
 class RegisterAt:
     """The register as it stood at `at`, grouped for look-ups: people by id (sorted), purposes
     (sorted by code), guardianships in force per child, consent events per subject and purpose,
@@ -99,13 +101,42 @@ class RegisterAt:
     evidence: dict[str, str | None] = field(default_factory=dict)
 
 
+IdSlice = tuple[str | None, str | None]  # ids from (inclusive) .. to (exclusive); None: open
+
+
+def id_slice(part: int, parts: int) -> IdSlice:
+    """Slice `part` of `parts` of the people by id. Ids are random hex, so equal ranges of the
+    first eight hex digits hold about equal numbers of people; the first and last slices are open
+    ended, so together the slices hold every id whatever its form, each exactly once, and in the
+    database's own order (slice 0 first)."""
+    if not 0 <= part < parts:
+        raise ValueError(f"part {part} of {parts}")
+    bound = [None] + [f"{(k << 32) // parts:08x}" for k in range(1, parts)] + [None]
+    return bound[part], bound[part + 1]
+
+
+def _in_slice(column: QueryableAttribute[str], ids: IdSlice) -> list[ColumnElement[bool]]:
+    low, high = ids
+    return ([column >= low] if low is not None else []) + (
+        [column < high] if high is not None else []
+    )
+
+
 def register_at(
-    ctx: Context, at: datetime, *, unit_id: str | None = None, purpose_id: str | None = None
+    ctx: Context,
+    at: datetime,
+    *,
+    unit_id: str | None = None,
+    purpose_id: str | None = None,
+    ids: IdSlice = (None, None),
 ) -> RegisterAt:
-    """Everyone in the unit (or everyone) and every purpose (or one) as of `at`, with what
-    standings are judged on."""
-    in_scope = _people_query(at, unit_id)
-    people = _people(ctx, at, in_scope)
+    """Everyone in the unit (or everyone), in the slice of ids, and every purpose (or one) as of
+    `at`, with what standings are judged on."""
+    scope = [Person.created_at <= at, *_in_slice(Person.id, ids)]
+    if unit_id is not None:
+        scope.append(Person.unit_id == unit_id)
+    in_scope = select(Person.id).where(*scope)
+    people = _people(ctx, at, scope)
     purposes = _purposes(ctx, at, purpose_id)
     found = RegisterAt(at, people, purposes)
     guardianships = select(
@@ -116,18 +147,23 @@ def register_at(
     )
     if unit_id is not None:
         guardianships = guardianships.where(Guardianship.child_id.in_(in_scope))
-    for child, guardian, responsible in ctx.session.execute(guardianships):
+    else:
+        guardianships = guardianships.where(*_in_slice(Guardianship.child_id, ids))
+    ordered = guardianships.order_by(Guardianship.added_at, Guardianship.id)  # as the gate
+    for child, guardian, responsible in _all(ctx, ordered):
         found.guardians.setdefault(child, []).append(model.Guardian(guardian, responsible))
-    _load_events(ctx, found, in_scope if unit_id is not None else None)
+    _load_events(ctx, found, in_scope if unit_id is not None else None, ids)
     return found
 
 
-def _people_query(at: datetime, unit_id: str | None) -> Select[str]:
-    query = select(Person.id).where(Person.created_at <= at)
-    return query.where(Person.unit_id == unit_id) if unit_id is not None else query
+def _all(ctx: Context, query: Select[*Ts]) -> Sequence[Row[*Ts]]:
+    """Every row at once, through the session's connection: the ORM's result layer (built for
+    entities) and row-at-a-time iteration each cost more than reading a hundred thousand
+    tuples."""
+    return ctx.session.connection().execute(query).all()
 
 
-def _people(ctx: Context, at: datetime, in_scope: Select[str]) -> dict[str, PersonAt]:
+def _people(ctx: Context, at: datetime, scope: list[ColumnElement[bool]]) -> dict[str, PersonAt]:
     units: dict[str, str] = dict(ctx.session.execute(select(Unit.id, Unit.code)).all())
     protected: dict[str, bool] = {}
     restrictions = (
@@ -137,10 +173,11 @@ def _people(ctx: Context, at: datetime, in_scope: Select[str]) -> dict[str, Pers
     )
     for person_id, action in ctx.session.execute(restrictions):
         protected[person_id] = action == "restrict"
-    rows = ctx.session.execute(
+    rows = _all(
+        ctx,
         select(Person.id, Person.kind, Person.unit_id, Person.born_ct)
-        .where(Person.id.in_(in_scope))
-        .order_by(Person.id)
+        .where(*scope)
+        .order_by(Person.id),
     )
     return {
         pid: PersonAt(
@@ -183,7 +220,9 @@ def _purposes(ctx: Context, at: datetime, purpose_id: str | None) -> list[Purpos
     ]
 
 
-def _load_events(ctx: Context, found: RegisterAt, in_scope: Select[str] | None) -> None:
+def _load_events(
+    ctx: Context, found: RegisterAt, in_scope: Select[str] | None, ids: IdSlice
+) -> None:
     codes = {p.id: p.code for p in found.purposes}
     query = (
         select(
@@ -205,9 +244,11 @@ def _load_events(ctx: Context, found: RegisterAt, in_scope: Select[str] | None) 
     )
     if in_scope is not None:
         query = query.where(ConsentEvent.subject_id.in_(in_scope))
+    else:
+        query = query.where(*_in_slice(ConsentEvent.subject_id, ids))
     kinds = {k.value: k for k in model.EventKind}
     events, evidence = found.events, found.evidence
-    rows = ctx.session.execute(query.order_by(ConsentEvent.seq))
+    rows = _all(ctx, query)  # in no particular order: latest_decisions orders them
     for (
         cid,
         seq,
@@ -239,43 +280,52 @@ def _load_events(ctx: Context, found: RegisterAt, in_scope: Select[str] | None) 
         evidence[cid] = sha
 
 
-def _role(subject: model.Subject, consenter_id: str) -> str:
-    if consenter_id == subject.id:
-        return "self"
-    links = {g.person_id: g.parental_responsibility for g in subject.guardians}
-    if consenter_id not in links:
-        return "other"
-    return "guardian" if links[consenter_id] else "guardian without parental responsibility"
+def _roles(subject: model.Subject) -> dict[str, str]:
+    """Each consenter's role towards the subject; anyone else is "other" (no longer a guardian)."""
+    roles = {
+        g.person_id: "guardian" if g.parental_responsibility else _NOT_RESPONSIBLE
+        for g in subject.guardians
+    }
+    roles[subject.id] = "self"
+    return roles
 
 
-def _decision_view(
-    found: RegisterAt, event: model.ConsentEvent, subject: model.Subject
-) -> DecisionView:
-    return DecisionView(
-        consent_id=event.id,
-        consenter_id=event.consenter_id,
-        role=_role(subject, event.consenter_id),
-        kind=event.kind.value,
-        effective_at=event.effective_at,
-        valid_from=event.valid_from,
-        valid_until=event.valid_until,
-        notice_version=event.notice_version,
-        evidence_sha256=found.evidence[event.id],
-    )
+_NOT_RESPONSIBLE = "guardian without parental responsibility"
 
 
 def _standing(
-    found: RegisterAt, person: PersonAt, subject: model.Subject, purpose: PurposeAt
+    found: RegisterAt,
+    person: PersonAt,
+    subject: model.Subject,
+    roles: dict[str, str],
+    purpose: PurposeAt,
 ) -> Standing:
-    events = found.events.get((subject.id, purpose.id), [])
-    decision = evaluate(
+    events = found.events.get((subject.id, purpose.id), ())
+    latest = latest_decisions(events, purpose.code, found.at)
+    decision = judge(
         photo=model.PhotoFacts(True, True, True, (subject.id,)),
         purpose=purpose.rules,
         subjects={subject.id: subject},
-        events=events,
+        latest=latest,
         at=found.at,
     )
-    latest = latest_decisions(events, purpose.code, found.at)
+    evidence = found.evidence
+    decisions = []
+    for key in sorted(latest):
+        event = latest[key]
+        decisions.append(
+            DecisionView(
+                consent_id=event.id,
+                consenter_id=event.consenter_id,
+                role=roles.get(event.consenter_id, "other"),
+                kind=event.kind.value,
+                effective_at=event.effective_at,
+                valid_from=event.valid_from,
+                valid_until=event.valid_until,
+                notice_version=event.notice_version,
+                evidence_sha256=evidence[event.id],
+            )
+        )
     return Standing(
         subject_id=subject.id,
         kind=person.kind,
@@ -283,7 +333,7 @@ def _standing(
         purpose=purpose.code,
         allowed=decision.allowed,
         reasons=list(dict.fromkeys(r.code.value for r in decision.reasons)),
-        decisions=[_decision_view(found, latest[k], subject) for k in sorted(latest)],
+        decisions=decisions,
     )
 
 
@@ -299,5 +349,6 @@ def standings(found: RegisterAt) -> list[Standing]:
             protected=person.protected,
             guardians=tuple(found.guardians.get(person.id, ())),
         )
-        result += [_standing(found, person, subject, purpose) for purpose in found.purposes]
+        roles = _roles(subject)
+        result += [_standing(found, person, subject, roles, purpose) for purpose in found.purposes]
     return result

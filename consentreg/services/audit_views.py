@@ -19,7 +19,12 @@ from consentreg.domain.audit_chain import format_instant
 from consentreg.errors import AuditVerificationError
 from consentreg.services.audit import LoggedEvent, gc_paused, read_log, record_query
 from consentreg.services.audit_replay import State, replay
-from consentreg.services.audit_standing import Standing, register_at, standings
+from consentreg.services.audit_standing import (
+    Standing,
+    id_slice,
+    register_at,
+    standings,
+)
 from consentreg.services.context import Context
 from consentreg.services.people import resolve_person
 from consentreg.services.photos import photo_by_id
@@ -158,6 +163,62 @@ def _publication_record(
     )
 
 
+@dataclass(frozen=True)
+class ConsentsQuery:
+    """What `audit consents` was asked, resolved: the instant, the purpose and unit by id."""
+
+    at: datetime
+    purpose_id: str | None
+    unit_id: str | None
+
+
+def consents_query(
+    ctx: Context,
+    *,
+    purpose: str | None = None,
+    unit: str | None = None,
+    as_of: datetime | None = None,
+) -> ConsentsQuery:
+    """The question resolved: the instant (default now), the purpose and unit by id (an unknown
+    code is NotFoundError)."""
+    at = as_of or ctx.now
+    purpose_id = purpose_by_code(ctx, purpose).id if purpose else None
+    unit_id = unit_by_code(ctx, unit).id if unit else None
+    return ConsentsQuery(at, purpose_id, unit_id)
+
+
+def record_consents(ctx: Context, query: ConsentsQuery, subjects: list[str]) -> None:
+    """Record that an auditor was shown these people's standings (IDs), for this purpose and
+    unit, at this instant."""
+    record_query(
+        ctx,
+        "consents",
+        ids={"purpose": query.purpose_id, "unit": query.unit_id, "subjects": subjects},
+        payload={"as_of": format_instant(query.at)},
+    )
+
+
+def subjects_of(found: list[Standing]) -> list[str]:
+    """The people a list of standings is about, in order, each once."""
+    return list(dict.fromkeys(s.subject_id for s in found))
+
+
+def consents_part(
+    ctx: Context, query: ConsentsQuery, *, part: int = 0, parts: int = 1
+) -> list[Standing]:
+    """The answer for one of `parts` disjoint slices of the people, by id (part 0 first): the
+    slices can be read in parallel, each in its own session, and joined in order."""
+    with gc_paused():  # hundreds of thousands of rows held at once
+        found = register_at(
+            ctx,
+            query.at,
+            unit_id=query.unit_id,
+            purpose_id=query.purpose_id,
+            ids=id_slice(part, parts),
+        )
+        return standings(found)
+
+
 def consents(
     ctx: Context,
     *,
@@ -167,20 +228,10 @@ def consents(
 ) -> ConsentsView:
     """For each person (in the unit) and purpose: the latest decision per consenter and whether
     publishing was allowed at the instant, as the register recorded it by then."""
-    at = as_of or ctx.now
-    purpose_id = purpose_by_code(ctx, purpose).id if purpose else None
-    unit_id = unit_by_code(ctx, unit).id if unit else None
-    with gc_paused():  # hundreds of thousands of rows held at once
-        found = register_at(ctx, at, unit_id=unit_id, purpose_id=purpose_id)
-        answer = standings(found)
-    people = list(found.people)
-    record_query(
-        ctx,
-        "consents",
-        ids={"purpose": purpose_id, "unit": unit_id, "subjects": people},
-        payload={"as_of": format_instant(at)},
-    )
-    return ConsentsView(at, answer)
+    query = consents_query(ctx, purpose=purpose, unit=unit, as_of=as_of)
+    found = consents_part(ctx, query)
+    record_consents(ctx, query, subjects_of(found))
+    return ConsentsView(query.at, found)
 
 
 def _known(state: State, table: str, row_id: str) -> dict[str, Any]:

@@ -90,10 +90,12 @@ def _guardians_at(ctx: Context, person_id: str, at: datetime) -> tuple[model.Gua
     """Guardianships not ended before the instant. The day a guardianship was entered in the
     register is not the day it began, so a back-dated consent is still checked against it."""
     rows = ctx.session.scalars(
-        select(Guardianship).where(
+        select(Guardianship)
+        .where(
             Guardianship.child_id == person_id,
             or_(Guardianship.removed_at.is_(None), Guardianship.removed_at > at),
         )
+        .order_by(Guardianship.added_at, Guardianship.id)  # reasons in a stable order
     )
     return tuple(model.Guardian(g.guardian_id, g.parental_responsibility) for g in rows)
 

@@ -145,12 +145,48 @@ def test_consents_come_as_a_table_as_csv_or_as_json(cli: Invoke, scenario: dict[
     assert cli("--json", "audit", "consents", "--purpose", "facebook").json()["standings"]
 
 
+def test_consents_read_by_several_processes_print_exactly_what_one_prints(
+    cli: Invoke, scenario: dict[str, str], db_url: str
+) -> None:
+    """Thirty children with guardians and decisions of every kind, read in one to four slices:
+    every format prints the same text, and the look is recorded once, naming everyone."""
+    for n in range(30):
+        child = _id(cli("person", "add", "--name", f"Barn {n}", "--born", "2020-05-01",
+                        "--unit", "bhg"))  # fmt: skip
+        for g in range(n % 3):
+            guardian = _id(cli("person", "add", "--name", f"Forelder {n}-{g}",
+                               "--born", "1985-01-01", "--kind", "adult"))  # fmt: skip
+            cli("guardian", "add", child, guardian)
+            verb = ("grant", "refuse")[(n + g) % 2]
+            cli("consent", verb, child, "--purpose", "facebook", "--by", guardian,
+                "--given", "2026-09-01")  # fmt: skip
+    as_of = ("--as-of", "2099-01-01")
+    for fmt in ("table", "csv", "json"):
+        one = cli("audit", "consents", "--format", fmt, *as_of, "--jobs", "1")
+        assert one.exit_code == 0, one.stderr
+        for jobs in ("2", "4"):
+            assert cli("audit", "consents", "--format", fmt, *as_of, "--jobs", jobs) == one
+    rows = list(csv.DictReader(io.StringIO(cli("audit", "consents", "--format", "csv",
+                                                *as_of, "--jobs", "3").stdout)))  # fmt: skip
+    assert {r["decision"] for r in rows} == {"grant", "refusal", ""}
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        people = sorted(conn.execute(text("SELECT id FROM people")).scalars())
+        (ids,) = conn.execute(
+            text("SELECT object_ids FROM audit_events ORDER BY seq DESC LIMIT 1")
+        ).one()
+    engine.dispose()
+    assert json.loads(ids)["subjects"] == people  # everyone in the answer, in its order
+
+
 @pytest.mark.parametrize(
     ("args", "code"),
     [
         (("audit", "consents", "--format", "xml"), 2),
         (("audit", "consents", "--as-of", "2026-02-30"), 2),
         (("audit", "consents", "--purpose", "instagram"), 2),
+        (("audit", "consents", "--purpose", "instagram", "--jobs", "3"), 2),
+        (("audit", "consents", "--jobs", "0"), 2),
         (("audit", "subject", "ref:K999"), 4),
         (("audit", "photo", "0" * 32), 4),
         (("export", "subject", "0" * 32), 4),

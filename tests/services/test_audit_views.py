@@ -167,6 +167,29 @@ def test_the_answer_agrees_with_the_gate_for_the_same_instant(
         )
 
 
+def test_the_answer_read_in_slices_is_the_answer_read_whole(
+    unit_of_work: ContextFactory, register: Register, engine: Engine
+) -> None:
+    """`audit consents` reads slices of the people in parallel and joins them in order: the
+    joined slices must be the whole answer, nobody twice, nobody missing, in the same order,
+    every reason listed in the same order (a slice is read with another query plan)."""
+    with unit_of_work(now=LATER) as ctx:
+        query = audit_views.consents_query(ctx)
+        whole = audit_views.consents_part(ctx, query)
+        for parts in (2, 3, 5):
+            sliced = [
+                s
+                for part in range(parts)
+                for s in audit_views.consents_part(ctx, query, part=part, parts=parts)
+            ]
+            assert sliced == whole, parts
+        audit_views.record_consents(ctx, query, audit_views.subjects_of(whole))
+        people = register_at(ctx, LATER).people
+    assert audit_views.subjects_of(whole) == list(people)
+    assert len(people) > 2
+    assert last_event(engine)[1]["subjects"] == list(people)
+
+
 def test_every_auditor_view_is_recorded_with_ids_and_never_names(
     unit_of_work: ContextFactory, register: Register, engine: Engine
 ) -> None:

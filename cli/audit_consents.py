@@ -1,0 +1,104 @@
+"""`audit consents`: the answer read in slices of the people (by id) in parallel, each slice
+rendered where it was read (table rows, CSV rows or a JSON fragment), joined here in order. The
+joined text is exactly what one process reading everything would print."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import TYPE_CHECKING, Any
+
+from .output import clean, table, to_json
+from .parts import forked
+from .runtime import unit_of_work
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from consentreg.services.audit_standing import Standing
+    from consentreg.services.audit_views import ConsentsQuery
+    from consentreg.services.context import Context
+
+HEADERS = ("SUBJECT", "PURPOSE", "ALLOWED", "REASONS", "DECISIONS")
+STANDING_COLUMNS = ("as_of", "subject", "kind", "unit", "purpose", "allowed", "reasons")
+DECISION_COLUMNS = ("consenter", "role", "decision", "consent", "effective_at", "valid_from")
+MORE_COLUMNS = ("valid_until", "notice_version", "evidence_sha256")
+_JSON_OPEN = '{\n  "standings": [\n'
+_JSON_CLOSE = "\n  ]\n}"
+
+
+def consents_text(
+    *, purpose: str | None, unit: str | None, as_of: datetime | None, fmt: str, jobs: int
+) -> str:
+    """The whole answer in `fmt` (table, csv, json), read by `jobs` processes, cleaned of
+    control characters."""
+    from consentreg.services.audit_views import consents_query, record_consents
+
+    parts = max(1, jobs)
+    with forked(parts - 1, _helper) as helpers, unit_of_work() as ctx:
+        query = consents_query(ctx, purpose=purpose, unit=unit, as_of=as_of)
+        theirs = helpers.run([(query, part, parts, fmt) for part in range(1, parts)])
+        answers = [_part(ctx, query, 0, parts, fmt), *theirs()]
+        record_consents(ctx, query, [pid for subjects, _ in answers for pid in subjects])
+    return _join(fmt, query, [text for _, text in answers])
+
+
+def _helper(task: tuple[ConsentsQuery, int, int, str]) -> tuple[list[str], Any]:
+    query, part, parts, fmt = task
+    with unit_of_work(writer=False) as ctx:
+        return _part(ctx, query, part, parts, fmt)
+
+
+def _part(
+    ctx: Context, query: ConsentsQuery, part: int, parts: int, fmt: str
+) -> tuple[list[str], Any]:
+    """One slice read and rendered: the people it is about, and the rendering."""
+    from consentreg.services.audit_views import consents_part, subjects_of
+
+    found = consents_part(ctx, query, part=part, parts=parts)
+    return subjects_of(found), _render(fmt, query, found)
+
+
+def _render(fmt: str, query: ConsentsQuery, found: list[Standing]) -> Any:
+    if fmt == "csv":
+        return clean(_csv(query.at.isoformat(), found))
+    if fmt == "json":
+        text = to_json({"standings": found})
+        return clean(text[len(_JSON_OPEN) : -len(_JSON_CLOSE)]) if found else ""
+    return [_row(s) for s in found]
+
+
+def _join(fmt: str, query: ConsentsQuery, answers: list[Any]) -> str:
+    """The answers joined; each was cleaned (control characters) where it was rendered."""
+    if fmt == "csv":
+        return (
+            ",".join(STANDING_COLUMNS + DECISION_COLUMNS + MORE_COLUMNS) + "\n" + "".join(answers)
+        )
+    if fmt == "json":
+        empty = clean(to_json({"as_of": query.at, "standings": []}))  # ends '"standings": []\n}'
+        body = ",\n".join(a for a in answers if a)
+        return (empty[: -len("[]\n}")] + "[\n" + body + _JSON_CLOSE if body else empty) + "\n"
+    return "\n".join(table(HEADERS, [row for rows in answers for row in rows])) + "\n"
+
+
+def _row(s: Standing) -> tuple[str, ...]:
+    decisions = "; ".join(f"{d.role} {d.consenter_id} {d.kind}" for d in s.decisions)
+    reasons = ",".join(s.reasons) or "-"
+    return (s.subject_id, s.purpose, "yes" if s.allowed else "no", reasons, decisions)
+
+
+def _csv(as_of: str, found: list[Standing]) -> str:
+    """CSV rows, one per consenter's decision (a person nobody decided for gets one row)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    undecided = ("",) * (len(DECISION_COLUMNS) + len(MORE_COLUMNS))
+    for s in found:
+        base = (as_of, s.subject_id, s.kind, s.unit, s.purpose, s.allowed, " ".join(s.reasons))
+        if not s.decisions:
+            writer.writerow(base + undecided)
+        for d in s.decisions:
+            writer.writerow(
+                (*base, d.consenter_id, d.role, d.kind, d.consent_id, d.effective_at.isoformat())
+                + (d.valid_from, d.valid_until, d.notice_version, d.evidence_sha256)
+            )
+    return buffer.getvalue()
