@@ -201,12 +201,18 @@ def bench_engine(
         )
         # an instant after every import: an earlier one would time an empty answer
         as_of = datetime.now(UTC).isoformat(timespec="seconds")
-        args = ("audit", "consents", "--purpose", "facebook", "--as-of", as_of, "--format", "csv")
-        seconds, out = reg.run(*args)
-        answered = out.count("\n") - 1  # CSV rows: one per decision, or one per undecided person
+        args = ("audit", "consents", "--purpose", "facebook", "--as-of", as_of)
+        seconds, out = reg.run(*args)  # the command as the issue writes it: a table
+        answered = out.count("\n") - 1  # one line per person
         if answered < people:
-            raise SystemExit(f"audit consents answered {answered} rows for {people} people")
-        what = f"audit consents --purpose facebook --as-of NOW ({answered:,} rows)"
+            raise SystemExit(f"audit consents answered {answered} lines for {people} people")
+        what = f"audit consents --purpose facebook --as-of NOW (table, {answered:,} people)"
+        rows.append(Row(engine, what, "≤ 3 s", seconds, seconds <= 3.0))
+        seconds, out = reg.run(*args, "--format", "csv")
+        answered = out.count("\n") - 1  # one row per decision, or per undecided person
+        if answered < people:
+            raise SystemExit(f"audit consents answered {answered} CSV rows for {people} people")
+        what = f"the same as CSV ({answered:,} rows)"
         rows.append(Row(engine, what, "≤ 3 s", seconds, seconds <= 3.0))
         seconds, _ = reg.run(*args, "--unit", "u3")
         rows.append(Row(engine, "the same for one unit (--unit u3)", "", seconds, None))

@@ -8,7 +8,7 @@ import csv
 import io
 from typing import TYPE_CHECKING, Any
 
-from .output import clean, table, to_json
+from .output import aligned, clean, to_json
 from .parts import forked
 from .runtime import unit_of_work
 
@@ -52,11 +52,15 @@ def _helper(task: tuple[ConsentsQuery, int, int, str]) -> tuple[list[str], Any]:
 def _part(
     ctx: Context, query: ConsentsQuery, part: int, parts: int, fmt: str
 ) -> tuple[list[str], Any]:
-    """One slice read and rendered: the people it is about, and the rendering."""
+    """One slice read and rendered: the people it is about, and the rendering. The garbage
+    collector stays off throughout: rendering makes a row per decision, and each collection
+    would walk every standing still held."""
+    from consentreg.services.audit import gc_paused
     from consentreg.services.audit_views import consents_part, subjects_of
 
-    found = consents_part(ctx, query, part=part, parts=parts)
-    return subjects_of(found), _render(fmt, query, found)
+    with gc_paused():
+        found = consents_part(ctx, query, part=part, parts=parts)
+        return subjects_of(found), _render(fmt, query, found)
 
 
 def _render(fmt: str, query: ConsentsQuery, found: list[Standing]) -> Any:
@@ -65,7 +69,7 @@ def _render(fmt: str, query: ConsentsQuery, found: list[Standing]) -> Any:
     if fmt == "json":
         text = to_json({"standings": found})
         return clean(text[len(_JSON_OPEN) : -len(_JSON_CLOSE)]) if found else ""
-    return [_row(s) for s in found]
+    return [tuple(map(clean, _row(s))) for s in found]
 
 
 def _join(fmt: str, query: ConsentsQuery, answers: list[Any]) -> str:
@@ -78,7 +82,7 @@ def _join(fmt: str, query: ConsentsQuery, answers: list[Any]) -> str:
         empty = clean(to_json({"as_of": query.at, "standings": []}))  # ends '"standings": []\n}'
         body = ",\n".join(a for a in answers if a)
         return (empty[: -len("[]\n}")] + "[\n" + body + _JSON_CLOSE if body else empty) + "\n"
-    return "\n".join(table(HEADERS, [row for rows in answers for row in rows])) + "\n"
+    return "\n".join(aligned(HEADERS, [row for rows in answers for row in rows])) + "\n"
 
 
 def _row(s: Standing) -> tuple[str, ...]:

@@ -70,7 +70,11 @@ def message(text: str) -> None:
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
-    cells = [[clean("" if c is None else c) for c in row] for row in rows]
+    return aligned(headers, [[clean("" if c is None else c) for c in row] for row in rows])
+
+
+def aligned(headers: Sequence[str], cells: Sequence[Sequence[str]]) -> list[str]:
+    """Columns padded to their widest cell; the cells went through `clean` already."""
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     return [fmt.format(*headers).rstrip()] + [fmt.format(*r).rstrip() for r in cells]
