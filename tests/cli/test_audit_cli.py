@@ -6,13 +6,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 import stat
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
+from cli.parts import Helpers
+from consentreg.db.engine import _PG_WRITER_LOCK as WRITER_LOCK
 from consentreg.db.engine import make_engine
 from tests.cli.conftest import Invoke, Result
 from tests.services.test_audit_verify import drop_append_only_guards
@@ -177,6 +182,48 @@ def test_consents_read_by_several_processes_print_exactly_what_one_prints(
         ).one()
     engine.dispose()
     assert json.loads(ids)["subjects"] == people  # everyone in the answer, in its order
+
+
+def _writer_lock_taken(db_url: str) -> bool:
+    """Could another writer start now? (No wait: SQLite with no busy timeout, the PostgreSQL
+    advisory lock tried, not awaited.)"""
+    if db_url.startswith("sqlite"):
+        return _sqlite_writer_locked(str(make_url(db_url).database))
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        free = conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": WRITER_LOCK})
+        taken = not free.scalar()
+    engine.dispose()
+    return taken
+
+
+def _sqlite_writer_locked(path: str) -> bool:
+    lite = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        lite.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        return "locked" in str(exc)
+    finally:
+        lite.close()
+    return False
+
+
+def test_helpers_read_only_while_the_command_holds_the_writer_lock(
+    cli: Invoke, scenario: dict[str, str], db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No writer may commit while the slices are read, or they would show different registers:
+    the lock is held when the tasks go out, even when no purpose or unit was looked up."""
+    seen: list[bool] = []
+    hand_out = Helpers.run
+
+    def run(self: Helpers, tasks: Sequence[Any]) -> Callable[[], list[Any]]:
+        seen.append(_writer_lock_taken(db_url))
+        return hand_out(self, tasks)
+
+    monkeypatch.setattr(Helpers, "run", run)
+    assert cli("audit", "consents", "--jobs", "2").exit_code == 0
+    assert seen == [True]
+    assert not _writer_lock_taken(db_url)  # and released when the command ends
 
 
 @pytest.mark.parametrize(
