@@ -27,7 +27,10 @@ OPTIONS = Options()
 
 def clean(text: object) -> str:
     """Strip control and bidi-override characters from anything user- or file-supplied."""
-    return _CONTROL.sub("?", str(text))
+    value = str(text)
+    # every character the pattern matches is one str.isprintable() rejects (Cc, Cf): a printable
+    # text, the common case, needs no regular expression
+    return value if value.isprintable() else _CONTROL.sub("?", value)
 
 
 def _default(value: Any) -> Any:
