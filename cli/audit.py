@@ -1,6 +1,7 @@
 """audit consents|subject|photo|publications|log|verify|checkpoint|public-key, export subject,
 report coverage. Auditor views and exports are recorded as audit events, so they run in a
-writer unit of work; verify runs in one too, for a consistent snapshot on PostgreSQL."""
+writer unit of work; verify only reads, in a reader's snapshot, so registrars can go on writing
+while it runs."""
 
 from __future__ import annotations
 
@@ -270,7 +271,7 @@ def verify_cmd(
 
     files = [ExternalCheckpoint(str(p), _read(p, option="--checkpoint")) for p in checkpoint or []]
     key = _pinned_key(pubkey)
-    with unit_of_work() as ctx:
+    with unit_of_work(writer=False) as ctx:  # one snapshot, and no writer kept waiting
         report = verify_log(ctx, key=key, external=files)
     if not report.ok:
         raise AuditVerificationError(failure_message(report))

@@ -5,6 +5,10 @@ check-then-act (gate check, then publication record) cannot interleave with anot
 PostgreSQL: writer transactions take one transaction-scoped advisory lock first, which keeps the
 audit chain gapless and serialises writers the same way; the publishing service additionally
 locks the subjects' rows it relies on.
+
+Reader transactions see one state of the register from their first read to their end, and never
+hold up a writer: on SQLite a deferred transaction (WAL keeps its snapshot), on PostgreSQL a
+REPEATABLE READ, READ ONLY transaction (one snapshot for every statement, and no writes).
 """
 
 from __future__ import annotations
@@ -57,10 +61,19 @@ def session_scope(engine: Engine, *, writer: bool) -> Iterator[Session]:
     bind = engine.execution_options(**{WRITER: writer})
     try:
         with Session(bind=bind, expire_on_commit=False) as session, session.begin():
-            if writer and engine.dialect.name == "postgresql":
-                session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_WRITER_LOCK})
+            if engine.dialect.name == "postgresql":
+                _begin_postgresql(session, writer=writer)
             yield session
     except OperationalError as exc:
         if "database is locked" in str(exc.orig) or "lock timeout" in str(exc.orig):
             raise DatabaseBusyError("the database is busy (another writer); try again") from None
         raise
+
+
+def _begin_postgresql(session: Session, *, writer: bool) -> None:
+    """The transaction's first statement: a writer waits for the writer lock; a reader asks for
+    one snapshot, read only."""
+    if writer:
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_WRITER_LOCK})
+    else:
+        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))

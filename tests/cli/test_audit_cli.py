@@ -226,6 +226,25 @@ def test_helpers_read_only_while_the_command_holds_the_writer_lock(
     assert not _writer_lock_taken(db_url)  # and released when the command ends
 
 
+def test_verify_reads_without_holding_up_registrars(
+    cli: Invoke, scenario: dict[str, str], db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A whole municipality takes `audit verify` most of a minute: no writer lock meanwhile."""
+    from consentreg.services import audit_verify
+
+    seen: list[bool] = []
+    check_checkpoints = audit_verify._check_checkpoints  # after every table was read
+
+    def checkpoints(*args: Any, **kwargs: Any) -> Any:
+        seen.append(_writer_lock_taken(db_url))
+        return check_checkpoints(*args, **kwargs)
+
+    monkeypatch.setattr(audit_verify, "_check_checkpoints", checkpoints)
+    result = cli("audit", "verify")
+    assert result.exit_code == 0, result.stderr
+    assert seen == [False]
+
+
 @pytest.mark.parametrize(
     ("args", "code"),
     [

@@ -278,3 +278,20 @@ def test_a_revision_requiring_new_consent_is_versioned_with_its_hash(
 
     assert view.notice_sha256 == hashlib.sha256(b"Ny tekst.\n").hexdigest()
     assert (purpose.min_notice_version, before.min_notice_version) == (2, 1)
+
+
+def test_a_reader_sees_one_state_and_never_holds_up_a_writer(
+    unit_of_work: ContextFactory,
+) -> None:
+    """What `audit verify` relies on: a reader's every statement sees the register as it was at
+    its first read, while registrars go on writing (neither waits for the other)."""
+    people_now = select(func.count()).select_from(Person)
+    with unit_of_work() as ctx:
+        builders.person(ctx, "Ola Nordmann", "2020-01-01")
+    with unit_of_work(writer=False) as reader:
+        assert reader.session.scalar(people_now) == 1
+        with unit_of_work() as writer:  # commits while the reader is still open
+            builders.person(writer, "Kari Nordmann", "2020-02-02")
+        assert reader.session.scalar(people_now) == 1  # the same state to the end
+    with unit_of_work(writer=False) as later:
+        assert later.session.scalar(people_now) == 2
