@@ -255,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "scale.md")
     args = parser.parse_args(argv)
     rows: list[Row] = []
+    yardstick = [_cpu_yardstick()]
     with tempfile.TemporaryDirectory(prefix="scale-data-") as data:
         folder = Path(data)
         sizes = write_csvs(folder, args.people)
@@ -272,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
                         env=_pg_env(),
                         check=False,
                     )
-    report = _report(sizes, args, rows)
+    yardstick.append(_cpu_yardstick())
+    report = _report(sizes, args, rows, yardstick)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")
     print(report)
@@ -295,7 +297,23 @@ def _pg_url() -> str:
     return done.stdout.strip()
 
 
-def _report(sizes: dict[str, int], args: argparse.Namespace, rows: list[Row]) -> str:
+def _cpu_yardstick(repeats: int = 3) -> float:
+    """Seconds for a fixed pure-Python loop (ten million additions), the best of `repeats`: the
+    speed this virtual machine's CPU gave Python at the time, to compare runs made on
+    different days."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        total = 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _report(
+    sizes: dict[str, int], args: argparse.Namespace, rows: list[Row], yardstick: list[float]
+) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "## Scale (issue #4)",
@@ -305,6 +323,10 @@ def _report(sizes: dict[str, int], args: argparse.Namespace, rows: list[Row]) ->
         f"{sizes['guardianships']:,} guardianships, {sizes['consent_events']:,} consent events "
         f"(5 purposes × 4 guardians per child), {args.photos:,} photos; each imported through the CSV "
         "imports and `photo add` of the CLI, every row with its audit event.",
+        "",
+        f"CPU yardstick (a fixed pure-Python loop of ten million additions, best of 3): "
+        f"{yardstick[0]:.2f} s before the run, {yardstick[-1]:.2f} s after it. The CPU time a "
+        "virtual machine gets varies from day to day; compare runs by this figure too.",
         "",
         "| engine | measurement | target | measured | verdict |",
         "|---|---|---|---|---|",
