@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import struct
 import subprocess
+import tempfile
 import threading
 import warnings
 import zlib
@@ -259,30 +260,29 @@ def test_a_path_with_a_nul_byte_is_invalid(tmp_path: Path) -> None:
 
 
 def test_an_unreadable_file_is_invalid(tmp_path: Path) -> None:
-    folder = tmp_path / "shared"
-    folder.mkdir()
-    path = folder / "secret.jpg"
-    path.write_bytes(b"\xff\xd8\xff")
-    path.chmod(0)
     if os.geteuid() != 0:
+        path = tmp_path / "secret.jpg"
+        path.write_bytes(b"\xff\xd8\xff")
+        path.chmod(0)
         assert_read_refused(path)
         return
-    # root reads anything: the reader is a child process that gave up root (uid nobody)
-    for parent in (folder, *folder.parents):
-        parent.chmod(parent.stat().st_mode | 0o111)  # nobody may walk to the file
-    child = os.fork()
-    if child == 0:  # pragma: no cover - the child reports by its exit code only
-        code = 3
-        try:
-            os.setgid(65534)
-            os.setuid(65534)
-            assert_read_refused(path)
-            code = 0
-        except BaseException:  # noqa: BLE001 - any failure is reported as the exit code
-            code = 1
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(child, 0)
+    # root reads anything: the reader is a child process that gave up root (uid nobody), in a
+    # folder of its own under the system's temporary folder, which nobody may walk through
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder).chmod(0o711)
+        path = Path(folder) / "secret.jpg"
+        path.write_bytes(b"\xff\xd8\xff")
+        path.chmod(0)
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the child reports by its exit code only
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+                assert_read_refused(path)
+            except BaseException:  # noqa: BLE001 - any failure is reported as the exit code
+                os._exit(1)
+            os._exit(0)
+        _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0
 
 
