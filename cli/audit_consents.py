@@ -37,7 +37,6 @@ def consents_text(
     parts = max(1, jobs)
     with forked(parts - 1, _helper) as helpers, unit_of_work() as ctx:
         query = consents_query(ctx, purpose=purpose, unit=unit, as_of=as_of)
-        ctx.session.connection()  # the transaction, and with it the writer lock, begins here
         theirs = helpers.run([(query, part, parts, fmt) for part in range(1, parts)])
         answers = [_part(ctx, query, 0, parts, fmt), *theirs()]
         record_consents(ctx, query, [pid for subjects, _ in answers for pid in subjects])

@@ -1,7 +1,8 @@
 """Engine and session factory.
 
-SQLite: foreign keys on, WAL, a busy timeout, and writer transactions that begin IMMEDIATE so a
-check-then-act (gate check, then publication record) cannot interleave with another writer.
+SQLite: foreign keys on, WAL, a busy timeout, and writer transactions that begin IMMEDIATE when
+the unit of work starts, so a check-then-act (gate check, then publication record) cannot
+interleave with another writer.
 PostgreSQL: writer transactions take one transaction-scoped advisory lock first, which keeps the
 audit chain gapless and serialises writers the same way; the publishing service additionally
 locks the subjects' rows it relies on.
@@ -61,8 +62,7 @@ def session_scope(engine: Engine, *, writer: bool) -> Iterator[Session]:
     bind = engine.execution_options(**{WRITER: writer})
     try:
         with Session(bind=bind, expire_on_commit=False) as session, session.begin():
-            if engine.dialect.name == "postgresql":
-                _begin_postgresql(session, writer=writer)
+            _begin(session, engine, writer=writer)
             yield session
     except OperationalError as exc:
         if "database is locked" in str(exc.orig) or "lock timeout" in str(exc.orig):
@@ -70,10 +70,13 @@ def session_scope(engine: Engine, *, writer: bool) -> Iterator[Session]:
         raise
 
 
-def _begin_postgresql(session: Session, *, writer: bool) -> None:
-    """The transaction's first statement: a writer waits for the writer lock; a reader asks for
-    one snapshot, read only."""
-    if writer:
+def _begin(session: Session, engine: Engine, *, writer: bool) -> None:
+    """Begin the transaction now, not at the first query, so a writer holds the writer lock from
+    the start of its unit of work on both engines; a PostgreSQL reader asks for one snapshot,
+    read only."""
+    if engine.dialect.name != "postgresql":
+        session.connection()  # BEGIN IMMEDIATE for a writer, BEGIN for a reader
+    elif writer:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_WRITER_LOCK})
     else:
         session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
