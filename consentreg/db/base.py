@@ -3,6 +3,7 @@ UTC-aware timestamp type that stores naive UTC on every engine."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +38,18 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)  # noqa: S101 - the column type guarantees it
         return value.replace(tzinfo=UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any]:
+        """`process_result_value` fused with the engine's own conversion into one call per value
+        (TypeDecorator's default makes three): registers read a million timestamps at once."""
+        impl = self.impl_instance.result_processor(dialect, coltype)
+        utc = UTC
+
+        def process(value: Any) -> datetime | None:
+            found: datetime | None = value if impl is None or value is None else impl(value)
+            return None if found is None else found.replace(tzinfo=utc)
+
+        return process
 
 
 class Base(DeclarativeBase):

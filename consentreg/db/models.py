@@ -115,6 +115,16 @@ class Guardianship(Base):
     __table_args__ = (
         CheckConstraint("child_id <> guardian_id", name="not_own_guardian"),
         Index("ix_guardianships_child_guardian", "child_id", "guardian_id"),
+        # every column of the as-of read, in the order it reads them (migration 0003)
+        Index(
+            "ix_guardianships_added_at",
+            "added_at",
+            "id",
+            "child_id",
+            "guardian_id",
+            "parental_responsibility",
+            "removed_at",
+        ),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)

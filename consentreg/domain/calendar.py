@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from consentreg.errors import InvalidInputError
@@ -24,8 +25,10 @@ _MONTH_DAY = re.compile(r"([0-9]{2})-([0-9]{2})")
 _SHOWN_MAX = 40
 
 
+@lru_cache(maxsize=4096)  # the rules ask it for the same instant once per person judged
 def oslo_day(instant: datetime) -> date:
-    """The calendar day in Oslo at an aware instant."""
+    """The calendar day in Oslo at an aware instant (equal instants: the same day, whatever
+    their time zones, so equal keys share one answer)."""
     if instant.tzinfo is None:
         raise ValueError("oslo_day needs a timezone-aware datetime")
     return instant.astimezone(OSLO).date()
@@ -68,6 +71,7 @@ def parse_date(text: str, *, field: str) -> date:
         raise InvalidInputError(f"{field}: no such day (expected YYYY-MM-DD)") from None
 
 
+@lru_cache(maxsize=65536)  # a municipality's people share some thousands of birthdays
 def fifteenth_birthday(born: date) -> date:
     """The day someone born on `born` turns 15 (29 February births: 1 March in common years)."""
     return birthday(born, SELF_CONSENT_AGE)

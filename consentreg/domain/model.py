@@ -2,13 +2,18 @@
 
 The database layer converts rows into these; `consentreg.domain.rules.evaluate` turns them into a
 `Decision`. All datetimes are timezone-aware (UTC); calendar dates are days in Europe/Oslo.
+
+The values are named tuples: as immutable as frozen dataclasses, but built at C speed.
+`audit consents` builds over a million of them for a municipality (events, guardians, subjects,
+decisions), where a frozen dataclass's `__init__` (one `object.__setattr__` per field) cost a
+second and a half.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 DEFAULT_MAX_PX = 1280
 """R12: the long edge of a released copy unless the purpose says otherwise."""
@@ -59,8 +64,7 @@ class ReasonCode(StrEnum):
     UNKNOWN_PURPOSE = "unknown_purpose"
 
 
-@dataclass(frozen=True, slots=True)
-class ConsentEvent:
+class ConsentEvent(NamedTuple):
     """One grant, refusal or withdrawal by one consenter, for one subject and purpose.
 
     `effective_at` is when the decision takes effect: for a grant or refusal the start of the day
@@ -83,14 +87,12 @@ class ConsentEvent:
     withdraws: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Guardian:
+class Guardian(NamedTuple):
     person_id: str
     parental_responsibility: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Subject:
+class Subject(NamedTuple):
     """A person tagged as identifiable in a photo, as the register knew them at the instant.
 
     `full_name` is the decrypted name, used only for the caption check; it never appears in a
@@ -104,8 +106,7 @@ class Subject:
     guardians: tuple[Guardian, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Purpose:
+class Purpose(NamedTuple):
     """`min_notice_version`: the oldest notice version still sufficient at the instant (raised by a
     revision marked as requiring new consent)."""
 
@@ -114,8 +115,7 @@ class Purpose:
     min_notice_version: int = 1
 
 
-@dataclass(frozen=True, slots=True)
-class PhotoFacts:
+class PhotoFacts(NamedTuple):
     """What the register says of a photo. `registered=False` for unknown bytes."""
 
     registered: bool
@@ -124,20 +124,18 @@ class PhotoFacts:
     subject_ids: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
+class Reason(NamedTuple):
     code: ReasonCode
     subject_id: str | None
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """The gate's answer. `relied_on`: ids of the grants that made each subject's consent hold
     (recorded with a release, for the take-down list)."""
 
     reasons: tuple[Reason, ...] = ()
-    relied_on: tuple[str, ...] = field(default=())
+    relied_on: tuple[str, ...] = ()
 
     @property
     def allowed(self) -> bool:

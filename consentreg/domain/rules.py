@@ -6,8 +6,8 @@ Every reason is listed (never just the first), per person by id; names never app
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from consentreg.domain.calendar import age_on, fifteenth_birthday, oslo_day
 from consentreg.domain.caption import links_full_name
@@ -41,8 +41,7 @@ _Key = tuple[str, str]  # (subject id, consenter id)
 _Verdict = tuple[list[Reason], list[str]]  # (reasons, ids of the grants relied on)
 
 
-@dataclass(frozen=True, slots=True)
-class _Context:
+class _Context(NamedTuple):
     """What every subject is judged against: the purpose, the Oslo day, the decisions in force."""
 
     purpose: Purpose

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TypeVarTuple
+from typing import NamedTuple, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Row, Select, or_, select
 from sqlalchemy.orm import QueryableAttribute
@@ -40,8 +40,7 @@ from consentreg.services.context import Context
 Ts = TypeVarTuple("Ts")
 
 
-@dataclass(frozen=True, slots=True)
-class DecisionView:
+class DecisionView(NamedTuple):
     """One consenter's latest decision in force; `role`: self, guardian, guardian without
     parental responsibility, or other (no longer a guardian)."""
 
@@ -56,8 +55,10 @@ class DecisionView:
     evidence_sha256: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Standing:
+class Standing(NamedTuple):
+    """Named tuples, not frozen dataclasses: a municipality's answer holds a hundred thousand
+    standings and twice as many decisions (see consentreg.domain.model)."""
+
     subject_id: str
     kind: str
     unit: str | None
@@ -67,8 +68,7 @@ class Standing:
     decisions: list[DecisionView]
 
 
-@dataclass(frozen=True, slots=True)
-class PersonAt:
+class PersonAt(NamedTuple):
     """A person as the register knew them at the instant (no name: callers that show names
     decrypt them themselves)."""
 
@@ -179,15 +179,15 @@ def _people(ctx: Context, at: datetime, scope: list[ColumnElement[bool]]) -> dic
         .where(*scope)
         .order_by(Person.id),
     )
+    born = ctx.keys.field_decryptor(table="people", column="born")
+    day, unit_code, is_protected = date.fromisoformat, units.get, protected.get
     return {
         pid: PersonAt(
             pid,
             kind,
-            units.get(unit) if unit else None,
-            protected.get(pid, False),
-            date.fromisoformat(
-                ctx.keys.decrypt(born_ct, table="people", column="born", row_id=pid)
-            ),
+            unit_code(unit) if unit else None,
+            is_protected(pid, False),
+            day(born(born_ct, pid)),
         )
         for pid, kind, unit, born_ct in rows
     }
@@ -247,8 +247,8 @@ def _load_events(
     else:
         query = query.where(*_in_slice(ConsentEvent.subject_id, ids))
     kinds = {k.value: k for k in model.EventKind}
-    events, evidence = found.events, found.evidence
-    rows = _all(ctx, query)  # in no particular order: latest_decisions orders them
+    events, evidence, event = found.events, found.evidence, model.ConsentEvent
+    # in no particular order: latest_decisions orders them
     for (
         cid,
         seq,
@@ -262,21 +262,22 @@ def _load_events(
         end,
         withdraws,
         sha,
-    ) in rows:
-        event = model.ConsentEvent(
-            cid,
-            seq,
-            subject,
-            codes[purpose_id],
-            kinds[kind],
-            consenter,
-            at,
-            notice,
-            start,
-            end,
-            withdraws,
+    ) in _all(ctx, query):
+        events.setdefault((subject, purpose_id), []).append(
+            event(
+                cid,
+                seq,
+                subject,
+                codes[purpose_id],
+                kinds[kind],
+                consenter,
+                at,
+                notice,
+                start,
+                end,
+                withdraws,
+            )
         )
-        events.setdefault((subject, purpose_id), []).append(event)
         evidence[cid] = sha
 
 
@@ -293,6 +294,10 @@ def _roles(subject: model.Subject) -> dict[str, str]:
 _NOT_RESPONSIBLE = "guardian without parental responsibility"
 
 
+_KIND_TEXT = {kind: kind.value for kind in model.EventKind}
+_CODE_TEXT = {code: code.value for code in model.ReasonCode}
+
+
 def _standing(
     found: RegisterAt,
     person: PersonAt,
@@ -300,8 +305,10 @@ def _standing(
     roles: dict[str, str],
     purpose: PurposeAt,
 ) -> Standing:
-    events = found.events.get((subject.id, purpose.id), ())
-    latest = latest_decisions(events, purpose.code, found.at)
+    """One person's standing for one purpose, judged by the gate on a photo showing only them."""
+    latest = latest_decisions(
+        found.events.get((subject.id, purpose.id), ()), purpose.code, found.at
+    )
     decision = judge(
         photo=model.PhotoFacts(True, True, True, (subject.id,)),
         purpose=purpose.rules,
@@ -309,31 +316,24 @@ def _standing(
         latest=latest,
         at=found.at,
     )
-    evidence = found.evidence
-    decisions = []
-    for key in sorted(latest):
-        event = latest[key]
-        decisions.append(
-            DecisionView(
-                consent_id=event.id,
-                consenter_id=event.consenter_id,
-                role=roles.get(event.consenter_id, "other"),
-                kind=event.kind.value,
-                effective_at=event.effective_at,
-                valid_from=event.valid_from,
-                valid_until=event.valid_until,
-                notice_version=event.notice_version,
-                evidence_sha256=evidence[event.id],
-            )
+    evidence, role, kind = found.evidence, roles.get, _KIND_TEXT
+    decisions = [
+        DecisionView(
+            e.id,
+            e.consenter_id,
+            role(e.consenter_id, "other"),
+            kind[e.kind],
+            e.effective_at,
+            e.valid_from,
+            e.valid_until,
+            e.notice_version,
+            evidence[e.id],
         )
+        for _, e in sorted(latest.items())  # by consenter: keys are (subject, consenter)
+    ]
+    reasons = list(dict.fromkeys([_CODE_TEXT[r.code] for r in decision.reasons]))
     return Standing(
-        subject_id=subject.id,
-        kind=person.kind,
-        unit=person.unit,
-        purpose=purpose.code,
-        allowed=decision.allowed,
-        reasons=list(dict.fromkeys(r.code.value for r in decision.reasons)),
-        decisions=decisions,
+        subject.id, person.kind, person.unit, purpose.code, not reasons, reasons, decisions
     )
 
 
@@ -341,13 +341,14 @@ def standings(found: RegisterAt) -> list[Standing]:
     """For each person (by id) and purpose (by code): allowed or not at the instant, why not,
     and who decided what."""
     result = []
+    guardians = found.guardians.get
     for person in found.people.values():
         subject = model.Subject(
-            id=person.id,
-            born=person.born,
-            full_name="",  # no caption is judged here
-            protected=person.protected,
-            guardians=tuple(found.guardians.get(person.id, ())),
+            person.id,
+            person.born,
+            "",  # full name: no caption is judged here
+            person.protected,
+            tuple(guardians(person.id, ())),
         )
         roles = _roles(subject)
         result += [_standing(found, person, subject, roles, purpose) for purpose in found.purposes]

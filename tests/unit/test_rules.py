@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -555,7 +554,7 @@ def test_events_taking_effect_at_the_same_instant_are_ordered_by_sequence(
         "grant": grant(ADULT, subject=ADULT, given="2024-01-10"),
         "refusal": refusal(ADULT, subject=ADULT, given="2024-01-10"),
     }
-    events = [replace(made[first], seq=1), replace(made[then], seq=2)]
+    events = [made[first]._replace(seq=1), made[then]._replace(seq=2)]
     assert check(adult(), events=events[::-1]).allowed is allowed
 
 
