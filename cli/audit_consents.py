@@ -69,7 +69,7 @@ def _render(fmt: str, query: ConsentsQuery, found: list[Standing]) -> Any:
     if fmt == "json":
         text = to_json({"standings": found})
         return clean(text[len(_JSON_OPEN) : -len(_JSON_CLOSE)]) if found else ""
-    return [tuple(map(clean, _row(s))) for s in found]
+    return [_clean_row(_row(s)) for s in found]
 
 
 def _join(fmt: str, query: ConsentsQuery, answers: list[Any]) -> str:
@@ -83,6 +83,12 @@ def _join(fmt: str, query: ConsentsQuery, answers: list[Any]) -> str:
         body = ",\n".join(a for a in answers if a)
         return (empty[: -len("[]\n}")] + "[\n" + body + _JSON_CLOSE if body else empty) + "\n"
     return "\n".join(aligned(HEADERS, [row for rows in answers for row in rows])) + "\n"
+
+
+def _clean_row(row: tuple[str, ...]) -> tuple[str, ...]:
+    """The row's cells cleaned of control characters; one test for a row that has none (ids,
+    codes and roles: the common case)."""
+    return row if "".join(row).isprintable() else tuple(map(clean, row))
 
 
 def _row(s: Standing) -> tuple[str, ...]:

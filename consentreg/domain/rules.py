@@ -5,8 +5,9 @@ Every reason is listed (never just the first), per person by id; names never app
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from operator import attrgetter
 from typing import NamedTuple
 
 from consentreg.domain.calendar import age_on, fifteenth_birthday, oslo_day
@@ -87,7 +88,7 @@ def judge(
     if not photo.registered:
         return Decision(reasons=(_photo_reason(ReasonCode.UNREGISTERED_PHOTO),))
     ctx = _Context(purpose, oslo_day(at), latest, caption)
-    reasons = list(_photo_reasons(photo))
+    reasons = _photo_reasons(photo)
     relied_on: list[str] = []
     for subject_id in dict.fromkeys(photo.subject_ids):
         subject_reasons, grants = _judge_subject(_subject(subjects, subject_id), ctx)
@@ -112,11 +113,16 @@ def _photo_reason(code: ReasonCode) -> Reason:
     return Reason(code=code, subject_id=None, message=messages[code])
 
 
-def _photo_reasons(photo: PhotoFacts) -> Iterable[Reason]:
+def _photo_reasons(photo: PhotoFacts) -> list[Reason]:
+    reasons = []
     if not photo.tagging_complete:
-        yield _photo_reason(ReasonCode.TAGGING_INCOMPLETE)
+        reasons.append(_photo_reason(ReasonCode.TAGGING_INCOMPLETE))
     if not photo.photographer_recorded:
-        yield _photo_reason(ReasonCode.COPYRIGHT_UNKNOWN)
+        reasons.append(_photo_reason(ReasonCode.COPYRIGHT_UNKNOWN))
+    return reasons
+
+
+_IN_TIME_ORDER = attrgetter("effective_at", "seq")
 
 
 def latest_decisions(
@@ -129,7 +135,7 @@ def latest_decisions(
     in_force = [e for e in events if e.purpose == purpose_code and e.effective_at <= at]
     grants = {e.id: e for e in in_force if e.kind is EventKind.GRANT}
     latest: dict[_Key, ConsentEvent] = {}
-    for event in sorted(in_force, key=lambda e: (e.effective_at, e.seq)):
+    for event in sorted(in_force, key=_IN_TIME_ORDER):
         withdrawn = grants.get(event.withdraws) if event.withdraws is not None else None
         consenter = withdrawn.consenter_id if withdrawn is not None else event.consenter_id
         latest[(event.subject_id, consenter)] = event
@@ -218,8 +224,9 @@ def _apply_policy(subject: Subject, guardian_ids: Sequence[str], ctx: _Context) 
 
 def _responsible(subject: Subject) -> list[str]:
     """Ids of the guardians with parental responsibility; the others never count."""
-    ids = (g.person_id for g in subject.guardians if g.parental_responsibility)
-    return list(dict.fromkeys(ids))
+    return list(
+        dict.fromkeys([g.person_id for g in subject.guardians if g.parental_responsibility])
+    )
 
 
 def _is_grant(event: ConsentEvent | None) -> bool:

@@ -98,7 +98,7 @@ class RegisterAt:
     purposes: list[PurposeAt]
     guardians: dict[str, list[model.Guardian]] = field(default_factory=dict)
     events: dict[tuple[str, str], list[model.ConsentEvent]] = field(default_factory=dict)
-    evidence: dict[str, str | None] = field(default_factory=dict)
+    evidence: dict[str, str] = field(default_factory=dict)  # only events that have evidence
 
 
 IdSlice = tuple[str | None, str | None]  # ids from (inclusive) .. to (exclusive); None: open
@@ -278,7 +278,8 @@ def _load_events(
                 withdraws,
             )
         )
-        evidence[cid] = sha
+        if sha is not None:
+            evidence[cid] = sha
 
 
 def _roles(subject: model.Subject) -> dict[str, str]:
@@ -316,7 +317,7 @@ def _standing(
         latest=latest,
         at=found.at,
     )
-    evidence, role, kind = found.evidence, roles.get, _KIND_TEXT
+    evidence, role, kind = found.evidence.get, roles.get, _KIND_TEXT
     decisions = [
         DecisionView(
             e.id,
@@ -327,7 +328,7 @@ def _standing(
             e.valid_from,
             e.valid_until,
             e.notice_version,
-            evidence[e.id],
+            evidence(e.id),
         )
         for _, e in sorted(latest.items())  # by consenter: keys are (subject, consenter)
     ]
