@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from consentreg.services.audit_checkpoint import VerifierKey
-    from consentreg.services.audit_verify import VerifyReport
+    from consentreg.services.audit_verify import ConsentsPart, PartResult, VerifyReport
 
 audit_app = typer.Typer(
     help="Auditor views, verification and signed checkpoints.", no_args_is_help=True
@@ -239,6 +241,31 @@ def _pinned_key(pubkey: Path | None) -> VerifierKey | None:
     return verifier_key(Signer.load(key_file).public_key_bytes())
 
 
+@contextmanager
+def _consents_elsewhere() -> Iterator[ConsentsPart | None]:
+    """Verification's consent-event part (three in four events) in a helper process forked
+    before the register opens, so it runs beside the chain walk; none with a single core."""
+    from .parts import forked
+
+    if len(os.sched_getaffinity(0)) < 2:
+        yield None
+        return
+    with forked(1, _consents_part) as helpers:
+
+        def start(through: int) -> Callable[[], PartResult | None]:
+            answers = helpers.run([through])
+            return lambda: answers()[0]
+
+        yield start
+
+
+def _consents_part(through: int) -> PartResult | None:
+    from consentreg.services.audit_verify import verify_consent_events
+
+    with unit_of_work(writer=False) as ctx:
+        return verify_consent_events(ctx, through=through)
+
+
 def _verify_lines(report: VerifyReport) -> list[str]:
     lines = [
         f"audit log: {report.size} events, chain intact, head {report.head}",
@@ -271,8 +298,9 @@ def verify_cmd(
 
     files = [ExternalCheckpoint(str(p), _read(p, option="--checkpoint")) for p in checkpoint or []]
     key = _pinned_key(pubkey)
-    with unit_of_work(writer=False) as ctx:  # one snapshot, and no writer kept waiting
-        report = verify_log(ctx, key=key, external=files)
+    # one snapshot, and no writer kept waiting; the consent events' part in a helper
+    with _consents_elsewhere() as consents, unit_of_work(writer=False) as ctx:
+        report = verify_log(ctx, key=key, external=files, consents=consents)
     if not report.ok:
         raise AuditVerificationError(failure_message(report))
     emit({"ok": True, "unanchored": report.unanchored, **asdict(report)}, _verify_lines(report))
@@ -291,10 +319,10 @@ def checkpoint_cmd(output: Output = None) -> None:
     from consentreg.crypto import Signer
     from consentreg.services.audit_verify import create_checkpoint
 
-    with open_register() as register:
+    with _consents_elsewhere() as consents, open_register() as register:
         signer = Signer.load(register.settings.signing_key_file)
         with register.work() as ctx:
-            view = create_checkpoint(ctx, signer=signer)
+            view = create_checkpoint(ctx, signer=signer, consents=consents)
     if output is not None:
         write_private(output, view.note)
     document = {**asdict(view), "file": str(output) if output else None}

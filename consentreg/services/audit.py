@@ -65,13 +65,23 @@ _STORED_COLUMNS = [getattr(AuditEvent, f) for f in StoredEvent.__slots__]
 
 
 def stream_event_rows(
-    ctx: Context, *, until: datetime | None = None, batch: int = 20_000
+    ctx: Context,
+    *,
+    until: datetime | None = None,
+    through: int | None = None,
+    actions: Sequence[str] | None = None,
+    batch: int = 20_000,
 ) -> Iterator[StoredEvent]:
-    """The stored audit events in seq order, optionally only those at or before `until`, read in
-    batches (a server-side cursor on PostgreSQL): the whole log is never in memory at once."""
+    """The stored audit events in seq order, optionally only those at or before `until`, those
+    up to seq `through`, or those with one of `actions`, read in batches (a server-side cursor on
+    PostgreSQL): the whole log is never in memory at once."""
     query = select(*_STORED_COLUMNS).order_by(AuditEvent.seq)
     if until is not None:
         query = query.where(AuditEvent.at <= until)
+    if through is not None:
+        query = query.where(AuditEvent.seq <= through)
+    if actions is not None:
+        query = query.where(AuditEvent.action.in_(actions))
     for row in ctx.session.execute(query.execution_options(yield_per=batch)):
         yield StoredEvent(*row)
 

@@ -21,7 +21,12 @@ from sqlalchemy import Connection, Engine, text
 
 from consentreg.domain.model import EventKind
 from consentreg.services import consents, people, photos, publishing, purposes
-from consentreg.services.audit_verify import failure_message, verify_log
+from consentreg.services.audit_verify import (
+    PartResult,
+    failure_message,
+    verify_consent_events,
+    verify_log,
+)
 from consentreg.services.consents import EvidenceFile
 from consentreg.services.photos import PhotoInput
 from tests import builders
@@ -376,3 +381,72 @@ def test_each_kind_of_tampering_is_found_at_the_event_it_contradicts(
     if first.table is not None:
         assert first.row is not None
         assert first.row in first.message
+
+
+def _split(unit_of_work: ContextFactory) -> Any:
+    """`verify_log` with the consent events' part done in a transaction of its own, as the
+    command does it in a helper process."""
+    with unit_of_work(writer=False) as ctx, unit_of_work(writer=False) as other:
+
+        def elsewhere(through: int) -> Any:
+            part = verify_consent_events(other, through=through)
+            return lambda: part
+
+        return verify_log(ctx, key=None, consents=elsewhere)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_the_consent_part_in_its_own_transaction_finds_exactly_the_same(
+    unit_of_work: ContextFactory, register: Register, engine: Engine, name: str
+) -> None:
+    tamper(engine, *CASES[name].statements, **register)
+    inline, split = verify(unit_of_work), _split(unit_of_work)
+    assert split.findings == inline.findings
+    assert (split.size, split.rows_compared) == (inline.size, inline.rows_compared)
+
+
+def test_a_clean_history_split_in_two_compares_every_row_once(
+    unit_of_work: ContextFactory, register: Register
+) -> None:
+    inline, split = verify(unit_of_work), _split(unit_of_work)
+    assert split.ok, failure_message(split)
+    assert (split.size, split.rows_compared, split.head) == (
+        inline.size,
+        inline.rows_compared,
+        inline.head,
+    )
+
+
+def test_a_helper_that_sees_another_log_gives_way_to_the_command_doing_it_all(
+    unit_of_work: ContextFactory, register: Register, engine: Engine
+) -> None:
+    """A writer that commits between the command's snapshot and the helper's makes the log
+    longer in the helper's: its part is refused (None), and the command does it itself, so a
+    consent recorded meanwhile is not reported as a row inserted behind the tool's back."""
+    with unit_of_work(writer=False) as ctx:
+        through = ctx.session.scalar(text("SELECT max(seq) FROM audit_events"))
+        with unit_of_work() as writer:  # a registrar records a consent meanwhile
+            builders.grant(writer, register["child"], register["mother"], purpose_code="yearbook")
+        with unit_of_work(writer=False) as other:
+            assert verify_consent_events(other, through=through) is None
+            assert isinstance(verify_consent_events(other, through=through + 1), PartResult)
+
+        def refused(asked: int) -> Any:
+            assert asked == through  # the log as the command's snapshot holds it
+            return lambda: None
+
+        report = verify_log(ctx, key=None, consents=refused)
+    assert report.ok, failure_message(report)
+    assert report.size == through
+
+
+def test_tampering_with_consents_is_found_by_the_helper_part(
+    unit_of_work: ContextFactory, register: Register, engine: Engine
+) -> None:
+    tamper(engine, CASES["a consent's kind"].statements[0], **register)
+    with unit_of_work(writer=False) as other:
+        part = verify_consent_events(other, through=last_seq(engine))
+    assert part is not None
+    assert [(f.kind, f.table, f.column) for f in part.findings] == [
+        ("field_changed", "consent_events", "kind")
+    ]
