@@ -41,7 +41,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any]:
         """`process_result_value` fused with the engine's own conversion into one call per value
-        (TypeDecorator's default makes three): registers read a million timestamps at once."""
+        (TypeDecorator's default makes three): registers read millions of timestamps at once.
+        SQLite holds SQLAlchemy's ISO text of the naive UTC instant; one `fromisoformat` of that
+        text with the offset appended gives the aware instant, several times faster than
+        SQLAlchemy's pattern match followed by `replace`."""
         impl = self.impl_instance.result_processor(dialect, coltype)
         utc = UTC
 
@@ -49,7 +52,19 @@ class UTCDateTime(TypeDecorator[datetime]):
             found: datetime | None = value if impl is None or value is None else impl(value)
             return None if found is None else found.replace(tzinfo=utc)
 
-        return process
+        if dialect.name != "sqlite":
+            return process
+        parse = datetime.fromisoformat
+
+        def from_sqlite(value: Any) -> datetime | None:
+            if value is None:
+                return None
+            try:
+                return parse(value + "+00:00")
+            except (TypeError, ValueError):  # not the text SQLAlchemy writes: its own parser
+                return process(value)
+
+        return from_sqlite
 
 
 class Base(DeclarativeBase):

@@ -12,7 +12,6 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -46,10 +45,9 @@ class LoggedEvent(NamedTuple):
         )
 
 
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
+class StoredEvent(NamedTuple):
     """One audit_events row as stored (plain values: reading a million of them as ORM objects
-    would cost verification most of its time)."""
+    would cost verification most of its time, and as frozen dataclasses a few seconds)."""
 
     seq: int
     at: datetime
@@ -61,7 +59,7 @@ class StoredEvent:
     hash: str
 
 
-_STORED_COLUMNS = [getattr(AuditEvent, f) for f in StoredEvent.__slots__]
+_STORED_COLUMNS = [getattr(AuditEvent, f) for f in StoredEvent._fields]
 
 
 def stream_event_rows(
@@ -82,8 +80,9 @@ def stream_event_rows(
         query = query.where(AuditEvent.seq <= through)
     if actions is not None:
         query = query.where(AuditEvent.action.in_(actions))
+    stored = StoredEvent._make
     for row in ctx.session.execute(query.execution_options(yield_per=batch)):
-        yield StoredEvent(*row)
+        yield stored(row)
 
 
 def event_rows(ctx: Context, *, until: datetime | None = None) -> list[StoredEvent]:

@@ -1,0 +1,59 @@
+"""The UTC timestamp column type reads back exactly what SQLAlchemy's own conversion gave, on
+the fast path (SQLite's stored text) and on the fallback for anything else stored there."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Dialect
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.types import TypeDecorator
+
+from consentreg.db.base import UTCDateTime
+
+Reader = Callable[[Any], Any]
+
+
+def _readers(dialect: Dialect) -> tuple[Reader, Reader]:
+    column = UTCDateTime().dialect_impl(dialect)
+    assert isinstance(column, UTCDateTime)
+    fused = column.result_processor(dialect, None)
+    default = TypeDecorator.result_processor(column, dialect, None)
+    assert fused is not None
+    assert default is not None
+    return fused, default
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "2026-08-10 22:00:00.123456",  # what SQLAlchemy writes
+        "2026-08-10 22:00:00.000000",
+        "2026-11-23 10:00:00+00:00",  # written behind the tool's back: the fallback parses it
+        None,
+    ],
+)
+def test_sqlite_text_reads_as_the_same_aware_utc_instant_as_before(stored: str | None) -> None:
+    fused, default = _readers(sqlite.dialect())
+    got = fused(stored)
+    assert got == default(stored)
+    if stored is not None:
+        assert got.tzinfo is UTC
+
+
+def test_text_that_is_no_timestamp_is_refused_as_before() -> None:
+    fused, default = _readers(sqlite.dialect())
+    with pytest.raises(ValueError, match="yesterday"):
+        default("yesterday")
+    with pytest.raises(ValueError, match="yesterday"):
+        fused("yesterday")
+
+
+def test_postgresql_datetimes_get_the_utc_zone() -> None:
+    fused, _ = _readers(postgresql.dialect())  # type: ignore[no-untyped-call]
+    naive = datetime(2026, 8, 10, 22, 0, 0, 5)
+    assert fused(naive) == naive.replace(tzinfo=UTC)
+    assert fused(None) is None
