@@ -133,11 +133,18 @@ def latest_decisions(
     A withdrawal counts against the consenter of the grant it withdraws, when that grant is known.
     """
     in_force = [e for e in events if e.purpose == purpose_code and e.effective_at <= at]
-    grants = {e.id: e for e in in_force if e.kind is EventKind.GRANT}
+    if len(in_force) > 1:
+        in_force.sort(key=_IN_TIME_ORDER)
+    grants: dict[str, ConsentEvent] | None = None  # by id; built at the first withdrawal
     latest: dict[_Key, ConsentEvent] = {}
-    for event in sorted(in_force, key=_IN_TIME_ORDER):
-        withdrawn = grants.get(event.withdraws) if event.withdraws is not None else None
-        consenter = withdrawn.consenter_id if withdrawn is not None else event.consenter_id
+    for event in in_force:
+        consenter = event.consenter_id
+        if event.withdraws is not None:
+            if grants is None:
+                grants = {e.id: e for e in in_force if e.kind is EventKind.GRANT}
+            withdrawn = grants.get(event.withdraws)
+            if withdrawn is not None:
+                consenter = withdrawn.consenter_id
         latest[(event.subject_id, consenter)] = event
     return latest
 
@@ -212,6 +219,8 @@ def _apply_policy(subject: Subject, guardian_ids: Sequence[str], ctx: _Context) 
     problems = {gid: _problems(event, ctx) for gid, event in decisions.items()}
     relied_on = [event.id for gid, event in decisions.items() if event and not problems[gid]]
     failing = [gid for gid in guardian_ids if problems[gid]]
+    if not failing:
+        return [], relied_on
     if ctx.purpose.guardian_policy is GuardianPolicy.ANY and relied_on:
         failing = [gid for gid in failing if ReasonCode.CONSENT_REFUSED in problems[gid]]
     reasons = [
