@@ -33,6 +33,22 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise ValueError("naive datetime given to the database layer")
         return value.astimezone(UTC).replace(tzinfo=None)
 
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """On SQLite, the text SQLAlchemy would store (naive UTC, microseconds) made in one step:
+        imports write three timestamps per consent."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        utc = UTC
+
+        def to_sqlite(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to the database layer")
+            return value.astimezone(utc).isoformat(sep=" ", timespec="microseconds")[:-6]
+
+        return to_sqlite
+
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:  # noqa: ARG002
         if value is None:
             return None

@@ -17,8 +17,12 @@ GENESIS = "0" * 64
 _CHAIN_TAG = b"consentreg/chain/v1"
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """One encoder for every call (json.dumps with options builds a new one each time)."""
+    return _CANONICAL.encode(value)
 
 
 def format_instant(instant: datetime) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 
@@ -100,9 +101,8 @@ def _lock_subject(ctx: Context, subject_id: str) -> None:
     ctx.session.execute(select(Person.id).where(Person.id == subject_id).with_for_update())
 
 
-@dataclass(frozen=True)
-class NewEvent:
-    """A checked consent event, ready to stage."""
+class NewEvent(NamedTuple):
+    """A checked consent event, ready to stage (a named tuple: an import makes a million)."""
 
     subject_id: str
     purpose_id: str

@@ -60,11 +60,13 @@ YES, NO = {"yes", "y", "true", "1", "ja"}, {"no", "n", "false", "0", "nei"}
 
 @dataclass
 class Row:
+    """One CSV line, its values stripped of surrounding blanks when read."""
+
     line: int
     values: dict[str, str]
 
     def get(self, column: str) -> str:
-        return (self.values.get(column) or "").strip()
+        return self.values.get(column, "")
 
 
 class _Problems:
@@ -107,7 +109,7 @@ def _read_rows(path: Path, required: tuple[str, ...], optional: tuple[str, ...] 
         for values in reader:
             if None in values:
                 raise InvalidInputError(f"{path.name}, line {reader.line_num}: too many fields")
-            rows.append(Row(reader.line_num, {k: v or "" for k, v in values.items()}))
+            rows.append(Row(reader.line_num, {k: (v or "").strip() for k, v in values.items()}))
     except csv.Error as exc:
         raise InvalidInputError(f"{path.name}, line {reader.line_num}: {exc}") from None
     return rows

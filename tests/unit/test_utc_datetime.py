@@ -4,7 +4,7 @@ the fast path (SQLite's stored text) and on the fallback for anything else store
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -57,3 +57,32 @@ def test_postgresql_datetimes_get_the_utc_zone() -> None:
     naive = datetime(2026, 8, 10, 22, 0, 0, 5)
     assert fused(naive) == naive.replace(tzinfo=UTC)
     assert fused(None) is None
+
+
+@pytest.mark.parametrize(
+    "instant",
+    [
+        datetime(2026, 8, 10, 22, 0, tzinfo=UTC),
+        datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, 59, 59, 999999, tzinfo=timezone(timedelta(hours=2))),
+    ],
+)
+def test_sqlite_stores_the_text_sqlalchemy_would_have_stored(instant: datetime) -> None:
+    """`recorded_at <= :at` compares this text in SQL: it must be exactly SQLAlchemy's."""
+    dialect = sqlite.dialect()
+    column = UTCDateTime().dialect_impl(dialect)
+    assert isinstance(column, UTCDateTime)
+    fused = column.bind_processor(dialect)
+    default = TypeDecorator.bind_processor(column, dialect)
+    assert fused is not None
+    assert default is not None
+    assert fused(instant) == default(instant)
+    assert fused(None) is None
+
+
+def test_a_naive_datetime_is_refused_before_it_reaches_sqlite() -> None:
+    dialect = sqlite.dialect()
+    fused = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert fused is not None
+    with pytest.raises(ValueError, match="naive"):
+        fused(datetime(2026, 8, 10, 22, 0))
