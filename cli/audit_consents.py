@@ -67,9 +67,14 @@ def _render(fmt: str, query: ConsentsQuery, found: list[Standing]) -> Any:
     if fmt == "csv":
         return clean(_csv(query.at.isoformat(), found))
     if fmt == "json":
-        text = to_json({"standings": found})
+        text = to_json({"standings": [_as_object(s) for s in found]})
         return clean(text[len(_JSON_OPEN) : -len(_JSON_CLOSE)]) if found else ""
     return [_clean_row(_row(s)) for s in found]
+
+
+def _as_object(s: Standing) -> dict[str, Any]:
+    """A standing as a JSON object (named tuples would print as arrays)."""
+    return {**s._asdict(), "decisions": [d._asdict() for d in s.decisions]}
 
 
 def _join(fmt: str, query: ConsentsQuery, answers: list[Any]) -> str:

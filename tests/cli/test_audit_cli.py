@@ -147,7 +147,19 @@ def test_consents_come_as_a_table_as_csv_or_as_json(cli: Invoke, scenario: dict[
     ]
     as_of = json.loads(cli("audit", "consents", "--format", "json", "--as-of", "2026-01-01").stdout)
     assert as_of["standings"] == []
-    assert cli("--json", "audit", "consents", "--purpose", "facebook").json()["standings"]
+    now = cli("audit", "consents", "--purpose", "facebook", "--format", "json").json()
+    (child,) = [s for s in now["standings"] if s["subject_id"] == scenario["child"]]
+    assert (child["purpose"], child["allowed"], child["reasons"]) == ("facebook", True, [])
+    ((decision),) = child["decisions"]
+    assert (decision["role"], decision["consenter_id"], decision["kind"]) == (
+        "guardian",
+        scenario["mother"],
+        "grant",
+    )
+    assert decision["consent_id"]
+    assert decision["notice_version"] == 1
+    again = cli("--json", "audit", "consents", "--purpose", "facebook").json()
+    assert again["standings"] == now["standings"]
 
 
 def test_consents_read_by_several_processes_print_exactly_what_one_prints(
