@@ -75,39 +75,57 @@ def _tags(ctx: Context, photo: Photo) -> list[PhotoSubject]:
     )
 
 
-def _protected_at(ctx: Context, person: Person, at: datetime) -> bool:
-    """Protected now, or at the instant asked about: either way never published."""
-    last = ctx.session.scalar(
-        select(RestrictionEvent.action)
-        .where(RestrictionEvent.person_id == person.id, RestrictionEvent.at <= at)
-        .order_by(RestrictionEvent.at.desc(), RestrictionEvent.id.desc())
-        .limit(1)
+def _restricted_at(ctx: Context, ids: list[str], at: datetime) -> set[str]:
+    """Who of these people was restricted at the instant asked about (their last restriction
+    event by then says so), in one query for the whole photo."""
+    last: dict[str, str] = {}
+    rows = ctx.session.execute(
+        select(RestrictionEvent.person_id, RestrictionEvent.action)
+        .where(RestrictionEvent.person_id.in_(ids), RestrictionEvent.at <= at)
+        .order_by(RestrictionEvent.at, RestrictionEvent.id)
     )
-    return person.protected or last == "restrict"
+    for person_id, action in rows:
+        last[person_id] = action
+    return {pid for pid, action in last.items() if action == "restrict"}
 
 
-def _guardians_at(ctx: Context, person_id: str, at: datetime) -> tuple[model.Guardian, ...]:
-    """Guardianships not ended before the instant. The day a guardianship was entered in the
-    register is not the day it began, so a back-dated consent is still checked against it."""
-    rows = ctx.session.scalars(
-        select(Guardianship)
+def _guardians_at(
+    ctx: Context, ids: list[str], at: datetime
+) -> dict[str, tuple[model.Guardian, ...]]:
+    """Each child's guardianships not ended before the instant, in one query for the whole photo.
+    The day a guardianship was entered in the register is not the day it began, so a back-dated
+    consent is still checked against it."""
+    found: dict[str, list[model.Guardian]] = {}
+    rows = ctx.session.execute(
+        select(
+            Guardianship.child_id, Guardianship.guardian_id, Guardianship.parental_responsibility
+        )
         .where(
-            Guardianship.child_id == person_id,
+            Guardianship.child_id.in_(ids),
             or_(Guardianship.removed_at.is_(None), Guardianship.removed_at > at),
         )
         .order_by(Guardianship.added_at, Guardianship.id)  # reasons in a stable order
     )
-    return tuple(model.Guardian(g.guardian_id, g.parental_responsibility) for g in rows)
+    for child, guardian, responsible in rows:
+        found.setdefault(child, []).append(model.Guardian(guardian, responsible))
+    return {child: tuple(guardians) for child, guardians in found.items()}
 
 
-def _subject(ctx: Context, person: Person, at: datetime) -> model.Subject:
-    return model.Subject(
-        id=person.id,
-        born=decrypt_born(ctx, person),
-        full_name=decrypt_name(ctx, person),
-        protected=_protected_at(ctx, person, at),
-        guardians=_guardians_at(ctx, person.id, at),
-    )
+def _subjects(ctx: Context, people: dict[str, Person], at: datetime) -> dict[str, model.Subject]:
+    """The tagged people as the rules see them: protected now or at the instant (either way never
+    published), with their guardians then."""
+    ids = list(people)
+    restricted, guardians = _restricted_at(ctx, ids, at), _guardians_at(ctx, ids, at)
+    return {
+        pid: model.Subject(
+            id=pid,
+            born=decrypt_born(ctx, person),
+            full_name=decrypt_name(ctx, person),
+            protected=person.protected or pid in restricted,
+            guardians=guardians.get(pid, ()),
+        )
+        for pid, person in people.items()
+    }
 
 
 def _events(ctx: Context, purpose: Purpose, subject_ids: list[str]) -> list[model.ConsentEvent]:
@@ -168,7 +186,7 @@ def decide(
     return evaluate(
         photo=facts,
         purpose=domain_purpose(ctx, purpose, at=at),
-        subjects={i: _subject(ctx, people[i], at) for i in ids},
+        subjects=_subjects(ctx, people, at),
         events=_events(ctx, purpose, ids),
         at=at,
         caption=caption,
