@@ -334,7 +334,7 @@ def _standing(
     ]
     reasons = list(dict.fromkeys([_CODE_TEXT[r.code] for r in decision.reasons]))
     return Standing(
-        subject.id, person.kind, person.unit, purpose.code, not reasons, reasons, decisions
+        subject.id, person.kind, person.unit, purpose.code, decision.allowed, reasons, decisions
     )
 
 

@@ -436,14 +436,18 @@ def _consent_part(ctx: Context, through: int) -> PartResult:
     malformed: list[Finding] = []
     with gc_paused():
         rows = stream_event_rows(ctx, through=through, actions=CONSENT_ACTIONS)
-        state = replay(_parsed(rows, malformed))
-        compared, found = _compare_tables(ctx, state, CONSENT_TABLES)
-    problems = [Finding(p.kind, p.seq, p.message) for p in state.problems]
-    return PartResult(compared, malformed + problems + found)
+        compared, found = _replay_and_compare(ctx, _parsed(rows, malformed), CONSENT_TABLES)
+    return PartResult(compared, malformed + found)
 
 
-def _compare_tables(ctx: Context, state: State, tables: Sequence[str]) -> tuple[int, list[Finding]]:
-    compared, findings = 0, list[Finding]()
+def _replay_and_compare(
+    ctx: Context, events: Iterable[LoggedEvent], tables: Sequence[str]
+) -> tuple[int, list[Finding]]:
+    """Replay the events, then compare these tables with the result: rows compared, what the
+    replay could not make sense of and every difference."""
+    state = replay(events)
+    findings = [Finding(p.kind, p.seq, p.message) for p in state.problems]
+    compared = 0
     for table in tables:
         count, found = _compare_table(ctx, state, table)
         compared, findings = compared + count, findings + found
@@ -453,11 +457,8 @@ def _compare_tables(ctx: Context, state: State, tables: Sequence[str]) -> tuple[
 def _check_state(ctx: Context, walk: _Walk, through: int) -> tuple[int, list[Finding]]:
     """Replay the events as the walk reads them (all but the consent events), then compare every
     table but the consent events' with the result."""
-    state = replay(walk.events(stream_event_rows(ctx, through=through)))
-    findings = [Finding(p.kind, p.seq, p.message) for p in state.problems]
     tables = [t for t in TABLES if t not in CONSENT_TABLES]
-    compared, found = _compare_tables(ctx, state, tables)
-    return compared, findings + found
+    return _replay_and_compare(ctx, walk.events(stream_event_rows(ctx, through=through)), tables)
 
 
 def verify_log(
