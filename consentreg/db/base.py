@@ -38,11 +38,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         imports write three timestamps per consent."""
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
-        naive_utc = self.process_bind_param
+        utc = UTC
 
-        def to_sqlite(value: datetime | None) -> str | None:
-            found = naive_utc(value, dialect)
-            return None if found is None else found.isoformat(sep=" ", timespec="microseconds")
+        def to_sqlite(value: datetime | None) -> str | None:  # process_bind_param, then the text
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to the database layer")
+            return value.astimezone(utc).isoformat(sep=" ", timespec="microseconds")[:-6]
 
         return to_sqlite
 
