@@ -1,14 +1,14 @@
-"""Rows staged for insertion together: one executemany INSERT per table and chunk, tables in
-foreign-key dependency order. The single commands and the CSV imports build the very same rows
-and audit events; only the batch size differs."""
+"""Rows staged for insertion together: one bulk write per table and chunk (COPY on PostgreSQL,
+one executemany INSERT on SQLite: consentreg.db.bulk), tables in foreign-key dependency order.
+The single commands and the CSV imports build the very same rows and audit events; only the
+batch size differs."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert
-
 from consentreg.db.base import Base
+from consentreg.db.bulk import insert_rows
 from consentreg.db.models import AuditEvent
 from consentreg.services import audit_log
 from consentreg.services.context import Context
@@ -37,10 +37,10 @@ class RowBatch:
 
     def flush(self) -> None:
         order = {t.name: i for i, t in enumerate(Base.metadata.sorted_tables)}  # foreign keys
+        session = self.ctx.session
+        session.flush()  # rows the session holds go first: staged rows may refer to them
         for model in sorted(self._rows, key=lambda m: order[m.__tablename__]):
-            if self._rows[model]:
-                # Core insert on the table: no ORM bookkeeping per row (a third faster)
-                table = Base.metadata.tables[model.__tablename__]
-                self.ctx.session.execute(insert(table), self._rows[model])
+            table = Base.metadata.tables[model.__tablename__]
+            insert_rows(session.connection(), table, self._rows[model])
         self._rows = {}
         self._count = 0

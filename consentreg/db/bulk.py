@@ -1,0 +1,101 @@
+"""Many rows into one table, as fast as each engine takes them: PostgreSQL's COPY (psycopg's
+`Cursor.copy`), SQLite's `executemany` of one prepared INSERT. A municipality's import writes two
+million rows; SQLAlchemy's `insert()` with a list of dicts builds and converts a parameter dict
+per row in Python, and on PostgreSQL sends them as INSERT statements the client waits for.
+
+The values stored are exactly those `insert(table)` stores: each column's own bind conversion
+(SQLAlchemy's, for this dialect) is applied, and a missing key takes the column's scalar default,
+or NULL (tests/services/test_bulk.py holds both writers to SQLAlchemy's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from operator import itemgetter
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, Dialect, Table
+from sqlalchemy.exc import DBAPIError
+
+
+class _Plan(NamedTuple):
+    names: tuple[str, ...]
+    defaults: tuple[tuple[str, Any], ...]  # (key, value) for keys a row may leave out
+    converters: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, bind processor)
+    statement: str
+
+
+def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert `rows` (dicts keyed by column name) into `table` in the connection's transaction."""
+    if not rows:
+        return
+    plan = _plan(table, connection.dialect)
+    values = _values(plan, rows)
+    if connection.dialect.name == "postgresql":
+        _copy(connection, plan.statement, values)
+    else:
+        connection.exec_driver_sql(plan.statement, values)
+
+
+def _copy(connection: Connection, statement: str, values: list[tuple[Any, ...]]) -> None:
+    """COPY through the connection's psycopg connection; its errors raised as SQLAlchemy raises
+    them for an INSERT (IntegrityError and so on, parameters hidden)."""
+    driver = connection.connection.driver_connection
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+            for row in values:
+                copy.write_row(row)
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(
+            statement, None, exc, dbapi.Error, hide_parameters=True, dialect=connection.dialect
+        ) from exc
+
+
+def _values(plan: _Plan, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Each row as a tuple in the statement's column order, converted as insert() would."""
+    getter = itemgetter(*plan.names)  # tables have two columns or more: it returns a tuple
+    defaults, converters = plan.defaults, plan.converters
+    out: list[tuple[Any, ...]] = []
+    for row in rows:
+        for key, default in defaults:
+            if key not in row:
+                row = {**row, key: default}
+        found = list(getter(row))
+        for position, convert in converters:
+            found[position] = convert(found[position])
+        out.append(tuple(found))
+    return out
+
+
+_PLANS: dict[tuple[Table, type[Dialect]], _Plan] = {}
+
+
+def _plan(table: Table, dialect: Dialect) -> _Plan:
+    """The statement and conversions for the table on this kind of engine, made once."""
+    key = (table, type(dialect))
+    if key not in _PLANS:
+        _PLANS[key] = _make_plan(table, dialect)
+    return _PLANS[key]
+
+
+def _make_plan(table: Table, dialect: Dialect) -> _Plan:
+    quote = dialect.identifier_preparer
+    columns = list(table.columns)
+    names = tuple(c.key for c in columns)
+    defaults = tuple(
+        (c.key, c.default.arg if c.default is not None and c.default.is_scalar else None)  # type: ignore[attr-defined]
+        for c in columns
+    )
+    converters = tuple(
+        (i, convert)
+        for i, c in enumerate(columns)
+        if (convert := c.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    )
+    listed = ", ".join(quote.format_column(c) for c in columns)
+    if dialect.name == "postgresql":
+        statement = f"COPY {quote.format_table(table)} ({listed}) FROM STDIN"
+    else:
+        marks = ", ".join("?" for _ in columns)
+        statement = f"INSERT INTO {quote.format_table(table)} ({listed}) VALUES ({marks})"  # noqa: S608
+    return _Plan(names, defaults, converters, statement)

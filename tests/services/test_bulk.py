@@ -1,0 +1,154 @@
+"""The bulk writer (COPY on PostgreSQL, executemany on SQLite) stores exactly what SQLAlchemy's
+insert() stores, on both engines, and a bad row leaves nothing behind."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Engine, Table, insert, text
+
+from consentreg.db.bulk import insert_rows
+from consentreg.db.models import AuditEvent, ConsentEvent, Person
+from tests import builders
+from tests.conftest import ContextFactory
+
+# what COPY's text format must escape, and what SQLite must keep as it is
+AWKWARD = "tab\there, line\nbreak, carriage\rreturn, back\\slash, \\N, \\., quote ' \" æøå 🙂"
+OSLO = timezone(timedelta(hours=1))
+
+
+def _stored(conn: Connection, table: Table, key: str, value: object) -> dict[str, Any]:
+    """The row as the driver returns it, before any SQLAlchemy type conversion."""
+    found = conn.exec_driver_sql(
+        f"SELECT * FROM {table.name} WHERE {key} = {'%(v)s' if conn.dialect.name == 'postgresql' else ':v'}",  # noqa: S608
+        {"v": value},
+    )
+    row = found.mappings().one()
+    return {k: v for k, v in row.items() if k != key}
+
+
+def _both_ways(conn: Connection, table: Table, row: dict[str, Any], **unique: object) -> None:
+    """`row` through the bulk writer, the same row with other unique values (the first of them
+    its key) through insert(); both as stored, apart from those values."""
+    insert_rows(conn, table, [row])
+    conn.execute(insert(table), [{**row, **unique}])
+    key, other = next(iter(unique.items()))
+    ours, theirs = _stored(conn, table, key, row[key]), _stored(conn, table, key, other)
+    assert ours == {**theirs, **{k: row[k] for k in unique if k != key}}
+
+
+def test_audit_event_text_and_timestamps_are_stored_as_insert_stores_them(
+    unit_of_work: ContextFactory,
+) -> None:
+    table = AuditEvent.__table__
+    row = {
+        "seq": 900001,
+        "at": datetime(2026, 11, 22, 10, 0, 0, 123456, tzinfo=OSLO),  # not UTC: converted
+        "actor": AWKWARD,
+        "action": "test.bulk",
+        "object_ids": '{"a":"' + AWKWARD + '"}',
+        "payload": "{}",
+        "prev_hash": "0" * 64,
+        "hash": "1" * 64,
+    }
+    with unit_of_work() as ctx:
+        _both_ways(ctx.session.connection(), table, row, seq=900002, hash="2" * 64)  # type: ignore[arg-type]
+        ctx.session.rollback()
+
+
+def test_people_bytes_booleans_and_nulls_are_stored_as_insert_stores_them(
+    unit_of_work: ContextFactory,
+) -> None:
+    table = Person.__table__
+    row = {
+        "id": "a" * 32,
+        "kind": "child",
+        "unit_id": None,
+        "name_ct": bytes(range(256)),  # every byte value, NUL and backslash included
+        "born_ct": b"\\x00\n\t",
+        "ref_ct": None,
+        "ref_bidx": None,
+        "protected": True,
+        "created_at": datetime(2026, 11, 22, 9, 0, tzinfo=UTC),
+        "created_by": "tester",
+    }
+    with unit_of_work() as ctx:
+        _both_ways(ctx.session.connection(), table, row, id="b" * 32)  # type: ignore[arg-type]
+        ctx.session.rollback()
+
+
+def test_consent_event_dates_are_stored_as_insert_stores_them(
+    unit_of_work: ContextFactory,
+) -> None:
+    table = ConsentEvent.__table__
+    with unit_of_work() as ctx:
+        purpose = builders.purpose(ctx)
+        child, (guardian, _) = builders.family(ctx)
+        row = {
+            "id": "c" * 32,
+            "seq": 900001,
+            "subject_id": child,
+            "purpose_id": purpose,
+            "kind": "grant",
+            "consenter_id": guardian,
+            "method": "paper",
+            "notice_version": 1,
+            "given_on": date(2026, 8, 31),
+            "effective_at": datetime(2026, 8, 30, 22, 0, tzinfo=UTC),
+            "valid_from": date(2026, 9, 1),
+            "valid_until": None,
+            "withdraws_id": None,
+            "reason_ct": None,
+            "evidence_id": None,
+            "recorded_at": datetime(2026, 11, 22, 10, 0, 0, 1, tzinfo=UTC),
+            "recorded_by": AWKWARD,
+        }
+        _both_ways(ctx.session.connection(), table, row, id="d" * 32, seq=900002)  # type: ignore[arg-type]
+        ctx.session.rollback()
+
+
+def test_a_left_out_column_takes_its_default(unit_of_work: ContextFactory) -> None:
+    table = Person.__table__
+    row = {
+        "id": "e" * 32,
+        "kind": "adult",
+        "name_ct": b"x",
+        "born_ct": b"y",
+        "created_at": datetime(2026, 11, 22, 9, 0, tzinfo=UTC),
+        "created_by": "tester",
+    }  # no unit, ref or protected
+    with unit_of_work() as ctx:
+        conn = ctx.session.connection()
+        insert_rows(conn, table, [row])  # type: ignore[arg-type]
+        protected, unit = conn.execute(
+            text("SELECT protected, unit_id FROM people WHERE id = :id"), {"id": row["id"]}
+        ).one()
+        assert (bool(protected), unit) == (False, None)
+        ctx.session.rollback()
+
+
+def test_a_duplicate_row_fails_the_write_and_leaves_nothing(
+    unit_of_work: ContextFactory, engine: Engine
+) -> None:
+    table = AuditEvent.__table__
+    rows = [
+        {
+            "seq": 900000 + i,
+            "at": datetime(2026, 11, 22, 10, 0, tzinfo=UTC),
+            "actor": "tester",
+            "action": "test.bulk",
+            "object_ids": "{}",
+            "payload": "{}",
+            "prev_hash": "0" * 64,
+            "hash": ("2" if i < 2 else "3") * 64,  # the third repeats the second's hash
+        }
+        for i in range(1, 4)
+    ]
+    with pytest.raises(Exception, match="(?i)unique|duplicate"), unit_of_work() as ctx:  # noqa: PT011,B017
+        insert_rows(ctx.session.connection(), table, rows)  # type: ignore[arg-type]
+    with engine.connect() as conn:
+        assert (
+            conn.execute(text("SELECT count(*) FROM audit_events WHERE seq > 899999")).scalar() == 0
+        )
