@@ -37,6 +37,9 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
         connection.exec_driver_sql(plan.statement, values)
 
 
+_NOTHING = object()
+
+
 def _copy(connection: Connection, statement: str, values: list[tuple[Any, ...]]) -> None:
     """COPY through the connection's psycopg connection; its errors raised as SQLAlchemy raises
     them for an INSERT (IntegrityError and so on, parameters hidden)."""
@@ -56,14 +59,23 @@ def _values(plan: _Plan, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]
     """Each row as a tuple in the statement's column order, converted as insert() would."""
     getter = itemgetter(*plan.names)  # tables have two columns or more: it returns a tuple
     defaults, converters = plan.defaults, plan.converters
+    # bind processors are pure: the same object converts to the same value. A batch's rows share
+    # most of their timestamps (the command's one `now`), so the last conversion per column is
+    # kept and reused for the identical object
+    last: list[tuple[object, Any]] = [(_NOTHING, None)] * len(converters)
     out: list[tuple[Any, ...]] = []
     for row in rows:
         for key, default in defaults:
             if key not in row:
                 row = {**row, key: default}
         found = list(getter(row))
-        for position, convert in converters:
-            found[position] = convert(found[position])
+        for k, (position, convert) in enumerate(converters):
+            value = found[position]
+            given, converted = last[k]
+            if value is not given:
+                converted = convert(value)
+                last[k] = (value, converted)
+            found[position] = converted
         out.append(tuple(found))
     return out
 

@@ -27,8 +27,18 @@ def canonical_json(value: Any) -> str:
 
 def format_instant(instant: datetime) -> str:
     """YYYY-MM-DDTHH:MM:SS.ffffffZ (isoformat gives the same text as strftime, several times
-    faster; verification formats millions of them)."""
-    return instant.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    faster; verification formats millions of them). The last instant formatted is remembered:
+    an import's events all carry the command's one `now` object."""
+    global _last_instant
+    given, text = _last_instant  # one tuple, read and replaced whole: safe between threads
+    if instant is not given:
+        text = instant.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+        text += "Z"
+        _last_instant = (instant, text)
+    return text
+
+
+_last_instant: tuple[datetime | None, str] = (None, "")
 
 
 def leaf_text(

@@ -34,6 +34,7 @@ def oslo_day(instant: datetime) -> date:
     return instant.astimezone(OSLO).date()
 
 
+@lru_cache(maxsize=4096)  # an import's consents share some hundreds of dates
 def start_of_day(day: date) -> datetime:
     """00:00 in Oslo on `day`, as an aware UTC instant."""
     return datetime.combine(day, time.min, tzinfo=OSLO).astimezone(UTC)
@@ -91,6 +92,7 @@ def age_on(born: date, day: date) -> int:
     return day.year - born.year - int(before_birthday)
 
 
+@lru_cache(maxsize=4096)  # the same few dates and purpose settings, row after row of an import
 def default_valid_until(
     given: date, *, valid_until_mmdd: str | None, valid_days: int | None
 ) -> date:

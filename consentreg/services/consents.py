@@ -196,6 +196,9 @@ def _validity(
     return given, until
 
 
+_METHODS = frozenset(m.value for m in Method)
+
+
 def check_decision(
     ctx: Context,
     purpose: Purpose,
@@ -206,7 +209,7 @@ def check_decision(
     until: date | None,
 ) -> tuple[date, date | None, date | None]:
     """Validate a grant's or refusal's fields; returns (given, valid_from, valid_until)."""
-    if method not in {m.value for m in Method}:
+    if method not in _METHODS:
         raise InvalidInputError(
             f"--method must be paper, email, digital or in-person, not {method!r}"
         )

@@ -11,6 +11,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import select
@@ -296,6 +297,7 @@ class _Consents:
         )
 
 
+@lru_cache(maxsize=4096)  # one date object per text: a million rows share a few hundred dates
 def _iso(text: str) -> date | None:
     return date.fromisoformat(text) if text else None
 
