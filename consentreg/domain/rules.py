@@ -97,6 +97,17 @@ def judge(
     return Decision(reasons=tuple(reasons), relied_on=tuple(dict.fromkeys(relied_on)))
 
 
+def judge_subject(
+    subject: Subject, *, purpose: Purpose, latest: Mapping[_Key, ConsentEvent], day: date
+) -> _Verdict:
+    """What `judge` finds for one subject of a registered, completely tagged photo with its
+    photographer recorded and no caption, on the Oslo `day`: every reason the subject blocks
+    publication (none: allowed), and the grants relied on. For callers that judge a whole
+    register person by person (`audit consents`, `report coverage`); `judge` runs the same
+    step for each tagged subject."""
+    return _judge_subject(subject, _Context(purpose, day, latest, None))
+
+
 def _subject(subjects: Mapping[str, Subject], subject_id: str) -> Subject:
     try:
         return subjects[subject_id]
@@ -215,10 +226,18 @@ def _guardians_decide(subject: Subject, ctx: _Context) -> _Verdict:
 
 def _apply_policy(subject: Subject, guardian_ids: Sequence[str], ctx: _Context) -> _Verdict:
     """ALL: every responsible guardian needs a valid grant. ANY: one suffices, unless one refused."""
-    decisions = {gid: ctx.decision_of(subject.id, gid) for gid in guardian_ids}
-    problems = {gid: _problems(event, ctx) for gid, event in decisions.items()}
-    relied_on = [event.id for gid, event in decisions.items() if event and not problems[gid]]
-    failing = [gid for gid in guardian_ids if problems[gid]]
+    latest, sid = ctx.latest, subject.id
+    decisions: dict[str, ConsentEvent | None] = {}
+    problems: dict[str, tuple[ReasonCode, ...]] = {}
+    relied_on: list[str] = []
+    failing: list[str] = []
+    for gid in guardian_ids:  # one pass: a register's audit judges every child in it
+        event = decisions[gid] = latest.get((sid, gid))
+        found = problems[gid] = _problems(event, ctx)
+        if found:
+            failing.append(gid)
+        elif event is not None:
+            relied_on.append(event.id)
     if not failing:
         return [], relied_on
     if ctx.purpose.guardian_policy is GuardianPolicy.ANY and relied_on:

@@ -34,7 +34,8 @@ from consentreg.db.models import (
     Unit,
 )
 from consentreg.domain import model
-from consentreg.domain.rules import judge, latest_decisions  # R6 and R1-R11 as the gate has them
+from consentreg.domain.calendar import oslo_day
+from consentreg.domain.rules import judge_subject, latest_decisions  # R6, R2-R11 as the gate
 from consentreg.services.context import Context
 
 Ts = TypeVarTuple("Ts")
@@ -305,18 +306,14 @@ def _standing(
     subject: model.Subject,
     roles: dict[str, str],
     purpose: PurposeAt,
+    day: date,
 ) -> Standing:
-    """One person's standing for one purpose, judged by the gate on a photo showing only them."""
+    """One person's standing for one purpose, judged by the gate's rules for a photo showing
+    only them (registered, completely tagged, photographer recorded, no caption)."""
     latest = latest_decisions(
         found.events.get((subject.id, purpose.id), ()), purpose.code, found.at
     )
-    decision = judge(
-        photo=model.PhotoFacts(True, True, True, (subject.id,)),
-        purpose=purpose.rules,
-        subjects={subject.id: subject},
-        latest=latest,
-        at=found.at,
-    )
+    reasons_found, _ = judge_subject(subject, purpose=purpose.rules, latest=latest, day=day)
     evidence, role, kind = found.evidence.get, roles.get, _KIND_TEXT
     decisions = [
         DecisionView(
@@ -332,9 +329,9 @@ def _standing(
         )
         for _, e in sorted(latest.items())  # by consenter: keys are (subject, consenter)
     ]
-    reasons = list(dict.fromkeys([_CODE_TEXT[r.code] for r in decision.reasons]))
+    reasons = list(dict.fromkeys([_CODE_TEXT[r.code] for r in reasons_found]))
     return Standing(
-        subject.id, person.kind, person.unit, purpose.code, decision.allowed, reasons, decisions
+        subject.id, person.kind, person.unit, purpose.code, not reasons, reasons, decisions
     )
 
 
@@ -342,7 +339,7 @@ def standings(found: RegisterAt) -> list[Standing]:
     """For each person (by id) and purpose (by code): allowed or not at the instant, why not,
     and who decided what."""
     result = []
-    guardians = found.guardians.get
+    guardians, day = found.guardians.get, oslo_day(found.at)
     for person in found.people.values():
         subject = model.Subject(
             person.id,
@@ -352,5 +349,7 @@ def standings(found: RegisterAt) -> list[Standing]:
             tuple(guardians(person.id, ())),
         )
         roles = _roles(subject)
-        result += [_standing(found, person, subject, roles, purpose) for purpose in found.purposes]
+        result += [
+            _standing(found, person, subject, roles, purpose, day) for purpose in found.purposes
+        ]
     return result

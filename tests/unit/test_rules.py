@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from consentreg.domain.calendar import OSLO, start_of_day
+from consentreg.domain.calendar import OSLO, oslo_day, start_of_day
 from consentreg.domain.caption import links_full_name, normalise_name
 from consentreg.domain.model import (
     ConsentEvent,
@@ -20,7 +20,7 @@ from consentreg.domain.model import (
     Purpose,
     Subject,
 )
-from consentreg.domain.rules import evaluate
+from consentreg.domain.rules import evaluate, judge_subject, latest_decisions
 
 CHILD = "child-7f3a"
 MUM, DAD, STEP = "guardian-m1", "guardian-f2", "guardian-s3"
@@ -134,7 +134,7 @@ def check(
     caption: str | None = None,
     facts: PhotoFacts | None = None,
 ) -> Decision:
-    return evaluate(
+    decision = evaluate(
         photo=facts or photo(*(s.id for s in subjects)),
         purpose=purpose,
         subjects={s.id: s for s in subjects},
@@ -142,6 +142,23 @@ def check(
         at=at,
         caption=caption,
     )
+    if facts is None and caption is None and len(subjects) == 1:
+        _agrees_with_judge_subject(subjects[0], events, at, purpose, decision)
+    return decision
+
+
+def _agrees_with_judge_subject(
+    subject: Subject,
+    events: Sequence[ConsentEvent],
+    at: datetime,
+    purpose: Purpose,
+    decision: Decision,
+) -> None:
+    """Every one-person case here holds `judge_subject` (what `audit consents` and `report
+    coverage` judge a register by) to the gate's own decision."""
+    latest = latest_decisions(events, purpose.code, at)
+    reasons, relied_on = judge_subject(subject, purpose=purpose, latest=latest, day=oslo_day(at))
+    assert (tuple(reasons), tuple(relied_on)) == (decision.reasons, decision.relied_on)
 
 
 def codes(decision: Decision) -> list[tuple[str, str | None]]:
