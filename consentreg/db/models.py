@@ -115,12 +115,12 @@ class Guardianship(Base):
     __table_args__ = (
         CheckConstraint("child_id <> guardian_id", name="not_own_guardian"),
         Index("ix_guardianships_child_guardian", "child_id", "guardian_id"),
-        # every column of the as-of read, in the order it reads them (migration 0003)
+        # every column of the as-of read, child by child in the order added (migration 0004)
         Index(
-            "ix_guardianships_added_at",
+            "ix_guardianships_child_added",
+            "child_id",
             "added_at",
             "id",
-            "child_id",
             "guardian_id",
             "parental_responsibility",
             "removed_at",
@@ -162,12 +162,13 @@ class ConsentEvent(Base):
             name="validity_window",
         ),
         Index("ix_consent_events_subject_purpose", "subject_id", "purpose_id"),
+        Index("ix_consent_events_purpose_subject", "purpose_id", "subject_id"),  # 0004
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, unique=True)
     subject_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
-    purpose_id: Mapped[str] = mapped_column(ForeignKey("purposes.id"), index=True)
+    purpose_id: Mapped[str] = mapped_column(ForeignKey("purposes.id"))
     kind: Mapped[str] = mapped_column(String(10))
     consenter_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
     method: Mapped[str | None] = mapped_column(String(10))

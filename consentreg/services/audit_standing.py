@@ -150,7 +150,9 @@ def register_at(
         guardianships = guardianships.where(Guardianship.child_id.in_(in_scope))
     else:
         guardianships = guardianships.where(*_in_slice(Guardianship.child_id, ids))
-    ordered = guardianships.order_by(Guardianship.added_at, Guardianship.id)  # as the gate
+    # each child's guardians in the order they were added, as the gate lists them; child by
+    # child, so the read is a range of the index that holds every column (migration 0004)
+    ordered = guardianships.order_by(Guardianship.child_id, Guardianship.added_at, Guardianship.id)
     for child, guardian, responsible in _all(ctx, ordered):
         found.guardians.setdefault(child, []).append(model.Guardian(guardian, responsible))
     _load_events(ctx, found, in_scope if unit_id is not None else None, ids)

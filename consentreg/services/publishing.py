@@ -104,7 +104,8 @@ def _guardians_at(
             Guardianship.child_id.in_(ids),
             or_(Guardianship.removed_at.is_(None), Guardianship.removed_at > at),
         )
-        .order_by(Guardianship.added_at, Guardianship.id)  # reasons in a stable order
+        # each child's guardians in the order added: reasons in a stable order (an index range)
+        .order_by(Guardianship.child_id, Guardianship.added_at, Guardianship.id)
     )
     for child, guardian, responsible in rows:
         found.setdefault(child, []).append(model.Guardian(guardian, responsible))
