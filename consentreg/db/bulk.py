@@ -37,9 +37,6 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
         connection.exec_driver_sql(plan.statement, values)
 
 
-_NOTHING = object()
-
-
 def _copy(connection: Connection, statement: str, values: list[tuple[Any, ...]]) -> None:
     """COPY through the connection's psycopg connection; its errors raised as SQLAlchemy raises
     them for an INSERT (IntegrityError and so on, parameters hidden)."""
@@ -59,23 +56,23 @@ def _values(plan: _Plan, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]
     """Each row as a tuple in the statement's column order, converted as insert() would."""
     getter = itemgetter(*plan.names)  # tables have two columns or more: it returns a tuple
     defaults, converters = plan.defaults, plan.converters
-    # bind processors are pure: the same object converts to the same value. A batch's rows share
-    # most of their timestamps (the command's one `now`), so the last conversion per column is
-    # kept and reused for the identical object
-    last: list[tuple[object, Any]] = [(_NOTHING, None)] * len(converters)
+    # bind processors are pure: the same object converts to the same value. An import's rows
+    # share their timestamps and dates as objects (the command's one `now`, dates parsed once
+    # per text), so each column's conversions are kept by object for the call; holding the
+    # object keeps its id from being reused
+    done: list[dict[int, tuple[object, Any]]] = [{} for _ in converters]
     out: list[tuple[Any, ...]] = []
     for row in rows:
         for key, default in defaults:
             if key not in row:
                 row = {**row, key: default}
         found = list(getter(row))
-        for k, (position, convert) in enumerate(converters):
+        for (position, convert), seen in zip(converters, done, strict=True):
             value = found[position]
-            given, converted = last[k]
-            if value is not given:
-                converted = convert(value)
-                last[k] = (value, converted)
-            found[position] = converted
+            known = seen.get(id(value))
+            if known is None:
+                known = seen[id(value)] = (value, convert(value))
+            found[position] = known[1]
         out.append(tuple(found))
     return out
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -59,15 +58,17 @@ KINDS = {"", *(k.value for k in PersonKind)}
 YES, NO = {"yes", "y", "true", "1", "ja"}, {"no", "n", "false", "0", "nei"}
 
 
-@dataclass
-class Row:
-    """One CSV line, its values stripped of surrounding blanks when read."""
+class Row(dict[str, str]):
+    """One CSV line: every column the import knows, stripped of surrounding blanks when read
+    ("" for an optional column the file leaves out), and its line number. A dict itself, so
+    `row[column]` is the dict's own look-up: an import of a million lines makes tens of
+    millions of them."""
 
-    line: int
-    values: dict[str, str]
+    __slots__ = ("line",)
 
-    def get(self, column: str) -> str:
-        return self.values.get(column, "")
+    def __init__(self, line: int, values: dict[str, str]) -> None:
+        super().__init__(values)
+        self.line = line
 
 
 class _Problems:
@@ -105,19 +106,21 @@ def _read_rows(path: Path, required: tuple[str, ...], optional: tuple[str, ...] 
             + (f"; unknown {','.join(unknown)}" if unknown else "")
         )
     reader.fieldnames = header
+    absent = dict.fromkeys(required + optional, "")
     rows = []
     try:
         for values in reader:
             if None in values:
                 raise InvalidInputError(f"{path.name}, line {reader.line_num}: too many fields")
-            rows.append(Row(reader.line_num, {k: (v or "").strip() for k, v in values.items()}))
+            found = {k: (v or "").strip() for k, v in values.items()}
+            rows.append(Row(reader.line_num, {**absent, **found}))
     except csv.Error as exc:
         raise InvalidInputError(f"{path.name}, line {reader.line_num}: {exc}") from None
     return rows
 
 
 def _date(problems: _Problems, row: Row, column: str, *, required: bool) -> date | None:
-    text = row.get(column)
+    text = row[column]
     if not text:
         if required:
             problems.add(row, column, "is empty")
@@ -134,7 +137,7 @@ def _date(problems: _Problems, row: Row, column: str, *, required: bool) -> date
 def _check_duplicates(problems: _Problems, rows: list[Row], column: str) -> None:
     seen: dict[str, int] = {}
     for row in rows:
-        key = row.get(column)
+        key = row[column]
         if key and key in seen:
             problems.add(row, column, f"repeats line {seen[key]}")
         seen.setdefault(key, row.line)
@@ -150,25 +153,25 @@ def import_people(ctx: Context, path: Path) -> int:
     rows = _read_rows(path, PEOPLE_COLUMNS[:3], PEOPLE_COLUMNS[3:])
     problems = _Problems(path.name)
     units = {u.code: u.id for u in ctx.session.scalars(select(Unit))}
-    taken = ref_taken(ctx, [r.get("ref") for r in rows if r.get("ref")])
+    taken = ref_taken(ctx, [r["ref"] for r in rows if r["ref"]])
     checked: list[tuple[Row, str, date]] = []
     for row in rows:
         born = _date(problems, row, "born", required=True)
         for column in ("ref", "name"):
-            if not row.get(column):
+            if not row[column]:
                 problems.add(row, column, "is empty")
-        if row.get("ref") in taken:
+        if row["ref"] in taken:
             problems.add(row, "ref", "is already used by another person")
-        if row.get("unit") and row.get("unit") not in units:
+        if row["unit"] and row["unit"] not in units:
             problems.add(row, "unit", "no unit has this code")
-        if row.get("kind") not in KINDS:
+        if row["kind"] not in KINDS:
             problems.add(row, "kind", "must be child, adult or staff")
             continue
-        if born is None or not row.get("name"):
+        if born is None or not row["name"]:
             continue
         try:
             name = check_person(
-                ctx, name=row.get("name"), born=born, kind=row.get("kind") or "child"
+                ctx, name=row["name"], born=born, kind=row["kind"] or "child"
             )
         except ConsentRegError as exc:
             _row_error(problems, row, exc)
@@ -183,9 +186,9 @@ def import_people(ctx: Context, path: Path) -> int:
             batch,
             name=name,
             born=born,
-            kind=row.get("kind") or "child",
-            unit_id=units.get(row.get("unit")),
-            ref=row.get("ref"),
+            kind=row["kind"] or "child",
+            unit_id=units.get(row["unit"]),
+            ref=row["ref"],
         )
         batch.maybe_flush()
     batch.flush()
@@ -195,13 +198,13 @@ def import_people(ctx: Context, path: Path) -> int:
 def _resolve_refs(
     ctx: Context, problems: _Problems, rows: list[Row], columns: tuple[str, ...]
 ) -> dict[str, str]:
-    refs = sorted({r.get(c) for r in rows for c in columns if r.get(c)})
+    refs = sorted({r[c] for r in rows for c in columns if r[c]})
     ids = person_ids_by_ref(ctx, refs)
     for row in rows:
         for column in columns:
-            if not row.get(column):
+            if not row[column]:
                 problems.add(row, column, "is empty")
-            elif row.get(column) not in ids:
+            elif row[column] not in ids:
                 problems.add(row, column, "no person has this ref")
     return ids
 
@@ -214,10 +217,10 @@ def import_guardians(ctx: Context, path: Path) -> int:
     pairs = active_pairs(ctx, sorted(set(ids.values())))
     links: list[tuple[str, str, bool]] = []
     for row in rows:
-        responsibility = row.get("parental_responsibility").lower()
+        responsibility = row["parental_responsibility"].lower()
         if responsibility not in YES | NO | {""}:
             problems.add(row, "parental_responsibility", "must be yes or no")
-        child, guardian = ids.get(row.get("child_ref")), ids.get(row.get("guardian_ref"))
+        child, guardian = ids.get(row["child_ref"]), ids.get(row["guardian_ref"])
         if not (child and guardian):
             continue
         try:
@@ -239,10 +242,10 @@ def import_guardians(ctx: Context, path: Path) -> int:
 
 
 def _evidence(problems: _Problems, row: Row, base: Path) -> EvidenceFile | None:
-    if not row.get("evidence"):
+    if not row["evidence"]:
         return None
     try:
-        return read_evidence(base / row.get("evidence"))
+        return read_evidence(base / row["evidence"])
     except InvalidInputError:
         problems.add(row, "evidence", "file does not exist or cannot be read")
         return None
@@ -261,24 +264,32 @@ class _Consents:
     def __init__(self, ctx: Context, rows: list[Row], ids: dict[str, str]) -> None:
         self.ctx = ctx
         self.purposes = {p.code: p for p in ctx.session.scalars(select(Purpose))}
-        subjects = sorted({ids[r.get("subject_ref")] for r in rows if r.get("subject_ref") in ids})
+        subjects = sorted({ids[r["subject_ref"]] for r in rows if r["subject_ref"] in ids})
         self.guardians = _guardians_of(ctx, subjects)
         self.timelines = {p.id: notice_timeline(ctx, p.id) for p in self.purposes.values()}
+        self._versions: dict[tuple[str, datetime], int] = {}
+
+    def _version_at(self, purpose_id: str, at: datetime) -> int:
+        """The notice version in force, found once per purpose and instant (rows share them)."""
+        key = (purpose_id, at)
+        if key not in self._versions:
+            self._versions[key] = version_at(self.timelines[purpose_id], at)
+        return self._versions[key]
 
     def check(
         self, row: Row, subject: str, consenter: str, evidence: EvidenceFile | None
     ) -> NewEvent:
-        purpose = self.purposes.get(row.get("purpose"))
+        purpose = self.purposes.get(row["purpose"])
         if purpose is None:
             raise InvalidInputError("column purpose: no purpose has this code")
-        kind = EventKind(row.get("decision"))
+        kind = EventKind(row["decision"])
         given, valid_from, valid_until = check_decision(
             self.ctx,
             purpose,
             kind=kind,
-            method=row.get("method") or "paper",
-            given=_iso(row.get("given")),
-            until=_iso(row.get("until")),
+            method=row["method"] or "paper",
+            given=_iso(row["given"]),
+            until=_iso(row["until"]),
         )
         check_consenter(subject, consenter, self.guardians.get(subject, set()))
         effective_at = start_of_day(given)
@@ -287,10 +298,10 @@ class _Consents:
             purpose_id=purpose.id,
             consenter_id=consenter,
             kind=kind,
-            method=row.get("method") or "paper",
+            method=row["method"] or "paper",
             given=given,
             effective_at=effective_at,
-            notice_version=version_at(self.timelines[purpose.id], effective_at),
+            notice_version=self._version_at(purpose.id, effective_at),
             valid_from=valid_from,
             valid_until=valid_until,
             evidence=evidence,
@@ -309,19 +320,19 @@ def import_consents(ctx: Context, path: Path) -> int:
     problems = _Problems(path.name)
     ids = _resolve_refs(ctx, problems, rows, ("subject_ref", "by_ref"))
     lookups = _Consents(ctx, rows, ids)
-    methods = {m.value for m in Method}
+    methods, folder = {m.value for m in Method}, path.parent
     events: list[NewEvent] = []
     for row in rows:
-        if row.get("decision") not in ("grant", "refusal"):
+        if row["decision"] not in ("grant", "refusal"):
             problems.add(row, "decision", "must be grant or refusal")
-        if row.get("method") and row.get("method") not in methods:
+        if row["method"] and row["method"] not in methods:
             problems.add(row, "method", "must be paper, email, digital or in-person")
         dates_ok = all(
-            _date(problems, row, c, required=False) or not row.get(c) for c in ("given", "until")
+            _date(problems, row, c, required=False) or not row[c] for c in ("given", "until")
         )
-        evidence = _evidence(problems, row, path.parent)
-        subject, consenter = ids.get(row.get("subject_ref")), ids.get(row.get("by_ref"))
-        if not (subject and consenter and dates_ok) or row.get("decision") not in (
+        evidence = _evidence(problems, row, folder)
+        subject, consenter = ids.get(row["subject_ref"]), ids.get(row["by_ref"])
+        if not (subject and consenter and dates_ok) or row["decision"] not in (
             "grant",
             "refusal",
         ):
