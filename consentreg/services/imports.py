@@ -170,9 +170,7 @@ def import_people(ctx: Context, path: Path) -> int:
         if born is None or not row["name"]:
             continue
         try:
-            name = check_person(
-                ctx, name=row["name"], born=born, kind=row["kind"] or "child"
-            )
+            name = check_person(ctx, name=row["name"], born=born, kind=row["kind"] or "child")
         except ConsentRegError as exc:
             _row_error(problems, row, exc)
             continue
