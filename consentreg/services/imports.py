@@ -177,19 +177,18 @@ def import_people(ctx: Context, path: Path) -> int:
         checked.append((row, name, born))
     _check_duplicates(problems, rows, "ref")
     problems.raise_if_any()
-    batch = RowBatch(ctx)
-    for row, name, born in checked:
-        stage_person(
-            ctx,
-            batch,
-            name=name,
-            born=born,
-            kind=row["kind"] or "child",
-            unit_id=units.get(row["unit"]),
-            ref=row["ref"],
-        )
-        batch.maybe_flush()
-    batch.flush()
+    with RowBatch(ctx, overlapped=True) as batch:
+        for row, name, born in checked:
+            stage_person(
+                ctx,
+                batch,
+                name=name,
+                born=born,
+                kind=row["kind"] or "child",
+                unit_id=units.get(row["unit"]),
+                ref=row["ref"],
+            )
+            batch.maybe_flush()
     return len(rows)
 
 
@@ -229,13 +228,16 @@ def import_guardians(ctx: Context, path: Path) -> int:
         pairs.add((child, guardian))  # a repeated line is a duplicate, too
         links.append((child, guardian, responsibility not in NO))
     problems.raise_if_any()
-    batch = RowBatch(ctx)
-    for child, guardian, responsible in links:
-        stage_guardianship(
-            ctx, batch, child_id=child, guardian_id=guardian, parental_responsibility=responsible
-        )
-        batch.maybe_flush()
-    batch.flush()
+    with RowBatch(ctx, overlapped=True) as batch:
+        for child, guardian, responsible in links:
+            stage_guardianship(
+                ctx,
+                batch,
+                child_id=child,
+                guardian_id=guardian,
+                parental_responsibility=responsible,
+            )
+            batch.maybe_flush()
     return len(rows)
 
 
@@ -341,9 +343,9 @@ def import_consents(ctx: Context, path: Path) -> int:
             _row_error(problems, row, exc)
     problems.raise_if_any()
     # the whole import holds the writer lock: no publication can interleave with it
-    batch, seq = RowBatch(ctx), next_seq(ctx)
-    for offset, event in enumerate(events):
-        stage_event(ctx, batch, event, seq=seq + offset)
-        batch.maybe_flush()
-    batch.flush()
+    seq = next_seq(ctx)
+    with RowBatch(ctx, overlapped=True) as batch:
+        for offset, event in enumerate(events):
+            stage_event(ctx, batch, event, seq=seq + offset)
+            batch.maybe_flush()
     return len(rows)

@@ -1,5 +1,6 @@
 """The bulk writer (COPY on PostgreSQL, executemany on SQLite) stores exactly what SQLAlchemy's
-insert() stores, on both engines, and a bad row leaves nothing behind."""
+insert() stores, on both engines, and a bad row leaves nothing behind; so does a batch whose
+chunks are written by a thread (the imports' overlapped batch)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import Connection, Engine, Table, insert, text
 
 from consentreg.db.bulk import insert_rows
 from consentreg.db.models import AuditEvent, ConsentEvent, Person
+from consentreg.services.rows import RowBatch
 from tests import builders
 from tests.conftest import ContextFactory
 
@@ -152,3 +154,68 @@ def test_a_duplicate_row_fails_the_write_and_leaves_nothing(
         assert (
             conn.execute(text("SELECT count(*) FROM audit_events WHERE seq > 899999")).scalar() == 0
         )
+
+
+def _person(i: int) -> dict[str, Any]:
+    return {
+        "id": f"{i:032x}",
+        "kind": "adult",
+        "unit_id": None,
+        "name_ct": b"x",
+        "born_ct": b"y",
+        "ref_ct": None,
+        "ref_bidx": None,
+        "protected": False,
+        "created_at": datetime(2026, 11, 22, 9, 0, tzinfo=UTC),
+        "created_by": "tester",
+    }
+
+
+def _people(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM people")).scalar_one())
+
+
+def test_an_overlapped_batch_writes_every_chunk_in_order(
+    unit_of_work: ContextFactory, engine: Engine
+) -> None:
+    """Small chunks, so most are written by the batch's thread on PostgreSQL (inline on
+    SQLite); each person's audit event in the same chunk as the person."""
+    with unit_of_work() as ctx, RowBatch(ctx, chunk=3, overlapped=True) as batch:
+        for i in range(1, 40):
+            batch.add(Person, _person(i))
+            batch.audit("person.add", ids={"person": f"{i:032x}"})
+            batch.maybe_flush()
+    assert _people(engine) == 39
+    with engine.connect() as conn:
+        seqs = conn.execute(text("SELECT seq FROM audit_events ORDER BY seq")).scalars().all()
+    assert seqs == list(range(1, 40))
+
+
+def test_a_chunk_that_fails_in_flight_fails_the_import_and_leaves_nothing(
+    unit_of_work: ContextFactory, engine: Engine
+) -> None:
+    with (
+        pytest.raises(Exception, match="(?i)unique|duplicate"),  # noqa: PT011
+        unit_of_work() as ctx,
+        RowBatch(ctx, chunk=2, overlapped=True) as batch,
+    ):
+        for i in [1, 2, 3, 4, 2, 5, 6, 7, 8]:  # the third chunk repeats person 2
+            batch.add(Person, _person(i))
+            batch.maybe_flush()
+    assert _people(engine) == 0
+
+
+def test_an_error_while_a_chunk_is_in_flight_leaves_nothing(
+    unit_of_work: ContextFactory, engine: Engine
+) -> None:
+    with (
+        pytest.raises(RuntimeError, match="staging failed"),
+        unit_of_work() as ctx,
+        RowBatch(ctx, chunk=2, overlapped=True) as batch,
+    ):
+        for i in range(1, 6):
+            batch.add(Person, _person(i))
+            batch.maybe_flush()
+        raise RuntimeError("staging failed")
+    assert _people(engine) == 0
