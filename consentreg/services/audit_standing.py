@@ -30,13 +30,13 @@ from consentreg.db.models import (
     NoticeVersion,
     Person,
     Purpose,
-    RestrictionEvent,
     Unit,
 )
 from consentreg.domain import model
 from consentreg.domain.calendar import oslo_day
 from consentreg.domain.rules import judge_subject, latest_decisions  # R6, R2-R11 as the gate
 from consentreg.services.context import Context
+from consentreg.services.people import restricted_at
 
 Ts = TypeVarTuple("Ts")
 
@@ -168,14 +168,7 @@ def _all(ctx: Context, query: Select[*Ts]) -> Sequence[Row[*Ts]]:
 
 def _people(ctx: Context, at: datetime, scope: list[ColumnElement[bool]]) -> dict[str, PersonAt]:
     units: dict[str, str] = dict(ctx.session.execute(select(Unit.id, Unit.code)).all())
-    protected: dict[str, bool] = {}
-    restrictions = (
-        select(RestrictionEvent.person_id, RestrictionEvent.action)
-        .where(RestrictionEvent.at <= at)
-        .order_by(RestrictionEvent.at)
-    )
-    for person_id, action in ctx.session.execute(restrictions):
-        protected[person_id] = action == "restrict"
+    restricted = restricted_at(ctx, at)  # as the gate reads it
     rows = _all(
         ctx,
         select(Person.id, Person.kind, Person.unit_id, Person.born_ct)
@@ -183,13 +176,13 @@ def _people(ctx: Context, at: datetime, scope: list[ColumnElement[bool]]) -> dic
         .order_by(Person.id),
     )
     born = ctx.keys.field_decryptor(table="people", column="born")
-    day, unit_code, is_protected = date.fromisoformat, units.get, protected.get
+    day, unit_code = date.fromisoformat, units.get
     return {
         pid: PersonAt(
             pid,
             kind,
             unit_code(unit) if unit else None,
-            is_protected(pid, False),
+            pid in restricted,
             day(born(born_ct, pid)),
         )
         for pid, kind, unit, born_ct in rows

@@ -4,7 +4,7 @@ restriction reasons are stored encrypted; names and references are found by keye
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, or_, select
 
@@ -251,6 +251,23 @@ def set_protected(ctx: Context, key: str, *, protected: bool, reason: str) -> st
         payload={"protected": protected, "reason_ct_sha256": sha256_hex(event.reason_ct)},
     )
     return eid
+
+
+def restricted_at(ctx: Context, at: datetime, *, ids: list[str] | None = None) -> set[str]:
+    """Who (of `ids`, or of everyone) was restricted at the instant: each person's last
+    restriction event by then says so (events of one instant in id order). The gate asks it for
+    a photo's people, the as-of views for a whole register."""
+    query = select(RestrictionEvent.person_id, RestrictionEvent.action).where(
+        RestrictionEvent.at <= at
+    )
+    if ids is not None:
+        query = query.where(RestrictionEvent.person_id.in_(ids))
+    last: dict[str, str] = {}
+    for person_id, action in ctx.session.execute(
+        query.order_by(RestrictionEvent.at, RestrictionEvent.id)
+    ):
+        last[person_id] = action
+    return {pid for pid, action in last.items() if action == "restrict"}
 
 
 def active_guardianships(

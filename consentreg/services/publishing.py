@@ -26,14 +26,13 @@ from consentreg.db.models import (
     PublicationConsent,
     PublicationSubject,
     Purpose,
-    RestrictionEvent,
 )
 from consentreg.domain import model
 from consentreg.domain.rules import evaluate
 from consentreg.errors import InvalidInputError, NotFoundError
 from consentreg.services import audit_log
 from consentreg.services.context import Context, new_id
-from consentreg.services.people import decrypt_born, decrypt_name
+from consentreg.services.people import decrypt_born, decrypt_name, restricted_at
 from consentreg.services.photos import photo_by_sha256
 from consentreg.services.purposes import domain_purpose, purpose_by_code
 
@@ -75,20 +74,6 @@ def _tags(ctx: Context, photo: Photo) -> list[PhotoSubject]:
     )
 
 
-def _restricted_at(ctx: Context, ids: list[str], at: datetime) -> set[str]:
-    """Who of these people was restricted at the instant asked about (their last restriction
-    event by then says so), in one query for the whole photo."""
-    last: dict[str, str] = {}
-    rows = ctx.session.execute(
-        select(RestrictionEvent.person_id, RestrictionEvent.action)
-        .where(RestrictionEvent.person_id.in_(ids), RestrictionEvent.at <= at)
-        .order_by(RestrictionEvent.at, RestrictionEvent.id)
-    )
-    for person_id, action in rows:
-        last[person_id] = action
-    return {pid for pid, action in last.items() if action == "restrict"}
-
-
 def _guardians_at(
     ctx: Context, ids: list[str], at: datetime
 ) -> dict[str, tuple[model.Guardian, ...]]:
@@ -116,7 +101,7 @@ def _subjects(ctx: Context, people: dict[str, Person], at: datetime) -> dict[str
     """The tagged people as the rules see them: protected now or at the instant (either way never
     published), with their guardians then."""
     ids = list(people)
-    restricted, guardians = _restricted_at(ctx, ids, at), _guardians_at(ctx, ids, at)
+    restricted, guardians = restricted_at(ctx, at, ids=ids), _guardians_at(ctx, ids, at)
     return {
         pid: model.Subject(
             id=pid,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
+from functools import cache
 from types import TracebackType
 from typing import Any
 
@@ -91,7 +92,7 @@ class RowBatch:
     def _take(self) -> tuple[Connection, _Chunk]:
         """The staged rows, table by table in foreign-key order, and the connection to write
         them on; the batch starts empty again."""
-        order = {t.name: i for i, t in enumerate(Base.metadata.sorted_tables)}  # foreign keys
+        order = _table_order()
         session = self.ctx.session
         session.flush()  # rows the session holds go first: staged rows may refer to them
         chunk = [
@@ -101,6 +102,13 @@ class RowBatch:
         self._rows = {}
         self._count = 0
         return session.connection(), chunk
+
+
+@cache
+def _table_order() -> dict[str, int]:
+    """Each table's place in foreign-key dependency order (sorting the metadata every flush
+    would repeat the same work)."""
+    return {t.name: i for i, t in enumerate(Base.metadata.sorted_tables)}
 
 
 def _write(connection: Connection, chunk: _Chunk) -> None:
