@@ -32,15 +32,19 @@ def consents_text(
 ) -> str:
     """The whole answer in `fmt` (table, csv, json), read by `jobs` processes, cleaned of
     control characters."""
+    from consentreg.services.audit import gc_paused
     from consentreg.services.audit_views import consents_query, record_consents
 
     parts = max(1, jobs)
-    with forked(parts - 1, _helper) as helpers, unit_of_work() as ctx:
-        query = consents_query(ctx, purpose=purpose, unit=unit, as_of=as_of)
-        theirs = helpers.run([(query, part, parts, fmt) for part in range(1, parts)])
-        answers = [_part(ctx, query, 0, parts, fmt), *theirs()]
-        record_consents(ctx, query, [pid for subjects, _ in answers for pid in subjects])
-    return _join(fmt, query, [text for _, text in answers])
+    # the collector stays off throughout: the answers received and joined are hundreds of
+    # thousands of objects, and each collection would walk them all
+    with gc_paused():
+        with forked(parts - 1, _helper) as helpers, unit_of_work() as ctx:
+            query = consents_query(ctx, purpose=purpose, unit=unit, as_of=as_of)
+            theirs = helpers.run([(query, part, parts, fmt) for part in range(1, parts)])
+            answers = [_part(ctx, query, 0, parts, fmt), *theirs()]
+            record_consents(ctx, query, [pid for subjects, _ in answers for pid in subjects])
+        return _join(fmt, query, [text for _, text in answers])
 
 
 def _helper(task: tuple[ConsentsQuery, int, int, str]) -> tuple[list[str], Any]:
@@ -58,7 +62,7 @@ def _part(
     from consentreg.services.audit import gc_paused
     from consentreg.services.audit_views import consents_part, subjects_of
 
-    with gc_paused():
+    with gc_paused():  # a helper's own (the command's is paused already)
         found = consents_part(ctx, query, part=part, parts=parts)
         return subjects_of(found), _render(fmt, query, found)
 

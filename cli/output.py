@@ -78,6 +78,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]
 
 def aligned(headers: Sequence[str], cells: Sequence[Sequence[str]]) -> list[str]:
     """Columns padded to their widest cell; the cells went through `clean` already."""
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return [fmt.format(*headers).rstrip()] + [fmt.format(*r).rstrip() for r in cells]
+    # whole columns and rows at a time, at C speed: `audit consents` aligns 100,000 rows
+    rows = [tuple(headers), *map(tuple, cells)]
+    widths = [max(map(len, column)) for column in list(zip(*rows, strict=True))[:-1]]
+    line = "  ".join([*(f"%-{w}s" for w in widths), "%s"])  # the last column: no padding
+    return list(map(str.rstrip, map(line.__mod__, rows)))

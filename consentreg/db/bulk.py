@@ -1,4 +1,6 @@
-"""Many rows into one table, as fast as each engine takes them: PostgreSQL's COPY (psycopg's
+"""Many rows at once, as fast as each engine gives and takes them.
+
+Writes (`insert_rows`) go into one table by PostgreSQL's COPY (psycopg's
 `Cursor.copy`), SQLite's `executemany` of one prepared INSERT. A municipality's import writes two
 million rows; SQLAlchemy's `insert()` with a list of dicts builds and converts a parameter dict
 per row in Python, and on PostgreSQL sends them as INSERT statements the client waits for.
@@ -6,6 +8,11 @@ per row in Python, and on PostgreSQL sends them as INSERT statements the client 
 The values stored are exactly those `insert(table)` stores: each column's own bind conversion
 (SQLAlchemy's, for this dialect) is applied, and a missing key takes the column's scalar default,
 or NULL (tests/services/test_bulk.py holds both writers to SQLAlchemy's).
+
+Reads (`read_rows`, `read_columns`) return the values SQLAlchemy's `.all()` would give, each
+column converted by its own result processor but each distinct value converted once: a register read
+fetches hundreds of thousands of rows whose timestamps and dates are a few hundred distinct values
+(the tests hold it to `.all()` on both engines).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Dialect, Table
+from sqlalchemy import Connection, Dialect, Select, Table
 from sqlalchemy.exc import DBAPIError
 
 
@@ -35,6 +42,45 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
         _copy(connection, plan.statement, values)
     else:
         connection.exec_driver_sql(plan.statement, values)
+
+
+def read_rows(connection: Connection, query: Select[*tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Every row of `query`, as tuples of the values `connection.execute(query).all()` gives."""
+    return list(zip(*read_columns(connection, query), strict=True))
+
+
+def read_columns(connection: Connection, query: Select[*tuple[Any, ...]]) -> list[Sequence[Any]]:
+    """Every row of `query`, column by column (one sequence per selected column, each as long as
+    the result): the values `connection.execute(query).all()` gives, for callers that build their
+    own values from whole columns at C speed (`map`, `zip`)."""
+    result = connection.execute(query)
+    dialect, cursor = connection.dialect, result.cursor
+    converters = [
+        (i, convert)
+        for i, (column, described) in enumerate(
+            zip(query.selected_columns, cursor.description, strict=True)
+        )
+        if (convert := column.type.dialect_impl(dialect).result_processor(dialect, described[1]))
+        is not None
+    ]
+    rows = cursor.fetchall()
+    result.close()
+    if not rows:
+        return [() for _ in query.selected_columns]
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    for position, convert in converters:
+        columns[position] = _converted(columns[position], convert)
+    return columns
+
+
+def _converted(values: Sequence[Any], convert: Callable[[Any], Any]) -> list[Any]:
+    """`convert` applied to each value, once per distinct value: result processors are pure, and
+    one column's values are all of the driver's one type, so equal values convert equally."""
+    try:
+        done = {value: convert(value) for value in set(values)}
+    except TypeError:  # unhashable values (JSON, arrays): each converted
+        return list(map(convert, values))
+    return list(map(done.__getitem__, values))
 
 
 def _copy(connection: Connection, statement: str, values: list[tuple[Any, ...]]) -> None:

@@ -75,7 +75,11 @@ class NoticeVersion(Base):
 
 class Person(Base):
     __tablename__ = "people"
-    __table_args__ = (CheckConstraint("kind IN ('child', 'adult', 'staff')", name="kind"),)
+    __table_args__ = (
+        CheckConstraint("kind IN ('child', 'adult', 'staff')", name="kind"),
+        # every column of the as-of read, by id (migration 0005)
+        Index("ix_people_as_of", "id", "created_at", "kind", "unit_id", "born_ct"),
+    )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     kind: Mapped[str] = mapped_column(String(8))

@@ -1,6 +1,7 @@
 """The bulk writer (COPY on PostgreSQL, executemany on SQLite) stores exactly what SQLAlchemy's
 insert() stores, on both engines, and a bad row leaves nothing behind; so does a batch whose
-chunks are written by a thread (the imports' overlapped batch)."""
+chunks are written by a thread (the imports' overlapped batch). The bulk reader gives exactly the
+values SQLAlchemy's `.all()` gives."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, Table, insert, text
+from sqlalchemy import Connection, Engine, Table, insert, select, text
 
-from consentreg.db.bulk import insert_rows
+from consentreg.db.bulk import insert_rows, read_columns, read_rows
 from consentreg.db.models import AuditEvent, ConsentEvent, Person
 from consentreg.services.rows import RowBatch
 from tests import builders
@@ -108,6 +109,58 @@ def test_consent_event_dates_are_stored_as_insert_stores_them(
             "recorded_by": AWKWARD,
         }
         _both_ways(ctx.session.connection(), table, row, id="d" * 32, seq=900002)  # type: ignore[arg-type]
+        ctx.session.rollback()
+
+
+def test_the_reader_gives_the_values_sqlalchemy_gives_for_every_column_type(
+    unit_of_work: ContextFactory,
+) -> None:
+    """Booleans, bytes, text, NULLs, dates and UTC instants, each repeated across rows (the
+    reader converts each distinct value once) and one row different in each column."""
+    with unit_of_work() as ctx:
+        conn = ctx.session.connection()
+        people = Person.__table__
+        rows = [
+            {
+                "id": f"{n:032x}",
+                "kind": "child" if n % 2 else "adult",
+                "unit_id": None,
+                "name_ct": bytes([n]) * 3,
+                "born_ct": b"same",
+                "ref_ct": None if n else b"\\x00",
+                "ref_bidx": None,
+                "protected": n == 3,
+                "created_at": datetime(2026, 11, 22, 9, n % 2, 0, 999999 * (n == 4), tzinfo=OSLO),
+                "created_by": AWKWARD if n == 2 else "tester",
+            }
+            for n in range(6)
+        ]
+        insert_rows(conn, people, rows)  # type: ignore[arg-type]
+        query = select(*people.columns).order_by(people.c.id)
+        expected = [tuple(row) for row in conn.execute(query).all()]
+        assert {r[-2].tzinfo for r in expected} == {UTC}  # the instants came back aware
+        assert read_rows(conn, query) == expected
+        columns = [list(c) for c in zip(*expected, strict=True)]
+        assert [list(c) for c in read_columns(conn, query)] == columns
+        nobody = query.where(people.c.id == "none")
+        assert read_rows(conn, nobody) == []
+        assert read_columns(conn, nobody) == [() for _ in people.columns]
+        ctx.session.rollback()
+
+
+def test_the_reader_gives_consent_dates_as_sqlalchemy_does(unit_of_work: ContextFactory) -> None:
+    with unit_of_work() as ctx:
+        builders.purpose(ctx)
+        child, (guardian, other) = builders.family(ctx)
+        builders.grant(ctx, child, guardian, until="2027-07-31")
+        builders.grant(ctx, child, other, until="2027-07-31")  # the same dates again
+        builders.refuse(ctx, child, child, given="2026-10-02")
+        conn = ctx.session.connection()
+        table = ConsentEvent.__table__
+        query = select(*table.columns)
+        expected = [tuple(row) for row in conn.execute(query).all()]
+        assert any(isinstance(value, date) for value in expected[0])
+        assert read_rows(conn, query) == expected
         ctx.session.rollback()
 
 
