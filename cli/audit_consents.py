@@ -101,7 +101,7 @@ def _clean_row(row: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _row(s: Standing) -> tuple[str, ...]:
-    decisions = "; ".join(f"{d.role} {d.consenter_id} {d.kind}" for d in s.decisions)
+    decisions = "; ".join([f"{d.role} {d.consenter_id} {d.kind}" for d in s.decisions])
     reasons = ",".join(s.reasons) or "-"
     return (s.subject_id, s.purpose, "yes" if s.allowed else "no", reasons, decisions)
 

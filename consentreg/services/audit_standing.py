@@ -173,9 +173,14 @@ def _columns(ctx: Context, query: Select[*tuple[Any, ...]]) -> list[Sequence[Any
     return read_columns(ctx.session.connection(), query)
 
 
+# a named tuple from a tuple of its fields, without the Python-level `__new__` that calling the
+# class runs: a register's answer builds a few hundred thousand of them
+_new = tuple.__new__
+
+
 def _made(kind: type[T], *columns: Iterable[Any]) -> Iterator[T]:
     """Named tuples of `kind` from its fields' columns, built without a Python call per row."""
-    return map(tuple.__new__, repeat(kind), zip(*columns, strict=True))
+    return map(_new, repeat(kind), zip(*columns, strict=True))
 
 
 def _people(ctx: Context, at: datetime, scope: list[ColumnElement[bool]]) -> dict[str, PersonAt]:
@@ -301,20 +306,24 @@ def standings(found: RegisterAt) -> list[Standing]:
             if latest:
                 role = (roles := roles or _roles(subject)).get
                 decisions = [
-                    DecisionView(
-                        e.id,
-                        e.consenter_id,
-                        role(e.consenter_id, "other"),
-                        _KIND_TEXT[e.kind],
-                        e.effective_at,
-                        e.valid_from,
-                        e.valid_until,
-                        e.notice_version,
-                        evidence(e.id),
+                    _new(  # a DecisionView
+                        DecisionView,
+                        (
+                            e.id,
+                            e.consenter_id,
+                            role(e.consenter_id, "other"),
+                            _KIND_TEXT[e.kind],
+                            e.effective_at,
+                            e.valid_from,
+                            e.valid_until,
+                            e.notice_version,
+                            evidence(e.id),
+                        ),
                     )
                     # by consenter: the keys are (subject, consenter)
-                    for _, e in sorted(latest.items())
+                    for _, e in (sorted(latest.items()) if len(latest) > 1 else latest.items())
                 ]
             reasons = list(dict.fromkeys([_CODE_TEXT[r.code] for r in blocking]))
-            add(Standing(pid, person.kind, person.unit, code, not reasons, reasons, decisions))
+            fields = (pid, person.kind, person.unit, code, not reasons, reasons, decisions)
+            add(_new(Standing, fields))
     return result
