@@ -8,11 +8,12 @@ import csv
 import io
 from typing import TYPE_CHECKING, Any
 
-from .output import aligned, clean, to_json
+from .output import clean, padded, to_json, widths
 from .parts import forked
 from .runtime import unit_of_work
 
 if TYPE_CHECKING:
+    from collections.abc import Generator
     from datetime import datetime
 
     from consentreg.services.audit_standing import Standing
@@ -31,7 +32,12 @@ def consents_text(
     *, purpose: str | None, unit: str | None, as_of: datetime | None, fmt: str, jobs: int
 ) -> str:
     """The whole answer in `fmt` (table, csv, json), read by `jobs` processes, cleaned of
-    control characters."""
+    control characters.
+
+    Each slice is read and rendered where it is read. A table's columns are as wide as their
+    widest cell in any slice, so each helper first answers with the people its slice is about
+    and its cells' widths, is told the table's widths, and then answers with its lines; this
+    process formats its own lines and records the query meanwhile."""
     from consentreg.services.audit import gc_paused
     from consentreg.services.audit_views import consents_query, record_consents
 
@@ -41,16 +47,27 @@ def consents_text(
     with gc_paused():
         with forked(parts - 1, _helper) as helpers, unit_of_work() as ctx:
             query = consents_query(ctx, purpose=purpose, unit=unit, as_of=as_of)
-            theirs = helpers.run([(query, part, parts, fmt) for part in range(1, parts)])
-            answers = [_part(ctx, query, 0, parts, fmt), *theirs()]
-            record_consents(ctx, query, [pid for subjects, _ in answers for pid in subjects])
-        return _join(fmt, query, [text for _, text in answers])
+            firsts = helpers.run([(query, part, parts, fmt) for part in range(1, parts)])
+            subjects, rendered = _part(ctx, query, 0, parts, fmt)
+            theirs = firsts()
+            table = _widest([_widths(fmt, rendered), *(w for _, w in theirs)])
+            lasts = helpers.reply([table] * len(theirs))
+            mine = _text(rendered, table)
+            record_consents(ctx, query, subjects + [pid for found, _ in theirs for pid in found])
+            texts = [mine, *lasts()]
+        return _join(fmt, query, table, texts)
 
 
-def _helper(task: tuple[ConsentsQuery, int, int, str]) -> tuple[list[str], Any]:
+def _helper(
+    task: tuple[ConsentsQuery, int, int, str],
+) -> Generator[tuple[list[str], list[int] | None], list[int] | None, str]:
+    """A slice read and rendered: first the people it is about and its cells' widths; told the
+    table's widths, its text."""
     query, part, parts, fmt = task
     with unit_of_work(writer=False) as ctx:
-        return _part(ctx, query, part, parts, fmt)
+        subjects, rendered = _part(ctx, query, part, parts, fmt)
+    table = yield subjects, _widths(fmt, rendered)
+    return _text(rendered, table)
 
 
 def _part(
@@ -67,6 +84,23 @@ def _part(
         return subjects_of(found), _render(fmt, query, found)
 
 
+def _widths(fmt: str, rendered: Any) -> list[int] | None:
+    """A table slice's column widths (headers included); None for CSV and JSON."""
+    return widths(HEADERS, rendered) if fmt == "table" else None
+
+
+def _widest(found: list[list[int] | None]) -> list[int] | None:
+    """The table's widths: the widest of each column's in every slice."""
+    return None if found[0] is None else [max(column) for column in zip(*found, strict=True)]
+
+
+def _text(rendered: Any, table: list[int] | None) -> str:
+    """A slice's text: its table lines (padded to the table's widths), or its CSV or JSON."""
+    if table is None:
+        return str(rendered)
+    return "\n".join(padded(table, rendered))
+
+
 def _render(fmt: str, query: ConsentsQuery, found: list[Standing]) -> Any:
     if fmt == "csv":
         return clean(_csv(query.at.isoformat(), found))
@@ -81,8 +115,8 @@ def _as_object(s: Standing) -> dict[str, Any]:
     return {**s._asdict(), "decisions": [d._asdict() for d in s.decisions]}
 
 
-def _join(fmt: str, query: ConsentsQuery, answers: list[Any]) -> str:
-    """The answers joined; each was cleaned (control characters) where it was rendered."""
+def _join(fmt: str, query: ConsentsQuery, table: list[int] | None, answers: list[str]) -> str:
+    """The slices' texts joined; each was cleaned (control characters) where it was rendered."""
     if fmt == "csv":
         return (
             ",".join(STANDING_COLUMNS + DECISION_COLUMNS + MORE_COLUMNS) + "\n" + "".join(answers)
@@ -91,7 +125,8 @@ def _join(fmt: str, query: ConsentsQuery, answers: list[Any]) -> str:
         empty = clean(to_json({"as_of": query.at, "standings": []}))  # ends '"standings": []\n}'
         body = ",\n".join(a for a in answers if a)
         return (empty[: -len("[]\n}")] + "[\n" + body + _JSON_CLOSE if body else empty) + "\n"
-    return "\n".join(aligned(HEADERS, [row for rows in answers for row in rows])) + "\n"
+    assert table is not None  # noqa: S101 - a table's slices gave widths
+    return "\n".join([*padded(table, [HEADERS]), *(a for a in answers if a)]) + "\n"
 
 
 def _clean_row(row: tuple[str, ...]) -> tuple[str, ...]:

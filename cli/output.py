@@ -78,8 +78,19 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]
 
 def aligned(headers: Sequence[str], cells: Sequence[Sequence[str]]) -> list[str]:
     """Columns padded to their widest cell; the cells went through `clean` already."""
-    # whole columns and rows at a time, at C speed: `audit consents` aligns 100,000 rows
-    rows = [tuple(headers), *map(tuple, cells)]
-    widths = [max(map(len, column)) for column in list(zip(*rows, strict=True))[:-1]]
+    return padded(widths(headers, cells), [headers, *cells])
+
+
+def widths(headers: Sequence[str], cells: Sequence[Sequence[str]]) -> list[int]:
+    """The width of each column but the last (which is never padded), headers included: the
+    widths of several tables' cells are the widest of each column's (see `padded`)."""
+    # whole columns at a time, at C speed: `audit consents` aligns 100,000 rows
+    columns = list(zip(headers, *cells, strict=True))[:-1]
+    return [max(map(len, column)) for column in columns]
+
+
+def padded(widths: Sequence[int], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Each row a line, its cells padded to `widths` and two spaces apart, the line's end
+    stripped."""
     line = "  ".join([*(f"%-{w}s" for w in widths), "%s"])  # the last column: no padding
-    return list(map(str.rstrip, map(line.__mod__, rows)))
+    return list(map(str.rstrip, map(line.__mod__, map(tuple, rows))))

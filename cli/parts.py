@@ -14,7 +14,7 @@ error handler in `main` decides what the user sees (never a traceback from a hel
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -33,10 +33,18 @@ class Helpers:
 
     def run(self, tasks: Sequence[Any]) -> Callable[[], list[Any]]:
         """Hand out one task per helper; the returned call waits for their answers, in order."""
-        if len(tasks) != len(self._pipes):
-            raise ValueError(f"{len(tasks)} tasks for {len(self._pipes)} helpers")
-        for pipe, task in zip(self._pipes, tasks, strict=True):
-            pipe.send(task)
+        return self._send(tasks)
+
+    def reply(self, replies: Sequence[Any]) -> Callable[[], list[Any]]:
+        """To helpers whose work is a conversation (see `forked`): send each the reply to its
+        first answer; the returned call waits for their final answers, in order."""
+        return self._send(replies)
+
+    def _send(self, values: Sequence[Any]) -> Callable[[], list[Any]]:
+        if len(values) != len(self._pipes):
+            raise ValueError(f"{len(values)} values for {len(self._pipes)} helpers")
+        for pipe, value in zip(self._pipes, values, strict=True):
+            pipe.send(value)
         return self._answers
 
     def _answers(self) -> list[Any]:
@@ -52,7 +60,11 @@ class Helpers:
 @contextmanager
 def forked(count: int, work: Callable[[Any], Any]) -> Iterator[Helpers]:
     """`count` helper processes that will each run `work(task)` on the task sent to them. Fork
-    them before anything opens the register. Helpers not given a task exit when the block ends."""
+    them before anything opens the register. Helpers not given a task exit when the block ends.
+
+    `work` may be a generator function, for a conversation: what it yields is its first answer,
+    what `Helpers.reply` sends is what the yield returns, and what it returns is its final
+    answer."""
     mp = multiprocessing.get_context("fork")
     pipes: list[Connection] = []
     processes: list[BaseProcess] = []
@@ -85,12 +97,35 @@ def _serve(pipe: Connection, work: Callable[[Any], Any], others: list[Connection
         return
     try:
         answer: tuple[str, Any] = ("ok", work(task))
+        if isinstance(answer[1], Generator):
+            answer = _converse(pipe, answer[1])
+    except _Gone:
+        return
     except Exception as exc:  # every failure goes back to the command, as a value
         answer = ("error", _portable(exc))
     try:
         pipe.send(answer)
     except (BrokenPipeError, EOFError):  # the command gave up waiting (it failed first)
         return
+
+
+class _Gone(Exception):
+    """The command closed its end: it failed or finished without the helper's answer."""
+
+
+def _converse(pipe: Connection, talk: Generator[Any, Any, Any]) -> tuple[str, Any]:
+    """The first answer sent, the reply handed in, and the final answer returned."""
+    first = next(talk)
+    try:
+        pipe.send(("ok", first))
+        reply = pipe.recv()
+    except (BrokenPipeError, EOFError):
+        raise _Gone from None
+    try:
+        talk.send(reply)
+    except StopIteration as done:
+        return ("ok", done.value)
+    raise RuntimeError("a helper's conversation yielded twice")
 
 
 def _portable(exc: Exception) -> Exception:

@@ -166,7 +166,9 @@ def test_consents_read_by_several_processes_print_exactly_what_one_prints(
     cli: Invoke, scenario: dict[str, str], db_url: str
 ) -> None:
     """Thirty children with guardians and decisions of every kind, read in one to four slices:
-    every format prints the same text, and the look is recorded once, naming everyone."""
+    every format prints the same text, and the look is recorded once, naming everyone. One of
+    them, restricted and refused, has the longest reasons: only its slice's cells are that wide,
+    and every slice's table lines are padded as wide."""
     for n in range(30):
         child = _id(cli("person", "add", "--name", f"Barn {n}", "--born", "2020-05-01",
                         "--unit", "bhg"))  # fmt: skip
@@ -177,10 +179,12 @@ def test_consents_read_by_several_processes_print_exactly_what_one_prints(
             verb = ("grant", "refuse")[(n + g) % 2]
             cli("consent", verb, child, "--purpose", "facebook", "--by", guardian,
                 "--given", "2026-09-01")  # fmt: skip
+    cli("person", "restrict", child, "--reason", "sperret adresse")  # the last child: refused
     as_of = ("--as-of", "2099-01-01")
     for fmt in ("table", "csv", "json"):
         one = cli("audit", "consents", "--format", fmt, *as_of, "--jobs", "1")
         assert one.exit_code == 0, one.stderr
+        assert "protected_identity" in one.stdout
         for jobs in ("2", "4"):
             assert cli("audit", "consents", "--format", fmt, *as_of, "--jobs", jobs) == one
     rows = list(csv.DictReader(io.StringIO(cli("audit", "consents", "--format", "csv",

@@ -1,10 +1,13 @@
 """The helper processes of `audit consents` (cli/parts.py): they answer in order, a failure comes
 back as the command's own error (never a traceback, never a third-party message), and helpers
-that were never given a task leave on their own when the command ends."""
+that were never given a task leave on their own when the command ends. A helper's work may be a
+conversation: a first answer, a reply, a final answer."""
 
 from __future__ import annotations
 
 import pytest
+
+from collections.abc import Generator
 
 from cli.parts import forked
 from consentreg.errors import NotFoundError
@@ -18,6 +21,33 @@ def _fail(kind: str) -> None:
     if kind == "ours":
         raise NotFoundError("unknown unit 'x'")
     raise OSError("/home/kari/Emma Nordmann.jpg is gone")
+
+
+def _talk(n: int) -> Generator[int, int, str]:
+    told = yield n * n
+    if told < 0:
+        raise NotFoundError(f"told {told}")
+    return f"{n} told {told}"
+
+
+def test_a_conversation_gives_a_first_answer_takes_a_reply_and_gives_a_final_answer() -> None:
+    with forked(2, _talk) as helpers:
+        assert helpers.run([2, 3])() == [4, 9]
+        assert helpers.reply([13, 14])() == ["2 told 13", "3 told 14"]
+
+
+def test_a_failure_after_the_reply_comes_back_as_the_final_answer() -> None:
+    with forked(1, _talk) as helpers:
+        assert helpers.run([2])() == [4]
+        with pytest.raises(NotFoundError, match="told -1"):
+            helpers.reply([-1])()
+
+
+def test_a_helper_left_without_its_reply_leaves_when_the_command_ends() -> None:
+    with forked(2, _talk) as helpers:
+        assert helpers.run([2, 3])() == [4, 9]
+        processes = list(helpers._processes)
+    assert [p.exitcode for p in processes] == [0, 0]
 
 
 def test_helpers_answer_their_tasks_in_order() -> None:
