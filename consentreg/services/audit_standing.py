@@ -226,25 +226,30 @@ def _purposes(ctx: Context, at: datetime, purpose_id: str | None) -> list[Purpos
     ]
 
 
+# model.ConsentEvent's fields, in order, as the columns they are read from
+_EVENT_FIELDS = {
+    "id": ConsentEvent.id,
+    "seq": ConsentEvent.seq,
+    "subject_id": ConsentEvent.subject_id,
+    "purpose": ConsentEvent.purpose_id,  # read as the id, made the code
+    "kind": ConsentEvent.kind,  # read as the text, made the EventKind
+    "consenter_id": ConsentEvent.consenter_id,
+    "effective_at": ConsentEvent.effective_at,
+    "notice_version": ConsentEvent.notice_version,
+    "valid_from": ConsentEvent.valid_from,
+    "valid_until": ConsentEvent.valid_until,
+    "withdraws": ConsentEvent.withdraws_id,
+}
+if tuple(_EVENT_FIELDS) != model.ConsentEvent._fields:  # pragma: no cover - a model change
+    raise ImportError("audit_standing reads consent events in another order than their fields")
+
+
 def _load_events(
     ctx: Context, found: RegisterAt, in_scope: Select[str] | None, ids: IdSlice
 ) -> None:
     codes = {p.id: p.code for p in found.purposes}
     query = (
-        select(
-            ConsentEvent.id,
-            ConsentEvent.seq,
-            ConsentEvent.subject_id,
-            ConsentEvent.purpose_id,
-            ConsentEvent.kind,
-            ConsentEvent.consenter_id,
-            ConsentEvent.effective_at,
-            ConsentEvent.notice_version,
-            ConsentEvent.valid_from,
-            ConsentEvent.valid_until,
-            ConsentEvent.withdraws_id,
-            Evidence.sha256,
-        )
+        select(*_EVENT_FIELDS.values(), Evidence.sha256)
         .outerjoin(Evidence, Evidence.id == ConsentEvent.evidence_id)
         .where(ConsentEvent.recorded_at <= found.at, ConsentEvent.purpose_id.in_(list(codes)))
     )
@@ -252,13 +257,13 @@ def _load_events(
         query = query.where(ConsentEvent.subject_id.in_(in_scope))
     else:
         query = query.where(*_in_slice(ConsentEvent.subject_id, ids))
-    columns = _columns(ctx, query)
-    cids, subjects, purpose_ids, shas = columns[0], columns[2], columns[3], columns[-1]
-    columns[3] = list(map(codes.__getitem__, purpose_ids))
-    columns[4] = list(map(_KINDS.__getitem__, columns[4]))
+    *fields, shas = _columns(ctx, query)
+    cids, subjects, purpose_ids = fields[0], fields[2], fields[3]
+    fields[3] = list(map(codes.__getitem__, purpose_ids))
+    fields[4] = list(map(_KINDS.__getitem__, fields[4]))
     events = found.events
     # in no particular order: latest_decisions orders them
-    made = _made(model.ConsentEvent, *columns[:-1])
+    made = _made(model.ConsentEvent, *fields)
     for key, event in zip(zip(subjects, purpose_ids, strict=True), made, strict=True):
         events.setdefault(key, []).append(event)
     found.evidence.update(
@@ -297,6 +302,7 @@ def standings(found: RegisterAt) -> list[Standing]:
     purposes = [(p.id, p.code, p.rules) for p in found.purposes]
     for person in found.people.values():
         pid = person.id
+        # no full name: no caption is judged here
         subject = model.Subject(pid, person.born, "", person.protected, tuple(guardians(pid, ())))
         roles: dict[str, str] | None = None  # made for the first decision shown
         for purpose_id, code, rules in purposes:

@@ -5,9 +5,9 @@ conversation: a first answer, a reply, a final answer."""
 
 from __future__ import annotations
 
-import pytest
-
 from collections.abc import Generator
+
+import pytest
 
 from cli.parts import forked
 from consentreg.errors import NotFoundError
