@@ -9,8 +9,8 @@ The values stored are exactly those `insert(table)` stores: each column's own bi
 (SQLAlchemy's, for this dialect) is applied, and a missing key takes the column's scalar default,
 or NULL (tests/services/test_bulk.py holds both writers to SQLAlchemy's).
 
-Reads (`read_rows`, `read_columns`) return the values SQLAlchemy's `.all()` would give, each
-column converted by its own result processor but each distinct value converted once: a register read
+Reads (`read_columns`) return the values SQLAlchemy's `.all()` would give, column by column, each
+converted by its own result processor but each distinct value converted once: a register read
 fetches hundreds of thousands of rows whose timestamps and dates are a few hundred distinct values
 (the tests hold it to `.all()` on both engines).
 """
@@ -42,11 +42,6 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
         _copy(connection, plan.statement, values)
     else:
         connection.exec_driver_sql(plan.statement, values)
-
-
-def read_rows(connection: Connection, query: Select[*tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """Every row of `query`, as tuples of the values `connection.execute(query).all()` gives."""
-    return list(zip(*read_columns(connection, query), strict=True))
 
 
 def read_columns(connection: Connection, query: Select[*tuple[Any, ...]]) -> list[Sequence[Any]]:
