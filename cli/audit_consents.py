@@ -42,8 +42,9 @@ def consents_text(
     from consentreg.services.audit_views import consents_query, record_consents
 
     parts = max(1, jobs)
-    # the collector stays off throughout: the answers received and joined are hundreds of
-    # thousands of objects, and each collection would walk them all
+    # the collector stays off throughout, here and in the helpers forked here: each process
+    # holds hundreds of thousands of objects (standings, rows, answers), and each collection
+    # would walk them all
     with gc_paused():
         with forked(parts - 1, _helper) as helpers, unit_of_work() as ctx:
             query = consents_query(ctx, purpose=purpose, unit=unit, as_of=as_of)
@@ -73,15 +74,12 @@ def _helper(
 def _part(
     ctx: Context, query: ConsentsQuery, part: int, parts: int, fmt: str
 ) -> tuple[list[str], Any]:
-    """One slice read and rendered: the people it is about, and the rendering. The garbage
-    collector stays off throughout: rendering makes a row per decision, and each collection
-    would walk every standing still held."""
-    from consentreg.services.audit import gc_paused
+    """One slice read and rendered: the people it is about, and the rendering (the garbage
+    collector is off: `consents_text` pauses it before the helpers are forked)."""
     from consentreg.services.audit_views import consents_part, subjects_of
 
-    with gc_paused():  # a helper's own (the command's is paused already)
-        found = consents_part(ctx, query, part=part, parts=parts)
-        return subjects_of(found), _render(fmt, query, found)
+    found = consents_part(ctx, query, part=part, parts=parts)
+    return subjects_of(found), _render(fmt, query, found)
 
 
 def _widths(fmt: str, rendered: Any) -> list[int] | None:

@@ -18,6 +18,7 @@ fetches hundreds of thousands of rows whose timestamps and dates are a few hundr
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -58,8 +59,19 @@ def read_columns(connection: Connection, query: Select[*tuple[Any, ...]]) -> lis
         if (convert := column.type.dialect_impl(dialect).result_processor(dialect, described[1]))
         is not None
     ]
-    rows = cursor.fetchall()
-    result.close()
+    try:
+        rows = cursor.fetchall()
+    except connection.dialect.loaded_dbapi.Error as exc:  # SQLite fails rows as it steps
+        raise DBAPIError.instance(
+            str(query),
+            None,
+            exc,
+            connection.dialect.loaded_dbapi.Error,
+            hide_parameters=True,
+            dialect=dialect,
+        ) from exc
+    finally:
+        result.close()
     if not rows:
         return [() for _ in query.selected_columns]
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
@@ -68,13 +80,26 @@ def read_columns(connection: Connection, query: Select[*tuple[Any, ...]]) -> lis
     return columns
 
 
+# types whose equal values are interchangeable (floats are not: -0.0 == 0.0; nor are Decimals,
+# 1.0 == 1.00, nor aware datetimes of other offsets)
+_INTERCHANGEABLE = frozenset({str, bytes, int, bool, date, datetime})
+
+
 def _converted(values: Sequence[Any], convert: Callable[[Any], Any]) -> list[Any]:
-    """`convert` applied to each value, once per distinct value: result processors are pure, and
-    one column's values are all of the driver's one type, so equal values convert equally."""
-    try:
-        done = {value: convert(value) for value in set(values)}
-    except TypeError:  # unhashable values (JSON, arrays): each converted
+    """`convert` applied to each value, once per distinct value when that is the same thing:
+    result processors are pure, so equal values of one interchangeable type (and None) convert
+    equally. Anything else (mixed types, which SQLite allows: True == 1; aware datetimes;
+    unhashable values) is converted value by value."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if not kinds:  # NULL throughout
+        return [convert(None)] * len(values)
+    if len(kinds) != 1 or not kinds <= _INTERCHANGEABLE:
         return list(map(convert, values))
+    distinct = set(values)
+    if datetime in kinds and any(v is not None and v.tzinfo is not None for v in distinct):
+        return list(map(convert, values))
+    done = {value: convert(value) for value in distinct}
     return list(map(done.__getitem__, values))
 
 

@@ -179,7 +179,11 @@ _new = tuple.__new__
 
 
 def _made(kind: type[T], *columns: Iterable[Any]) -> Iterator[T]:
-    """Named tuples of `kind` from its fields' columns, built without a Python call per row."""
+    """Named tuples of `kind` from its fields' columns, in order, built without a Python call per
+    row (so without the class's own check of how many fields it was given: checked here)."""
+    fields = getattr(kind, "_fields", ())
+    if len(columns) != len(fields):
+        raise TypeError(f"{kind.__name__} has {len(fields)} fields, not {len(columns)}")
     return map(_new, repeat(kind), zip(*columns, strict=True))
 
 

@@ -10,10 +10,22 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, Table, insert, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Table,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+)
+from sqlalchemy.exc import DBAPIError
 
-from consentreg.db.bulk import insert_rows, read_columns
-from consentreg.db.models import AuditEvent, ConsentEvent, Person
+from consentreg.db.bulk import _converted, insert_rows, read_columns
+from consentreg.db.models import AuditEvent, ConsentEvent, Evidence, Person
 from consentreg.services.rows import RowBatch
 from tests import builders
 from tests.conftest import ContextFactory
@@ -160,6 +172,62 @@ def test_the_reader_gives_consent_dates_as_sqlalchemy_does(unit_of_work: Context
         assert any(isinstance(value, date) for value in expected[0])
         assert _rows(read_columns(conn, query)) == expected
         ctx.session.rollback()
+
+
+def test_the_reader_gives_a_column_of_an_outer_join_that_found_nothing_as_nulls(
+    unit_of_work: ContextFactory,
+) -> None:
+    """The register's read of consent events with their evidence digest: none has evidence."""
+    with unit_of_work() as ctx:
+        builders.purpose(ctx)
+        child, (guardian, other) = builders.family(ctx)
+        builders.grant(ctx, child, guardian)
+        builders.grant(ctx, child, other)
+        conn = ctx.session.connection()
+        events, evidence = ConsentEvent.__table__, Evidence.__table__
+        query = select(events.c.id, events.c.effective_at, evidence.c.sha256).outerjoin(
+            evidence, evidence.c.id == events.c.evidence_id
+        )
+        expected = [tuple(row) for row in conn.execute(query).all()]
+        assert [row[-1] for row in expected] == [None, None]
+        assert _rows(read_columns(conn, query)) == expected
+        ctx.session.rollback()
+
+
+def test_a_driver_error_while_rows_are_fetched_comes_back_as_sqlalchemy_raises_it(
+    unit_of_work: ContextFactory, engine: Engine
+) -> None:
+    """SQLite fails a statement at the row that fails, while the rows are fetched (here the
+    second person's): the error is SQLAlchemy's, its parameters not shown, as for any statement."""
+    people = Person.__table__
+    with unit_of_work() as ctx:
+        builders.person(ctx, "Anne Aas", "1990-01-01", kind="adult")
+        builders.person(ctx, "Barn Aas", "2020-01-01")
+        bad: ColumnElement[Any]
+        if engine.dialect.name == "sqlite":
+            bad = func.json_extract(case((people.c.kind == "adult", "{}"), else_="not json"), "$")
+        else:
+            bad = literal(1) / case((people.c.kind == "adult", 1), else_=0)
+        query = select(people.c.id, bad)  # in the order added: the adult first, the child second
+        with pytest.raises(DBAPIError) as caught:
+            read_columns(ctx.session.connection(), query)
+        assert "adult" not in str(caught.value)  # the statement's parameters are not shown
+        ctx.session.rollback()
+
+
+def test_values_are_converted_once_only_where_equal_values_are_interchangeable() -> None:
+    oslo_noon = datetime(2026, 12, 1, 12, tzinfo=OSLO)
+    utc_noon = oslo_noon.astimezone(UTC)  # the same instant: equal, but another text
+    cases: list[tuple[list[Any], list[str]]] = [
+        (["a", "a", None, "b"], ["'a'", "'a'", "None", "'b'"]),
+        ([True, 1, None], ["True", "1", "None"]),  # SQLite may mix them in one column
+        ([0.0, -0.0], ["0.0", "-0.0"]),
+        ([oslo_noon, utc_noon], [repr(oslo_noon), repr(utc_noon)]),
+        ([None, None], ["None", "None"]),
+        ([[1], [1]], ["[1]", "[1]"]),  # unhashable
+    ]
+    for values, expected in cases:
+        assert _converted(values, repr) == expected
 
 
 def _rows(columns: list[Sequence[Any]]) -> list[tuple[Any, ...]]:

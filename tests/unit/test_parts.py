@@ -43,11 +43,48 @@ def test_a_failure_after_the_reply_comes_back_as_the_final_answer() -> None:
             helpers.reply([-1])()
 
 
+def _talk_big(n: int) -> Generator[bytes, None, None]:
+    yield bytes(n)  # more than a pipe holds: the helper waits until it is read
+
+
+def _talk_twice(n: int) -> Generator[int, int, None]:
+    yield n
+    yield n
+
+
+def _talk_failing_first(kind: str) -> Generator[int, int, None]:
+    _fail(kind)
+    yield 0
+
+
 def test_a_helper_left_without_its_reply_leaves_when_the_command_ends() -> None:
     with forked(2, _talk) as helpers:
         assert helpers.run([2, 3])() == [4, 9]
         processes = list(helpers._processes)
     assert [p.exitcode for p in processes] == [0, 0]
+
+
+def test_a_command_failing_before_it_reads_a_first_answer_leaves_its_helpers_quiet(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(NotFoundError), forked(2, _talk_big) as helpers:
+        helpers.run([10_000_000, 10_000_000])
+        processes = list(helpers._processes)
+        raise NotFoundError("the command failed first")
+    assert [p.exitcode for p in processes] == [0, 0]
+    assert capfd.readouterr().err == ""  # no traceback from a helper
+
+
+def test_a_failure_before_the_first_answer_comes_back_as_the_first_answer() -> None:
+    with forked(1, _talk_failing_first) as helpers, pytest.raises(NotFoundError):
+        helpers.run(["ours"])()
+
+
+def test_a_conversation_that_yields_twice_fails_as_a_helper_failure() -> None:
+    with forked(1, _talk_twice) as helpers:
+        assert helpers.run([5])() == [5]
+        with pytest.raises(RuntimeError, match="a helper process failed"):
+            helpers.reply([1])()
 
 
 def test_helpers_answer_their_tasks_in_order() -> None:
