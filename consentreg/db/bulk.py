@@ -23,7 +23,7 @@ from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Dialect, Select, Table
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 
 class _Plan(NamedTuple):
@@ -61,15 +61,8 @@ def read_columns(connection: Connection, query: Select[*tuple[Any, ...]]) -> lis
     ]
     try:
         rows = cursor.fetchall()
-    except connection.dialect.loaded_dbapi.Error as exc:  # SQLite fails rows as it steps
-        raise DBAPIError.instance(
-            str(query),
-            None,
-            exc,
-            connection.dialect.loaded_dbapi.Error,
-            hide_parameters=True,
-            dialect=dialect,
-        ) from exc
+    except dialect.loaded_dbapi.Error as exc:  # SQLite fails rows as it steps
+        raise _as_sqlalchemy(connection, str(query), exc) from exc
     finally:
         result.close()
     if not rows:
@@ -107,15 +100,21 @@ def _copy(connection: Connection, statement: str, values: list[tuple[Any, ...]])
     """COPY through the connection's psycopg connection; its errors raised as SQLAlchemy raises
     them for an INSERT (IntegrityError and so on, parameters hidden)."""
     driver = connection.connection.driver_connection
-    dbapi = connection.dialect.loaded_dbapi
     try:
         with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
             for row in values:
                 copy.write_row(row)
-    except dbapi.Error as exc:
-        raise DBAPIError.instance(
-            statement, None, exc, dbapi.Error, hide_parameters=True, dialect=connection.dialect
-        ) from exc
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise _as_sqlalchemy(connection, statement, exc) from exc
+
+
+def _as_sqlalchemy(connection: Connection, statement: str, exc: Exception) -> StatementError:
+    """A driver's error as SQLAlchemy raises it for a statement it ran (IntegrityError,
+    OperationalError and so on), the parameters hidden."""
+    dialect = connection.dialect
+    return DBAPIError.instance(
+        statement, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
+    )
 
 
 def _values(plan: _Plan, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
