@@ -38,25 +38,33 @@ def consents_text(
     widest cell in any slice, so each helper first answers with the people its slice is about
     and its cells' widths, is told the table's widths, and then answers with its lines; this
     process formats its own lines and records the query meanwhile."""
-    from consentreg.services.audit import gc_paused
-    from consentreg.services.audit_views import consents_query, record_consents
+    from consentreg.memory import gc_paused
 
-    parts = max(1, jobs)
     # the collector stays off throughout, here and in the helpers forked here: each process
     # holds hundreds of thousands of objects (standings, rows, answers), and each collection
-    # would walk them all
+    # would walk them all. Off from before the services (and SQLAlchemy) are imported, whose
+    # import alone would run dozens of collections; back on only once `_answer` has returned
+    # and its objects are freed, or the collector's first pass would walk them all.
     with gc_paused():
-        with forked(parts - 1, _helper) as helpers, unit_of_work() as ctx:
-            query = consents_query(ctx, purpose=purpose, unit=unit, as_of=as_of)
-            firsts = helpers.run([(query, part, parts, fmt) for part in range(1, parts)])
-            subjects, rendered = _part(ctx, query, 0, parts, fmt)
-            theirs = firsts()
-            table = _widest([_widths(fmt, rendered), *(w for _, w in theirs)])
-            lasts = helpers.reply([table] * len(theirs))
-            mine = _text(rendered, table)
-            record_consents(ctx, query, subjects + [pid for found, _ in theirs for pid in found])
-            texts = [mine, *lasts()]
-        return _join(fmt, query, table, texts)
+        return _answer(purpose=purpose, unit=unit, as_of=as_of, fmt=fmt, parts=max(1, jobs))
+
+
+def _answer(
+    *, purpose: str | None, unit: str | None, as_of: datetime | None, fmt: str, parts: int
+) -> str:
+    from consentreg.services.audit_views import consents_query, record_consents
+
+    with forked(parts - 1, _helper) as helpers, unit_of_work() as ctx:
+        query = consents_query(ctx, purpose=purpose, unit=unit, as_of=as_of)
+        firsts = helpers.run([(query, part, parts, fmt) for part in range(1, parts)])
+        subjects, rendered = _part(ctx, query, 0, parts, fmt)
+        theirs = firsts()
+        table = _widest([_widths(fmt, rendered), *(w for _, w in theirs)])
+        lasts = helpers.reply([table] * len(theirs))
+        mine = _text(rendered, table)
+        record_consents(ctx, query, subjects + [pid for found, _ in theirs for pid in found])
+        texts = [mine, *lasts()]
+    return _join(fmt, query, table, texts)
 
 
 def _helper(

@@ -7,11 +7,9 @@ Shared by verification (audit_verify), checkpoints (audit_checkpoint), the audit
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -166,21 +164,6 @@ def _fold(stack: list[tuple[int, bytes]]) -> bytes:
     for _, left in reversed(stack[:-1]):
         node = _interior(left, node)
     return node
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while a whole log is read and replayed: otherwise CPython
-    re-scans the millions of rows already built at every full collection, which costs
-    verification of a million events a sixth of its time. Nothing built here forms reference
-    cycles (reference counting frees it all); the collector is back on afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def record_query(

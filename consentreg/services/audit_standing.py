@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from itertools import repeat
+from itertools import groupby, islice, repeat
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import ColumnElement, Select, or_, select
@@ -99,7 +99,7 @@ class RegisterAt:
     at: datetime
     people: dict[str, PersonAt]
     purposes: list[PurposeAt]
-    guardians: dict[str, list[model.Guardian]] = field(default_factory=dict)
+    guardians: dict[str, tuple[model.Guardian, ...]] = field(default_factory=dict)
     events: dict[tuple[str, str], list[model.ConsentEvent]] = field(default_factory=dict)
     evidence: dict[str, str] = field(default_factory=dict)  # only events that have evidence
 
@@ -156,11 +156,11 @@ def register_at(
     # child, so the read is a range of the index that holds every column (migration 0004)
     ordered = guardianships.order_by(Guardianship.child_id, Guardianship.added_at, Guardianship.id)
     children, guardians, responsible = _columns(ctx, ordered)
-    listed = found.guardians
-    for child, guardian in zip(
-        children, _made(model.Guardian, guardians, responsible), strict=True
-    ):
-        listed.setdefault(child, []).append(guardian)
+    made = _made(model.Guardian, guardians, responsible)
+    # ordered by child: each child's guardians are one run of rows
+    found.guardians = {
+        child: tuple(islice(made, len(list(run)))) for child, run in groupby(children)
+    }
     _load_events(ctx, found, in_scope if unit_id is not None else None, ids)
     return found
 
@@ -307,7 +307,7 @@ def standings(found: RegisterAt) -> list[Standing]:
     for person in found.people.values():
         pid = person.id
         # no full name: no caption is judged here
-        subject = model.Subject(pid, person.born, "", person.protected, tuple(guardians(pid, ())))
+        subject = _new(model.Subject, (pid, person.born, "", person.protected, guardians(pid, ())))
         roles: dict[str, str] | None = None  # made for the first decision shown
         for purpose_id, code, rules in purposes:
             latest = latest_decisions(events((pid, purpose_id), ()), code, at)
@@ -333,7 +333,9 @@ def standings(found: RegisterAt) -> list[Standing]:
                     # by consenter: the keys are (subject, consenter)
                     for _, e in (sorted(latest.items()) if len(latest) > 1 else latest.items())
                 ]
-            reasons = list(dict.fromkeys([_CODE_TEXT[r.code] for r in blocking]))
+            reasons = (
+                list(dict.fromkeys([_CODE_TEXT[r.code] for r in blocking])) if blocking else []
+            )
             fields = (pid, person.kind, person.unit, code, not reasons, reasons, decisions)
             add(_new(Standing, fields))
     return result

@@ -24,11 +24,11 @@ from consentreg.db.base import Base
 from consentreg.db.models import AuditCheckpoint, AuditEvent
 from consentreg.domain.audit_chain import GENESIS, canonical_json, chain_hash, format_instant
 from consentreg.errors import AuditVerificationError, ConfigError
+from consentreg.memory import gc_paused
 from consentreg.services import audit_log
 from consentreg.services.audit import (
     LoggedEvent,
     StoredEvent,
-    gc_paused,
     leaf_of,
     merkle_roots,
     parse_event,

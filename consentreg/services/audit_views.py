@@ -17,7 +17,8 @@ from typing import Any
 
 from consentreg.domain.audit_chain import format_instant
 from consentreg.errors import AuditVerificationError
-from consentreg.services.audit import LoggedEvent, gc_paused, read_log, record_query
+from consentreg.memory import gc_paused
+from consentreg.services.audit import LoggedEvent, read_log, record_query
 from consentreg.services.audit_replay import State, replay
 from consentreg.services.audit_standing import (
     Standing,

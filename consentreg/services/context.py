@@ -6,7 +6,7 @@ into place by `finish()` once the transaction has committed; `abandon()` removes
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,8 +25,10 @@ class AuditHead:
 
 
 def new_id() -> str:
-    """An opaque, random identifier (no order, no meaning)."""
-    return uuid.uuid4().hex
+    """An opaque, random identifier (no order, no meaning): 32 hex digits of 16 random bytes, as
+    a UUID's hex without its version bits (an import makes a million of them, and building a
+    UUID object for each costs four times as much as the random bytes)."""
+    return secrets.token_hex(16)
 
 
 @dataclass

@@ -17,7 +17,8 @@ from sqlalchemy import select
 
 from consentreg.db.models import Person
 from consentreg.domain.calendar import OSLO
-from consentreg.services.audit import gc_paused, record_query
+from consentreg.memory import gc_paused
+from consentreg.services.audit import record_query
 from consentreg.services.audit_standing import RegisterAt, Standing, register_at, standings
 from consentreg.services.context import Context
 from consentreg.services.people import decrypt_name
