@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from operator import itemgetter
+from operator import methodcaller
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Dialect, Select, Table
@@ -27,8 +27,7 @@ from sqlalchemy.exc import DBAPIError, StatementError
 
 
 class _Plan(NamedTuple):
-    names: tuple[str, ...]
-    defaults: tuple[tuple[str, Any], ...]  # (key, value) for keys a row may leave out
+    defaults: tuple[tuple[str, Any], ...]  # (key, value if a row leaves the key out), in order
     converters: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, bind processor)
     statement: str
 
@@ -118,28 +117,22 @@ def _as_sqlalchemy(connection: Connection, statement: str, exc: Exception) -> St
 
 
 def _values(plan: _Plan, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    """Each row as a tuple in the statement's column order, converted as insert() would."""
-    getter = itemgetter(*plan.names)  # tables have two columns or more: it returns a tuple
-    defaults, converters = plan.defaults, plan.converters
-    # bind processors are pure: the same object converts to the same value. An import's rows
-    # share their timestamps and dates as objects (the command's one `now`, dates parsed once
-    # per text), so each column's conversions are kept by object for the call; holding the
-    # object keeps its id from being reused
-    done: list[dict[int, tuple[object, Any]]] = [{} for _ in converters]
-    out: list[tuple[Any, ...]] = []
-    for row in rows:
-        for key, default in defaults:
-            if key not in row:
-                row = {**row, key: default}
-        found = list(getter(row))
-        for (position, convert), seen in zip(converters, done, strict=True):
-            value = found[position]
-            known = seen.get(id(value))
-            if known is None:
-                known = seen[id(value)] = (value, convert(value))
-            found[position] = known[1]
-        out.append(tuple(found))
-    return out
+    """Each row as a tuple in the statement's column order, converted as insert() would: a key
+    a row leaves out takes the column's default. Built a column at a time (`map`, `zip`)."""
+    columns = [list(map(methodcaller("get", key, default), rows)) for key, default in plan.defaults]
+    for position, convert in plan.converters:
+        columns[position] = _bound(columns[position], convert)
+    return list(zip(*columns, strict=True))
+
+
+def _bound(values: list[Any], convert: Callable[[Any], Any]) -> list[Any]:
+    """`convert` (a bind processor) applied to each value, once per object: bind processors are
+    pure, so the same object converts to the same value, and an import's rows share their
+    timestamps and dates as objects (the command's one `now`, dates parsed once per text).
+    `values` holds every object for the call, so no id is reused meanwhile."""
+    distinct = {id(value): value for value in values}
+    done = {key: convert(value) for key, value in distinct.items()}
+    return list(map(done.__getitem__, map(id, values)))
 
 
 _PLANS: dict[tuple[Table, type[Dialect]], _Plan] = {}
@@ -156,7 +149,6 @@ def _plan(table: Table, dialect: Dialect) -> _Plan:
 def _make_plan(table: Table, dialect: Dialect) -> _Plan:
     quote = dialect.identifier_preparer
     columns = list(table.columns)
-    names = tuple(c.key for c in columns)
     defaults = tuple(
         (c.key, c.default.arg if c.default is not None and c.default.is_scalar else None)  # type: ignore[attr-defined]
         for c in columns
@@ -172,4 +164,4 @@ def _make_plan(table: Table, dialect: Dialect) -> _Plan:
     else:
         marks = ", ".join("?" for _ in columns)
         statement = f"INSERT INTO {quote.format_table(table)} ({listed}) VALUES ({marks})"  # noqa: S608
-    return _Plan(names, defaults, converters, statement)
+    return _Plan(defaults, converters, statement)
