@@ -307,6 +307,7 @@ def standings(found: RegisterAt) -> list[Standing]:
     for person in found.people.values():
         pid = person.id
         # no full name: no caption is judged here
+        # a Subject from its five fields (id, born, full name, protected, guardians)
         subject = _new(model.Subject, (pid, person.born, "", person.protected, guardians(pid, ())))
         roles: dict[str, str] | None = None  # made for the first decision shown
         for purpose_id, code, rules in purposes:
