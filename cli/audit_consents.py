@@ -43,7 +43,7 @@ def consents_text(
     # the collector stays off throughout, here and in the helpers forked here: each process
     # holds hundreds of thousands of objects (standings, rows, answers), and each collection
     # would walk them all. Off from before the services (and SQLAlchemy) are imported, whose
-    # import alone would run dozens of collections; back on only once `_answer` has returned
+    # import alone would run about 150 collections; back on only once `_answer` has returned
     # and its objects are freed, or the collector's first pass would walk them all.
     with gc_paused():
         return _answer(purpose=purpose, unit=unit, as_of=as_of, fmt=fmt, parts=max(1, jobs))
