@@ -420,9 +420,10 @@ def _report(
             else ""
         )
         + "The commands use a bytecode cache of their own (PYTHONPYCACHEPREFIX, filled by the "
-        "set-up commands), as an installed consentreg has .pyc files. (Runs before 2026-12-02 "
-        "04:15 UTC inherited PYTHONDONTWRITEBYTECODE from this machine and compiled consentreg's "
-        "own modules from source in every command: about 0.3 s of each `audit consents` run.)",
+        "set-up commands), as an installed consentreg has .pyc files. (Runs of this script before "
+        "commit d133168 of 2026-12-02 inherited PYTHONDONTWRITEBYTECODE from this machine and "
+        "compiled consentreg's own modules from source in every command: about 0.3 s of each "
+        "`audit consents` run.)",
         *(
             [
                 "",
