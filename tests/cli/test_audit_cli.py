@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import multiprocessing
 import sqlite3
 import stat
 from collections.abc import Callable, Sequence
@@ -323,3 +324,28 @@ def test_report_coverage_writes_a_private_html_page(
     assert result.json() == {"file": str(target), "people": 1, "purposes": 1, "allowed": 1}
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert "Emma Nordmann" in target.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_consents_on_a_missing_register_says_so_whatever_the_jobs(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    jobs: str,
+) -> None:
+    """With helpers, the database stack is loaded before they are forked: a register that is not
+    there fails there, as plainly as opening it would (exit 2, no traceback, no helper left)."""
+    from cli.main import run
+
+    monkeypatch.setenv("CONSENTREG_HOME", str(tmp_path / "never-initialised"))
+    monkeypatch.delenv("CONSENTREG_DB", raising=False)
+    monkeypatch.delenv("CONSENTREG_KEY_FILE", raising=False)
+    with pytest.raises(SystemExit) as exit_:
+        run(["audit", "consents", "--jobs", jobs])
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 2
+    assert out == ""
+    assert err.startswith("Error: no register at ")
+    assert "consentreg init" in err
+    assert "Traceback" not in err
+    assert multiprocessing.active_children() == []
