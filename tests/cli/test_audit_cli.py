@@ -333,8 +333,9 @@ def test_consents_on_a_missing_register_says_so_whatever_the_jobs(
     capsys: pytest.CaptureFixture[str],
     jobs: str,
 ) -> None:
-    """With helpers, the database stack is loaded before they are forked: a register that is not
-    there fails there, as plainly as opening it would (exit 2, no traceback, no helper left)."""
+    """With helpers, `audit consents` loads the database stack before forking them, so a register
+    that is not there is found missing at that step: the user sees the same plain error as without
+    helpers (exit 2, no traceback) and no helper is left running."""
     from cli.main import run
 
     monkeypatch.setenv("CONSENTREG_HOME", str(tmp_path / "never-initialised"))
