@@ -11,6 +11,7 @@ from bench.measure import Series
 from bench.suite import BIG_SIZE, MAX_PX, PHOTO_SIZE, Results
 
 RESULTS_DIR = Path(__file__).resolve().with_name("results")
+HISTORY = "history.md"  # in RESULTS_DIR, kept by hand: earlier runs, measured changes
 RATIO_TARGET = 1.0
 HELP_TARGET_S = 0.2
 BUSY_WARNING = 0.25  # CPU seconds used by others per second of a timed run
@@ -416,18 +417,24 @@ def _waits(r: Results) -> str:
 
 
 def _included(folder: Path) -> list[str]:
-    """Reports other benchmark scripts leave in bench/results/ (such as bench/scale.py's), so
-    that regenerating this file keeps them; their headings move one level down."""
+    """The Markdown files in bench/results/: reports other benchmark scripts leave there (such
+    as bench/scale.py's) and the run history kept by hand, so that regenerating this file keeps
+    them; their headings move one level down. The history comes after the reports."""
     parts = []
-    for path in sorted(folder.glob("*.md")):
+    for path in sorted(folder.glob("*.md"), key=lambda p: (p.name == HISTORY, p.name)):
         lines, fenced = [], False
         for line in path.read_text(encoding="utf-8").rstrip().splitlines():
             fenced ^= line.startswith("```")
             lines.append("#" + line if line.startswith("#") and not fenced else line)
+        origin = (
+            "kept by hand: edit that file"
+            if path.name == HISTORY
+            else "written by another script, with its own date"
+        )
         parts.append(
             f"## Included: bench/results/{path.name}\n\n"
-            f"> Copied as it is from `bench/results/{path.name}` (written by another script, "
-            "with its own date); not measured by this run.\n\n" + "\n".join(lines)
+            f"> Copied as it is from `bench/results/{path.name}` ({origin}); not measured by "
+            "this run.\n\n" + "\n".join(lines)
         )
     return parts
 
