@@ -27,23 +27,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repositor
 PHASES = [
     ("open the register: schema-at-head check", "consentreg.db.schema", "require_head"),
     ("open the register: key file", "consentreg.crypto", "Keyring.load"),
-    ("read input + SHA-256 + render (worker)", "cli.batch", "_render"),
+    ("read input + SHA-256 + render (worker)", "consentreg.services.worker_pool", "render"),
     ("  render release copy", "consentreg.imaging.rendering", "render_release"),
-    ("gate pre-check (after a refusal only)", "cli.batch", "_Run._precheck"),
+    ("gate pre-check (after a refusal only)", "consentreg.services.releases", "_Run._precheck"),
     ("    decode (DCT-scaled) + resize", "consentreg.imaging.rendering", "_decode"),
     ("      of which resize (LANCZOS)", "consentreg.imaging.rendering", "_downscale"),
     ("    colour to sRGB", "consentreg.imaging.rendering", "to_srgb"),
     ("    fresh image copy", "consentreg.imaging.rendering", "_fresh_copy"),
     ("    encode JPEG", "consentreg.imaging.rendering", "_encode"),
     ("    verify bytes", "consentreg.imaging.rendering", "verify_clean"),
-    ("record publication (writer transaction, file)", "cli.batch", "_Run._record"),
+    (
+        "record publication (writer transaction, file)",
+        "consentreg.services.releases",
+        "_Run._record",
+    ),
     (
         "  record_decision (re-check, rows, audit log)",
         "consentreg.services.publishing",
         "record_decision",
     ),
-    ("  write temporary file + fsync", "consentreg.services.outputs", "write_temporary"),
-    ("  rename into place", "consentreg.services.outputs", "move_into_place"),
+    (
+        "  deliver: temporary file + fsync + link",
+        "consentreg.release_folder",
+        "ReleaseFolder.deliver",
+    ),
 ]
 
 _totals: dict[str, float] = {}
@@ -60,18 +67,20 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     import cli.main  # noqa: F401  - what `consentreg` imports first (installed as consentreg_cli)
-    from cli import batch
+    from cli.runtime import open_register
+    from consentreg.services import releases, worker_pool
 
     cli_imported = time.perf_counter()
-    missing = _wrap_phases() if args.mode == "phases" else _wrap_timeline(batch)
+    missing = _wrap_phases() if args.mode == "phases" else _wrap_timeline(worker_pool, releases)
     imported = time.perf_counter()
-    outcomes = batch.publish_all(
-        args.files,
+    outcomes = releases.publish(
+        _opening(open_register),
+        inputs=args.files,
         purpose=args.purpose,
         out=args.out,
         caption=None,
         jobs=1 if args.mode == "phases" else 2,
-    )
+    ).outcomes
     done = time.perf_counter()
     result = {
         "released": sum(o.decision == "released" for o in outcomes),
@@ -116,24 +125,26 @@ def _timer(label: str, function: Callable[..., Any]) -> Callable[..., Any]:
     return timed
 
 
-def _wrap_timeline(batch: Any) -> list[str]:
-    """Note when the register is open, the pool exists, photos are sent and recorded."""
+@contextmanager
+def _opening(original_open: Callable[[], Any]) -> Iterator[Any]:
+    _events.append(("open the register: start", time.perf_counter()))
+    with original_open() as register:
+        _events.append(("register open", time.perf_counter()))
+        yield register
+
+
+def _wrap_timeline(worker_pool: Any, releases: Any) -> list[str]:
+    """Note when the pool exists, photos are sent and recorded (the register's opening is
+    noted by `_opening`)."""
     try:
-        original_open, original_executor = batch.open_register, batch._executor
-        original_collect = batch._Run._collect
+        original_executor = worker_pool.pool
+        original_collect = releases._Run._collect
     except AttributeError as exc:
         return [str(exc)]
 
     @contextmanager
-    def open_register() -> Iterator[Any]:
-        _events.append(("open the register: start", time.perf_counter()))
-        with original_open() as register:
-            _events.append(("register open", time.perf_counter()))
-            yield register
-
-    @contextmanager
-    def executor(jobs: int, count: int) -> Iterator[Any]:
-        with original_executor(jobs, count) as pool:
+    def executor(jobs: int, count: int, start_method: str | None = None) -> Iterator[Any]:
+        with original_executor(jobs, count, start_method) as pool:
             submit = pool.submit
 
             def counted_submit(*args: Any, **kwargs: Any) -> Any:
@@ -148,7 +159,7 @@ def _wrap_timeline(batch: Any) -> list[str]:
         original_collect(self, *args)
         _events.append(("photo recorded", time.perf_counter()))
 
-    batch.open_register, batch._executor, batch._Run._collect = open_register, executor, collect
+    worker_pool.pool, releases._Run._collect = executor, collect
     return []
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .output import clean, padded, to_json, widths
 from .parts import forked
-from .runtime import import_database_stack, unit_of_work
+from .runtime import settings, unit_of_work
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -55,7 +55,9 @@ def _answer(
     from consentreg.services.audit_views import consents_query, record_consents
 
     if parts > 1:
-        import_database_stack()  # once, here, not again in each helper
+        from consentreg.services.unit_of_work import import_database_stack
+
+        import_database_stack(settings())  # once, here, not again in each helper
     with forked(parts - 1, _helper) as helpers, unit_of_work() as ctx:
         query = consents_query(ctx, purpose=purpose, unit=unit, as_of=as_of)
         firsts = helpers.run([(query, part, parts, fmt) for part in range(1, parts)])

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .batch import Outcome, expand_inputs, publish_all, read_all
 from .output import OPTIONS, emit, message, table
+from .progress import progress_bar
 from .runtime import open_register, unit_of_work
+
+if TYPE_CHECKING:
+    from consentreg.services.releases import Outcome, PublishReport
 
 takedown_app = typer.Typer(help="Released copies that must come down.", no_args_is_help=True)
 
@@ -25,16 +29,27 @@ Purpose = Annotated[str, typer.Option("--purpose", help="Purpose (channel) code.
 def install(app: typer.Typer) -> None:
     app.command("check")(check)
     app.command("publish")(publish)
+    app.command("repair")(repair)
     app.add_typer(takedown_app, name="takedown")
 
 
-def _report(outcomes: list[Outcome]) -> None:
+def _as_json(o: Outcome) -> dict[str, object]:
+    return {
+        "input": o.input,
+        "decision": o.decision,
+        "output": o.output,
+        "publication_id": o.publication_id,
+        "reasons": [asdict(r) for r in o.reasons],
+    }
+
+
+def _report(outcomes: list[Outcome], extra: dict[str, object] | None = None) -> None:
     lines = []
     for o in outcomes:
         target = f" -> {o.output}" if o.output else ""
         lines.append(f"{o.decision:<9} {o.input}{target}")
-        lines += [f"  {r['code']:<25} {r['subject'] or '-':<32} {r['message']}" for r in o.reasons]
-    emit({"results": [o.as_json() for o in outcomes]}, lines)
+        lines += [f"  {r.code:<25} {r.subject or '-':<32} {r.message}" for r in o.reasons]
+    emit({"results": [_as_json(o) for o in outcomes], **(extra or {})}, lines)
     if not OPTIONS.json and len(outcomes) > 1:
         counts = {
             d: sum(o.decision == d for o in outcomes)
@@ -67,22 +82,13 @@ def check(
         consentreg check IMG_2041.jpg --purpose facebook --at 2026-12-01
     """
     from consentreg.domain.calendar import parse_at
-    from consentreg.services.publishing import check as gate_check
+    from consentreg.services.releases import check_files
 
     when = parse_at(at) if at else None
-    inputs = read_all(expand_inputs(files))
-    outcomes = []
-    with open_register() as register, register.work(writer=False) as ctx:
-        instant = when or ctx.now
-        for item in inputs:
-            if item.error is not None:
-                outcomes.append(Outcome.failed(item.label, item.error))
-                continue
-            result = gate_check(
-                ctx, input_sha256=item.sha256, purpose=purpose, at=instant, caption=caption
-            )
-            verb = "allowed" if result.decision.allowed else "refused"
-            outcomes.append(Outcome.decided(item.label, result.decision, verb=verb))
+    with unit_of_work(writer=False) as ctx:
+        outcomes = check_files(
+            ctx, inputs=files, purpose=purpose, at=when or ctx.now, caption=caption
+        )
     _report(outcomes)
 
 
@@ -90,7 +96,7 @@ def publish(
     inputs: Annotated[list[Path], typer.Argument(help="Photo files or folders of photos.")],
     purpose: Purpose,
     out: Annotated[
-        Path,
+        str,
         typer.Option(
             "--out", help="Folder for released copies (neutral names, never overwritten)."
         ),
@@ -106,17 +112,69 @@ def publish(
     ] = None,
 ) -> None:
     """Release downscaled, metadata-free copies of photos the register allows for a purpose, or
-    refuse with every reason per person; every decision is recorded. Exit 0 when all are
-    released, 3 when one is refused, 5 when one cannot be read.
+    refuse with every reason per person; every decision is recorded. A copy appears in the
+    folder only after its release is recorded. Exit 0 when all are released, 3 when one is
+    refused, 5 when one cannot be read.
 
     Example:
 
         consentreg publish photos/ --purpose facebook --out ready/ --jobs 2
     """
-    outcomes = publish_all(
-        expand_inputs(inputs), purpose=purpose, out=out, caption=caption, jobs=jobs
+    from consentreg.services.releases import expand_inputs
+    from consentreg.services.releases import publish as publish_inputs
+
+    paths = expand_inputs(inputs)
+    with progress_bar("publishing", len(paths)) as advance:
+        report = publish_inputs(
+            open_register(),
+            inputs=paths,
+            purpose=purpose,
+            out=out,
+            caption=caption,
+            jobs=jobs,
+            progress=lambda _outcome: advance(),
+        )
+    _say_repairs(report)
+    _report(report.outcomes, {"repaired": [asdict(r) for r in report.repairs]})
+
+
+def _say_repairs(report: PublishReport) -> None:
+    if report.leftovers_removed:
+        message(f"removed {report.leftovers_removed} unfinished file(s) of an interrupted run")
+    for r in report.repairs:
+        message(f"earlier release {r.publication_id} ({r.output}): {r.result}")
+
+
+def repair(
+    out: Annotated[
+        str | None,
+        typer.Option("--out", help="Only the releases for this folder (default: all here)."),
+    ] = None,
+) -> None:
+    """Finish releases a crash interrupted: each release recorded but never reported as written
+    into its folder is found there, written again from its original, or recorded as failed (the
+    original is gone or changed). Releases for folders this computer does not have are left
+    alone. `publish` does the same for its own folder before it starts.
+
+    Example:
+
+        consentreg repair --out ready/
+    """
+    from consentreg.release_folder import ReleaseFolder
+    from consentreg.services.releases import repair_releases
+
+    with open_register() as register:
+        folder = ReleaseFolder.prepare(out) if out is not None else None
+        if folder is not None:
+            folder.clean_leftovers()
+        repairs = repair_releases(register, folder=folder)
+    emit(
+        {"repaired": [asdict(r) for r in repairs]},
+        table(
+            ["PUBLICATION", "OUTPUT", "RESULT"],
+            [(r.publication_id, r.output, r.result) for r in repairs],
+        ),
     )
-    _report(outcomes)
 
 
 @takedown_app.command("list")

@@ -73,3 +73,10 @@ class DatabaseBusyError(ConsentRegError):
     """Another writer held the database for too long."""
 
     exit_code = 1
+
+
+class OutputError(ConsentRegError):
+    """The output folder cannot take a release: missing name, a symbolic link on the way, not
+    writable, full, or a file already bearing the release's name. Nothing is overwritten."""
+
+    exit_code = 2

@@ -9,6 +9,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,10 +17,12 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from consentreg.config import Settings
 from consentreg.crypto import Keyring
-from consentreg.db.engine import make_engine, session_scope
+from consentreg.db.engine import make_engine
 from consentreg.db.schema import upgrade
 from consentreg.services.context import Context
+from consentreg.services.unit_of_work import Register
 
 PG_URL = os.environ.get("CONSENTREG_TEST_PG_URL")
 ENGINES = ["sqlite", "postgresql"]
@@ -108,28 +111,23 @@ def keys() -> Keyring:
 
 
 @pytest.fixture
-def unit_of_work(engine: Engine, keys: Keyring, tmp_path: Path) -> ContextFactory:
-    """`with unit_of_work(now=...) as ctx:` one committed transaction, as a CLI command has."""
+def open_register(engine: Engine, keys: Keyring, db_url: str, tmp_path: Path) -> Register:
+    """The library's open register on this test's database, acting as "tester"."""
+    settings = Settings(home=tmp_path / "home", db_url=db_url, key_file=tmp_path / "unused.key")
+    return Register(settings, engine, keys, actor="tester")
+
+
+@pytest.fixture
+def unit_of_work(open_register: Register) -> ContextFactory:
+    """`with unit_of_work(now=...) as ctx:` one committed transaction: the library's own unit of
+    work (consentreg.services.unit_of_work), as every entry point uses it."""
 
     @contextmanager
     def factory(
         *, now: datetime = NOW, actor: str = "tester", writer: bool = True
     ) -> Iterator[Context]:
-        ctx: Context | None = None
-        try:
-            with session_scope(engine, writer=writer) as session:
-                ctx = Context(
-                    session=session,
-                    keys=keys,
-                    actor=actor,
-                    now=now,
-                    evidence_dir=tmp_path / "evidence",
-                )
-                yield ctx
-        except BaseException:
-            if ctx is not None:
-                ctx.abandon()
-            raise
-        ctx.finish()
+        acting = replace(open_register, actor=actor)
+        with acting.work(writer=writer, now=now) as ctx:
+            yield ctx
 
     return factory

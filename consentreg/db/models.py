@@ -220,7 +220,10 @@ class Publication(Base):
     """One decision for one photo and purpose: a release (with its output) or a refusal."""
 
     __tablename__ = "publications"
-    __table_args__ = (CheckConstraint("decision IN ('released', 'refused')", name="decision"),)
+    __table_args__ = (
+        CheckConstraint("decision IN ('released', 'refused')", name="decision"),
+        CheckConstraint("delivery IN ('pending', 'delivered', 'failed')", name="delivery"),
+    )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     photo_id: Mapped[str | None] = mapped_column(ForeignKey("photos.id"), index=True)
@@ -237,6 +240,10 @@ class Publication(Base):
     taken_down_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     taken_down_by: Mapped[str | None] = mapped_column(String(128))
     takedown_note_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # a release's file: pending (committed, not yet in the folder), delivered or failed
+    delivery: Mapped[str | None] = mapped_column(String(9), index=True)
+    output_dir_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    input_path_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class PublicationConsent(Base):

@@ -18,7 +18,7 @@ from consentreg.errors import SchemaOutOfDateError
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 
 
 def migrations_dir() -> Path:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from consentreg.imaging.decoding import ImageInfo, inspect_image
     from consentreg.imaging.limits import MAX_INPUT_BYTES, MAX_PIXELS, MAX_SIDE
     from consentreg.imaging.reading import read_input
-    from consentreg.imaging.rendering import Rendition, render_release
+    from consentreg.imaging.rendering import Rendition, render_file, render_release
     from consentreg.imaging.verification import verify_clean
 
 _WHERE = {
@@ -27,6 +27,7 @@ _WHERE = {
     "MAX_SIDE": "limits",
     "read_input": "reading",
     "Rendition": "rendering",
+    "render_file": "rendering",
     "render_release": "rendering",
     "verify_clean": "verification",
 }
@@ -39,6 +40,7 @@ __all__ = [
     "Rendition",
     "inspect_image",
     "read_input",
+    "render_file",
     "render_release",
     "verify_clean",
 ]

@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import Image
 
 from consentreg.errors import ImageError
 from consentreg.imaging.colour import to_srgb
 from consentreg.imaging.decoding import decoder_guard, open_image, read_orientation
+from consentreg.imaging.reading import read_input
 from consentreg.imaging.verification import verify_clean
 
 _TRANSPOSE = {
@@ -38,6 +40,14 @@ class Rendition:
     width: int
     height: int
     sha256: str  # hex digest of data
+
+
+def render_file(path: str, max_px: int) -> tuple[str, Rendition]:
+    """Read an input once, hash it and render from those same bytes, so that the SHA-256 the
+    gate decides on is that of the bytes rendered. A module-level function of plain arguments:
+    a worker process (fork or spawn) receives only the path, never megabytes of photo."""
+    data = read_input(Path(path))
+    return hashlib.sha256(data).hexdigest(), render_release(data, max_px=max_px)
 
 
 def render_release(data: bytes, *, max_px: int, quality: int = 85) -> Rendition:

@@ -251,6 +251,11 @@ def _publication(s: State, e: LoggedEvent) -> None:
     values |= {"caption_ct": p["caption_ct_sha256"], "output_name": p["output_name"]}
     values |= {"output_sha256": p["output_sha256"], "output_size": p["output_size"]}
     values |= {"taken_down_at": None, "taken_down_by": None, "takedown_note_ct": None}
+    # releases recorded before deliveries were tracked (revision 0006) had their file first
+    legacy = "delivered" if values["decision"] == "released" else None
+    values |= {"delivery": p.get("delivery", legacy)}
+    values |= {"output_dir_ct": p.get("output_dir_ct_sha256")}
+    values |= {"input_path_ct": p.get("input_path_ct_sha256")}
     s.insert("publications", e.seq, values)
     for consent in e.ids["consents"]:
         s.insert(
@@ -264,6 +269,10 @@ def _takedown(s: State, e: LoggedEvent) -> None:
     changes = _created(e, "taken_down_at", "taken_down_by")
     changes["takedown_note_ct"] = e.payload["note_ct_sha256"]
     s.update("publications", e.ids["publication"], e.seq, changes)
+
+
+def _delivery(s: State, e: LoggedEvent) -> None:
+    s.update("publications", e.ids["publication"], e.seq, {"delivery": e.payload["delivery"]})
 
 
 def _checkpoint(s: State, e: LoggedEvent) -> None:
@@ -296,6 +305,7 @@ HANDLERS: dict[str, Handler] = {
     "publication.released": _publication,
     "publication.refused": _publication,
     "publication.takedown": _takedown,
+    "publication.delivery": _delivery,
     "audit.checkpoint": _checkpoint,
     QUERY_ACTION: _no_state,
 }

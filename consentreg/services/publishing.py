@@ -37,6 +37,7 @@ from consentreg.services.photos import photo_by_sha256
 from consentreg.services.purposes import domain_purpose, purpose_by_code
 
 RELEASED, REFUSED = "released", "refused"
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 
 
 @dataclass(frozen=True)
@@ -198,11 +199,15 @@ def record_decision(
     output_sha256: str | None = None,
     output_size: int | None = None,
     output_extension: str = "jpg",
+    output_dir: str | None = None,
+    input_path: str | None = None,
 ) -> Recorded:
     """Re-check at `ctx.now` under the writer lock and record a release or a refusal.
 
-    A release is recorded only when the check allows it AND a rendered output is given; the
-    caller renames the output into place after the commit, using `output_name(publication_id)`.
+    A release is recorded only when the check allows it AND a rendered output is given. It is
+    recorded as `pending`: the caller writes the file into `output_dir` only after the commit,
+    then reports it with `mark_delivered` (or `mark_failed`). The folder and the input's path
+    are kept encrypted, so that a later run can finish a delivery a crash interrupted.
     """
     purpose_row = purpose_by_code(ctx, purpose)
     photo = photo_by_sha256(ctx, input_sha256)
@@ -227,6 +232,9 @@ def record_decision(
         output_name=output_name(pid, output_extension) if released else None,
         output_sha256=output_sha256 if released else None,
         output_size=output_size if released else None,
+        delivery=PENDING if released else None,
+        output_dir_ct=_encrypted_path(ctx, pid, "output_dir", output_dir) if released else None,
+        input_path_ct=_encrypted_path(ctx, pid, "input_path", input_path) if released else None,
     )
     ctx.session.add(pub)
     ctx.session.flush()
@@ -258,10 +266,90 @@ def record_decision(
             "output_name": pub.output_name,
             "output_sha256": pub.output_sha256,
             "output_size": pub.output_size,
-            "caption_ct_sha256": sha256_hex(pub.caption_ct) if pub.caption_ct else None,
+            "caption_ct_sha256": _digest(pub.caption_ct),
+            "delivery": pub.delivery,
+            "output_dir_ct_sha256": _digest(pub.output_dir_ct),
+            "input_path_ct_sha256": _digest(pub.input_path_ct),
         },
     )
     return Recorded(pid, decision, pub.output_name)
+
+
+def _digest(ciphertext: bytes | None) -> str | None:
+    return sha256_hex(ciphertext) if ciphertext else None
+
+
+def _encrypted_path(ctx: Context, pid: str, column: str, path: str | None) -> bytes | None:
+    if path is None:
+        return None
+    return ctx.keys.encrypt(path, table="publications", column=column, row_id=pid)
+
+
+@dataclass(frozen=True)
+class PendingRelease:
+    """A committed release whose file has not been reported as arrived."""
+
+    publication_id: str
+    purpose: str
+    output_name: str
+    output_sha256: str
+    input_sha256: str
+    output_dir: str | None
+    input_path: str | None
+
+
+def pending_releases(ctx: Context) -> list[PendingRelease]:
+    """Releases committed but not known to have reached their folder (oldest first)."""
+    rows = ctx.session.execute(
+        select(Publication, Purpose.code)
+        .join(Purpose, Purpose.id == Publication.purpose_id)
+        .where(Publication.delivery == PENDING)
+        .order_by(Publication.decided_at, Publication.id)
+    )
+    return [
+        PendingRelease(
+            pub.id,
+            code,
+            pub.output_name or "",
+            pub.output_sha256 or "",
+            pub.input_sha256,
+            _decrypted_path(ctx, pub, "output_dir", pub.output_dir_ct),
+            _decrypted_path(ctx, pub, "input_path", pub.input_path_ct),
+        )
+        for pub, code in rows
+    ]
+
+
+def _decrypted_path(ctx: Context, pub: Publication, column: str, ct: bytes | None) -> str | None:
+    if ct is None:
+        return None
+    return ctx.keys.decrypt(ct, table="publications", column=column, row_id=pub.id)
+
+
+def mark_delivered(ctx: Context, *, publication_ids: list[str]) -> None:
+    """The released files of these publications have their final names in their folder."""
+    _set_delivery(ctx, publication_ids, DELIVERED, reason=None)
+
+
+def mark_failed(ctx: Context, *, publication_id: str, reason: str) -> None:
+    """The released file could not be written and cannot be written again: the release is void
+    (it never reached its folder, so it is on no take-down list). `reason` is a code."""
+    _set_delivery(ctx, [publication_id], FAILED, reason=reason)
+
+
+def _set_delivery(ctx: Context, ids: list[str], state: str, *, reason: str | None) -> None:
+    for pid in ids:
+        pub = ctx.session.get(Publication, pid, with_for_update=True)
+        if pub is None:
+            raise NotFoundError(f"unknown publication {pid!r}")
+        if pub.delivery == state:
+            continue  # reported twice (a repair and the run that wrote it): once is enough
+        if pub.decision != RELEASED or pub.delivery is None:
+            raise InvalidInputError(f"publication {pid} is not a release awaiting its file")
+        pub.delivery = state
+        ctx.session.flush()
+        payload = {"delivery": state} | ({"reason": reason} if reason else {})
+        audit_log.append(ctx, "publication.delivery", ids={"publication": pid}, payload=payload)
 
 
 def output_name(publication_id: str, extension: str) -> str:
@@ -297,7 +385,12 @@ def _open_releases() -> Select[Publication, str]:
     return (
         select(Publication, Purpose.code)
         .join(Purpose, Purpose.id == Publication.purpose_id)
-        .where(Publication.decision == RELEASED, Publication.taken_down_at.is_(None))
+        .where(
+            Publication.decision == RELEASED,
+            Publication.taken_down_at.is_(None),
+            # a release whose file never arrived is not out there: nothing to take down
+            or_(Publication.delivery.is_(None), Publication.delivery != FAILED),
+        )
     )
 
 

@@ -17,6 +17,7 @@ PUBLIC_API = {
     "Rendition",
     "inspect_image",
     "read_input",
+    "render_file",
     "render_release",
     "verify_clean",
 }

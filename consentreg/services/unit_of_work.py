@@ -1,0 +1,107 @@
+"""The unit of work: open the register once (settings, engine, schema check, keys), then run each
+use case in one transaction that commits when it returns and rolls back on any error.
+
+Every entry point uses this and nothing else: the command line, the tests, the web application.
+Files a use case stages (encrypted evidence) are moved into place only after the commit."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from consentreg.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
+    from consentreg.config import Settings
+    from consentreg.crypto import Keyring
+    from consentreg.services.context import Context
+
+
+def engine_for(settings: Settings) -> Engine:
+    """The register's engine; a missing SQLite register is a clear error, not a new empty file."""
+    from consentreg.db.engine import make_engine
+
+    if settings.sqlite_file is not None and not settings.sqlite_file.exists():
+        raise ConfigError(f"no register at {settings.sqlite_file}: run `consentreg init` first")
+    return make_engine(settings.db_url)
+
+
+def import_database_stack(settings: Settings) -> None:
+    """Import what opening the register imports (the database driver and its SQLAlchemy dialect)
+    without connecting, so that helper processes forked afterwards inherit it. Fails as opening
+    would."""
+    engine_for(settings).dispose()
+
+
+@dataclass
+class Register:
+    """An open register: what every unit of work needs. `actor` overrides who acts (the tests,
+    and later a logged-in web user); by default the OS login on SQLite, the database login on
+    PostgreSQL."""
+
+    settings: Settings
+    engine: Engine
+    keys: Keyring
+    actor: str | None = None
+
+    @contextmanager
+    def work(self, *, writer: bool = True, now: datetime | None = None) -> Iterator[Context]:
+        """One transaction: commit when the block returns, roll back on any error; staged files
+        are moved into place only after the commit, and removed otherwise."""
+        from consentreg.db.engine import session_scope
+        from consentreg.services.context import Context
+
+        ctx: Context | None = None
+        try:
+            with session_scope(self.engine, writer=writer) as session:
+                ctx = Context(
+                    session=session,
+                    keys=self.keys,
+                    actor=self.actor or self._login(session),
+                    now=now or datetime.now(UTC),
+                    evidence_dir=self.settings.evidence_dir,
+                )
+                yield ctx
+        except BaseException:
+            if ctx is not None:
+                ctx.abandon()
+            raise
+        ctx.finish()
+
+    def _login(self, session: Session) -> str:
+        if self.settings.is_sqlite:
+            return getpass.getuser()
+        from sqlalchemy import text
+
+        return str(session.scalar(text("SELECT current_user")))
+
+
+@contextmanager
+def open_register(settings: Settings, *, actor: str | None = None) -> Iterator[Register]:
+    """Settings, engine, schema-at-head check (SchemaOutOfDateError) and keys, for as long as the
+    block runs."""
+    from consentreg.crypto import Keyring
+    from consentreg.db.schema import require_head
+
+    engine = engine_for(settings)
+    try:
+        require_head(engine)
+        yield Register(settings, engine, Keyring.load(settings.key_file), actor)
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def unit_of_work(
+    settings: Settings, *, writer: bool = True, now: datetime | None = None
+) -> Iterator[Context]:
+    """The usual use case: one register, one transaction."""
+    with open_register(settings) as register, register.work(writer=writer, now=now) as ctx:
+        yield ctx
