@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -16,13 +14,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from .output import OPTIONS, emit, table, to_json, write_cleaned
-from .runtime import open_register, settings, unit_of_work
+from .runtime import settings, unit_of_work
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from consentreg.services.audit_checkpoint import VerifierKey
-    from consentreg.services.audit_verify import ConsentsPart, PartResult, VerifyReport
+    from consentreg.services.audit_verify import VerifyReport
 
 audit_app = typer.Typer(
     help="Auditor views, verification and signed checkpoints.", no_args_is_help=True
@@ -97,8 +95,7 @@ def consents_cmd(
         consentreg audit consents --unit bhg --purpose facebook --as-of 2026-12-01 --format csv
     """
     from consentreg.errors import InvalidInputError
-
-    from .audit_consents import consents_text
+    from consentreg.services.consents_report import consents_text
 
     if fmt not in FORMATS:
         raise InvalidInputError(f"--format must be table, csv or json, not {fmt!r}")
@@ -106,6 +103,7 @@ def consents_cmd(
         raise InvalidInputError("--jobs must be at least 1")
     when = _instant(as_of)
     text = consents_text(
+        settings(),
         purpose=purpose,
         unit=unit,
         as_of=when,
@@ -241,31 +239,6 @@ def _pinned_key(pubkey: Path | None) -> VerifierKey | None:
     return verifier_key(Signer.load(key_file).public_key_bytes())
 
 
-@contextmanager
-def _consents_elsewhere() -> Iterator[ConsentsPart | None]:
-    """Verification's consent-event part (three in four events) in a helper process forked
-    before the register opens, so it runs beside the chain walk; none with a single core."""
-    from .parts import forked
-
-    if len(os.sched_getaffinity(0)) < 2:
-        yield None
-        return
-    with forked(1, _consents_part) as helpers:
-
-        def start(through: int) -> Callable[[], PartResult | None]:
-            answers = helpers.run([through])
-            return lambda: answers()[0]
-
-        yield start
-
-
-def _consents_part(through: int) -> PartResult | None:
-    from consentreg.services.audit_verify import verify_consent_events
-
-    with unit_of_work(writer=False) as ctx:
-        return verify_consent_events(ctx, through=through)
-
-
 def _verify_lines(report: VerifyReport) -> list[str]:
     lines = [
         f"audit log: {report.size} events, chain intact, head {report.head}",
@@ -294,13 +267,11 @@ def verify_cmd(
         consentreg audit verify --checkpoint dpo/2026-11-30.checkpoint --pubkey dpo/consentreg.pub
     """
     from consentreg.errors import AuditVerificationError
-    from consentreg.services.audit_verify import ExternalCheckpoint, failure_message, verify_log
+    from consentreg.services.audit_run import verify_register
+    from consentreg.services.audit_verify import ExternalCheckpoint, failure_message
 
     files = [ExternalCheckpoint(str(p), _read(p, option="--checkpoint")) for p in checkpoint or []]
-    key = _pinned_key(pubkey)
-    # one snapshot, and no writer kept waiting; the consent events' part in a helper
-    with _consents_elsewhere() as consents, unit_of_work(writer=False) as ctx:
-        report = verify_log(ctx, key=key, external=files, consents=consents)
+    report = verify_register(settings(), key=_pinned_key(pubkey), external=files)
     if not report.ok:
         raise AuditVerificationError(failure_message(report))
     emit({"ok": True, "unanchored": report.unanchored, **asdict(report)}, _verify_lines(report))
@@ -316,13 +287,9 @@ def checkpoint_cmd(output: Output = None) -> None:
 
         consentreg audit checkpoint -o dpo/2026-11-30.checkpoint
     """
-    from consentreg.crypto import Signer
-    from consentreg.services.audit_verify import create_checkpoint
+    from consentreg.services.audit_run import checkpoint_register
 
-    with _consents_elsewhere() as consents, open_register() as register:
-        signer = Signer.load(register.settings.signing_key_file)
-        with register.work() as ctx:
-            view = create_checkpoint(ctx, signer=signer, consents=consents)
+    view = checkpoint_register(settings())
     if output is not None:
         write_private(output, view.note)
     document = {**asdict(view), "file": str(output) if output else None}

@@ -17,9 +17,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import make_url, text
 
-from cli.parts import Helpers
 from consentreg.db.engine import _PG_WRITER_LOCK as WRITER_LOCK
 from consentreg.db.engine import make_engine
+from consentreg.parallel import Helpers
 from tests.cli.conftest import Invoke, Result
 from tests.services.test_audit_verify import drop_append_only_guards
 

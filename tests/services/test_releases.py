@@ -67,7 +67,8 @@ def gallery(unit_of_work: ContextFactory, tmp_path: Path) -> Gallery:
         consents.record_decision(
             ctx, subject=child, purpose="facebook", by=mother, kind=EventKind.GRANT
         )
-        allowed, refused = [], []
+        allowed: list[Path] = []
+        refused: list[Path] = []
         for seed in range(4):
             data = jpeg(seed)
             photos.add_photos(
@@ -128,9 +129,9 @@ def test_a_batch_published_through_the_library_releases_only_what_the_gate_allow
     assert sorted(p.name for p in out.iterdir()) == sorted(
         Path(o.output).name for o in report.outcomes if o.output
     )
-    deliveries = {p.decision: set() for p in _publications(engine)}
+    deliveries: dict[str, set[str | None]] = {}
     for p in _publications(engine):
-        deliveries[p.decision].add(p.delivery)
+        deliveries.setdefault(p.decision, set()).add(p.delivery)
     assert deliveries == {"released": {"delivered"}, "refused": {None}}
     _verified(unit_of_work)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli.output import _CONTROL, clean
+from consentreg.display import _CONTROL, clean
 
 
 def test_control_and_bidi_override_characters_are_replaced_tabs_and_newlines_kept() -> None:

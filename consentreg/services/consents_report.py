@@ -1,6 +1,7 @@
-"""`audit consents`: the answer read in slices of the people (by id) in parallel, each slice
-rendered where it was read (table rows, CSV rows or a JSON fragment), joined here in order. The
-joined text is exactly what one process reading everything would print."""
+"""`audit consents` as one library call: the answer read in slices of the people (by id) in
+parallel, each slice rendered where it was read (table rows, CSV rows or a JSON fragment), joined
+here in order. The joined text is exactly what one process reading everything would produce, and
+has been cleaned of control characters (consentreg.display) where it was rendered."""
 
 from __future__ import annotations
 
@@ -8,14 +9,15 @@ import csv
 import io
 from typing import TYPE_CHECKING, Any
 
-from .output import clean, padded, to_json, widths
-from .parts import forked
-from .runtime import settings, unit_of_work
+from consentreg.display import clean, padded, to_json, widths
+from consentreg.parallel import forked
+from consentreg.services.unit_of_work import import_database_stack, unit_of_work
 
 if TYPE_CHECKING:
     from collections.abc import Generator
     from datetime import datetime
 
+    from consentreg.config import Settings
     from consentreg.services.audit_standing import Standing
     from consentreg.services.audit_views import ConsentsQuery
     from consentreg.services.context import Context
@@ -29,7 +31,14 @@ _JSON_CLOSE = "\n  ]\n}"
 
 
 def consents_text(
-    *, purpose: str | None, unit: str | None, as_of: datetime | None, fmt: str, jobs: int
+    settings: Settings,
+    *,
+    purpose: str | None,
+    unit: str | None,
+    as_of: datetime | None,
+    fmt: str,
+    jobs: int,
+    start_method: str | None = None,
 ) -> str:
     """The whole answer in `fmt` (table, csv, json), read by `jobs` processes, cleaned of
     control characters.
@@ -46,21 +55,29 @@ def consents_text(
     # import alone would run about 150 collections; back on only once `_answer` has returned
     # and its objects are freed, or the collector's first pass would walk them all.
     with gc_paused():
-        return _answer(purpose=purpose, unit=unit, as_of=as_of, fmt=fmt, parts=max(1, jobs))
+        return _answer(
+            settings, purpose, unit, as_of, fmt, parts=max(1, jobs), start_method=start_method
+        )
 
 
 def _answer(
-    *, purpose: str | None, unit: str | None, as_of: datetime | None, fmt: str, parts: int
+    settings: Settings,
+    purpose: str | None,
+    unit: str | None,
+    as_of: datetime | None,
+    fmt: str,
+    *,
+    parts: int,
+    start_method: str | None,
 ) -> str:
     from consentreg.services.audit_views import consents_query, record_consents
 
     if parts > 1:
-        from consentreg.services.unit_of_work import import_database_stack
-
-        import_database_stack(settings())  # once, here, not again in each helper
-    with forked(parts - 1, _helper) as helpers, unit_of_work() as ctx:
+        import_database_stack(settings)  # once, here, not again in each forked helper
+    helpers_at = forked(parts - 1, _helper, start_method=start_method)
+    with helpers_at as helpers, unit_of_work(settings) as ctx:
         query = consents_query(ctx, purpose=purpose, unit=unit, as_of=as_of)
-        firsts = helpers.run([(query, part, parts, fmt) for part in range(1, parts)])
+        firsts = helpers.run([(settings, query, part, parts, fmt) for part in range(1, parts)])
         subjects, rendered = _part(ctx, query, 0, parts, fmt)
         theirs = firsts()
         table = _widest([_widths(fmt, rendered), *(w for _, w in theirs)])
@@ -72,12 +89,12 @@ def _answer(
 
 
 def _helper(
-    task: tuple[ConsentsQuery, int, int, str],
+    task: tuple[Settings, ConsentsQuery, int, int, str],
 ) -> Generator[tuple[list[str], list[int] | None], list[int] | None, str]:
     """A slice read and rendered: first the people it is about and its cells' widths; told the
     table's widths, its text."""
-    query, part, parts, fmt = task
-    with unit_of_work(writer=False) as ctx:
+    settings, query, part, parts, fmt = task
+    with unit_of_work(settings, writer=False) as ctx:
         subjects, rendered = _part(ctx, query, part, parts, fmt)
     table = yield subjects, _widths(fmt, rendered)
     return _text(rendered, table)
@@ -135,7 +152,8 @@ def _join(fmt: str, query: ConsentsQuery, table: list[int] | None, answers: list
         empty = clean(to_json({"as_of": query.at, "standings": []}))  # ends '"standings": []\n}'
         body = ",\n".join(a for a in answers if a)
         return (empty[: -len("[]\n}")] + "[\n" + body + _JSON_CLOSE if body else empty) + "\n"
-    assert table is not None  # noqa: S101 - a table's slices gave widths
+    if table is None:
+        raise ValueError("a table's slices gave no widths")
     return "\n".join([*padded(table, [HEADERS]), *(a for a in answers if a)]) + "\n"
 
 

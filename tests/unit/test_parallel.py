@@ -1,4 +1,4 @@
-"""The helper processes of `audit consents` (cli/parts.py): they answer in order, a failure comes
+"""The helper processes of `audit consents` (consentreg/parallel.py): they answer in order, a failure comes
 back as the command's own error (never a traceback, never a third-party message), and helpers
 that were never given a task leave on their own when the command ends. A helper's work may be a
 conversation: a first answer, a reply, a final answer."""
@@ -9,8 +9,8 @@ from collections.abc import Generator
 
 import pytest
 
-from cli.parts import forked
 from consentreg.errors import NotFoundError
+from consentreg.parallel import forked
 
 
 def _square(n: int) -> int:

@@ -1,0 +1,87 @@
+"""`audit verify` and `audit checkpoint` as one library call each. The consent events' part of
+the verification (three in four events) runs in a helper process started before the register is
+opened, beside this process's chain walk; with a single core it runs here, after it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from consentreg.parallel import forked
+from consentreg.services.unit_of_work import open_register, unit_of_work
+
+if TYPE_CHECKING:
+    from consentreg.config import Settings
+    from consentreg.crypto import Signer
+    from consentreg.services.audit_checkpoint import VerifierKey
+    from consentreg.services.audit_verify import (
+        CheckpointView,
+        ConsentsPart,
+        ExternalCheckpoint,
+        PartResult,
+        VerifyReport,
+    )
+
+
+def _cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+@contextmanager
+def _consents_elsewhere(
+    settings: Settings, start_method: str | None
+) -> Iterator[ConsentsPart | None]:
+    if _cores() < 2:
+        yield None
+        return
+    with forked(1, _consents_part, start_method=start_method) as helpers:
+
+        def start(through: int) -> Callable[[], PartResult | None]:
+            answers = helpers.run([(settings, through)])
+            return lambda: answers()[0]
+
+        yield start
+
+
+def _consents_part(task: tuple[Settings, int]) -> PartResult | None:
+    from consentreg.services.audit_verify import verify_consent_events
+
+    settings, through = task
+    with unit_of_work(settings, writer=False) as ctx:
+        return verify_consent_events(ctx, through=through)
+
+
+def verify_register(
+    settings: Settings,
+    *,
+    key: VerifierKey | None,
+    external: Sequence[ExternalCheckpoint] = (),
+    start_method: str | None = None,
+) -> VerifyReport:
+    """The chain, every table against the events, every checkpoint: one snapshot, read without
+    holding up a writer. Findings are in the report (`ok` false), never raised."""
+    from consentreg.services.audit_verify import verify_log
+
+    with (
+        _consents_elsewhere(settings, start_method) as consents,
+        unit_of_work(settings, writer=False) as ctx,
+    ):
+        return verify_log(ctx, key=key, external=external, consents=consents)
+
+
+def checkpoint_register(
+    settings: Settings, *, signer: Signer | None = None, start_method: str | None = None
+) -> CheckpointView:
+    """Sign and store a checkpoint of the verified log with this register's signing key (or
+    `signer`); AuditVerificationError when the log does not verify."""
+    from consentreg.crypto import Signer
+    from consentreg.services.audit_verify import create_checkpoint
+
+    with _consents_elsewhere(settings, start_method) as consents, open_register(settings) as reg:
+        key = signer or Signer.load(reg.settings.signing_key_file)
+        with reg.work() as ctx:
+            return create_checkpoint(ctx, signer=key, consents=consents)
