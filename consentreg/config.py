@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from consentreg.errors import ConfigError, ConsentRegError, ReadOnlyRegisterError, StorageError
 
 
 @dataclass(frozen=True)
@@ -49,3 +52,34 @@ def load_settings(*, db_url: str | None = None, env: Mapping[str, str] | None = 
         Path(env["CONSENTREG_KEY_FILE"]) if env.get("CONSENTREG_KEY_FILE") else home / "master.key"
     )
     return Settings(home=home.absolute(), db_url=url, key_file=key_file.absolute())
+
+
+def file_error(exc: OSError, *, folder: Path, doing: str) -> ConsentRegError:
+    """The consentreg error for a failed write of one of the register's own files: `doing` says
+    what was being done ("create the key file"), `folder` where. The system's reason, never a
+    file's content."""
+    reason = exc.strerror or type(exc).__name__
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageError(
+            f"cannot {doing}: the file system holding {folder} is full; nothing was written:"
+            " free some space and try again"
+        )
+    if exc.errno == errno.EROFS:
+        return ReadOnlyRegisterError(
+            f"cannot {doing}: {folder} is on a read-only file system; nothing was written"
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return ConfigError(f"cannot {doing}: this user may not write in {folder} ({reason})")
+    return StorageError(f"cannot {doing} in {folder} ({reason}); nothing was written")
+
+
+def ensure_home(settings: Settings) -> None:
+    """Create the home folder (mode 0700) if it is missing."""
+    try:
+        settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except FileExistsError:
+        raise ConfigError(f"CONSENTREG_HOME {settings.home} is not a folder") from None
+    except OSError as exc:
+        raise file_error(exc, folder=settings.home.parent, doing="create the home folder") from None
+    if not settings.home.is_dir():
+        raise ConfigError(f"CONSENTREG_HOME {settings.home} is not a folder")

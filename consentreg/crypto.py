@@ -26,19 +26,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from consentreg.errors import ConfigError, ConsentRegError
+from consentreg.config import file_error
+from consentreg.errors import ConfigError
+
+# TamperedDataError lived here before it moved to consentreg.errors: still importable from here
+from consentreg.errors import TamperedDataError as TamperedDataError
 
 _FIELD_VERSION = b"\x01"
 _NONCE_BYTES = 12
 # Blind indexes are truncated to 64 bits: enough to make false positives rare at municipal scale
 # (10^5-10^6 values), and every hit is confirmed by decrypting, so a collision never misleads.
 BLIND_INDEX_HEX = 16
-
-
-class TamperedDataError(ConsentRegError):
-    """A ciphertext did not authenticate: wrong key, or a value moved behind the tool's back."""
-
-    exit_code = 7
 
 
 def sha256_hex(data: bytes) -> str:
@@ -50,6 +48,8 @@ def _check_private_file(path: Path, what: str) -> None:
         info = path.lstat()
     except FileNotFoundError:
         raise ConfigError(f"{what} {path} does not exist: run `consentreg init`") from None
+    except OSError as exc:
+        raise _unreadable(path, what, exc) from None
     if not stat.S_ISREG(info.st_mode):
         raise ConfigError(f"{what} {path} is not a regular file")
     if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
@@ -59,21 +59,42 @@ def _check_private_file(path: Path, what: str) -> None:
         )
 
 
-def _write_private_file(path: Path, content: bytes) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(content)
-        fh.flush()
-        os.fsync(fh.fileno())
+def _unreadable(path: Path, what: str, exc: OSError) -> ConfigError:
+    return ConfigError(f"cannot read the {what} {path} ({exc.strerror or type(exc).__name__})")
+
+
+def _read_private_file(path: Path, what: str) -> bytes:
+    _check_private_file(path, what)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise _unreadable(path, what, exc) from None
+
+
+def _write_private_file(path: Path, content: bytes, *, what: str) -> None:
+    """Write a new file of mode 0600 whole, or not at all: a file half-written (a full disk) is
+    removed, so that the next `init` writes it again instead of finding a broken key."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(path, flags, 0o600)
+    except OSError as exc:
+        raise file_error(exc, folder=path.parent, doing=f"create the {what} {path}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise file_error(exc, folder=path.parent, doing=f"write the {what} {path}") from None
 
 
 def create_key_file(path: Path) -> bool:
     """Create a new master key file (mode 0600); False if one already exists."""
     if path.exists():
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write_private_file(path, base64.b64encode(os.urandom(32)) + b"\n")
+    _write_private_file(path, base64.b64encode(os.urandom(32)) + b"\n", what="key file")
     return True
 
 
@@ -87,7 +108,7 @@ def create_signing_key_file(path: Path) -> bool:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    _write_private_file(path, pem)
+    _write_private_file(path, pem, what="signing key file")
     return True
 
 
@@ -105,9 +126,9 @@ class Keyring:
 
     @classmethod
     def load(cls, path: Path) -> Keyring:
-        _check_private_file(path, "key file")
+        data = _read_private_file(path, "key file")
         try:
-            master = base64.b64decode(path.read_bytes().strip(), validate=True)
+            master = base64.b64decode(data.strip(), validate=True)
         except ValueError:
             raise ConfigError(f"key file {path} is not a consentreg key") from None
         if len(master) != 32:
@@ -192,8 +213,11 @@ class Signer:
 
     @classmethod
     def load(cls, path: Path) -> Signer:
-        _check_private_file(path, "signing key file")
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        data = _read_private_file(path, "signing key file")
+        try:
+            key = serialization.load_pem_private_key(data, password=None)
+        except (ValueError, TypeError):
+            raise ConfigError(f"signing key file {path} is not an Ed25519 key") from None
         if not isinstance(key, Ed25519PrivateKey):
             raise ConfigError(f"signing key file {path} is not an Ed25519 key")
         return cls(key)

@@ -1,5 +1,12 @@
-"""The one error hierarchy. Each class carries its exit code (CONTRACT.md) and a message that is
-safe to show: IDs and field names, never names of people or document contents."""
+"""The one error hierarchy. Each class carries its exit code (docs/cli.md, "Exit codes") and a
+message that is safe to show: IDs, field names and the paths of the register's own files, never
+names of people or document contents.
+
+Third-party errors (SQLAlchemy and its drivers, OSError) are turned into these where they are met:
+the database adapter (consentreg.db.engine, consentreg.db.schema), the files of the home folder
+(consentreg.config, consentreg.crypto). The command line maps them to exit codes in one place
+(cli/main.py `run`); tests/unit/test_errors.py holds every class here to its code.
+"""
 
 from __future__ import annotations
 
@@ -15,16 +22,54 @@ class ConsentRegError(Exception):
     exit_code: ClassVar[int] = 1
 
 
+# --- 2: usage, invalid input, an unusable set-up ------------------------------------------------
+
+
 class InvalidInputError(ConsentRegError):
-    """A well-formed call with invalid values (bad date, unknown purpose, ...)."""
+    """A well-formed call with invalid values (bad date, unknown purpose, a title too long, a
+    control character in a name, an evidence file that is empty or not a regular file, ...)."""
 
     exit_code = 2
 
 
 class ConfigError(ConsentRegError):
-    """Key file missing or readable by others, unusable home folder, ..."""
+    """Key file missing or readable by others, unusable home folder, unknown database URL, ..."""
 
     exit_code = 2
+
+
+class DriverMissingError(ConfigError):
+    """The database driver for the URL is not installed (PostgreSQL needs the optional extra
+    `consentreg[postgres]`)."""
+
+
+class DatabaseUnavailableError(ConfigError):
+    """The register's database cannot be opened or reached: the SQLite file or its folder cannot be
+    opened by this user, the PostgreSQL server is unreachable or refused the login. Nothing was
+    written."""
+
+
+class ReadOnlyRegisterError(ConfigError):
+    """A change was asked of a register this user cannot write: its folder or file system is
+    read-only, or the folder lacks write permission. Nothing was written."""
+
+
+class StorageError(ConsentRegError):
+    """The file system (or the database server's disk) is full, or an I/O error happened; the
+    message names the folder. Nothing was written (the transaction was rolled back, a
+    half-written file removed)."""
+
+    exit_code = 2
+
+
+class OutputError(ConsentRegError):
+    """The output folder cannot take a release: missing name, a symbolic link on the way, not
+    writable, full, or a file already bearing the release's name. Nothing is overwritten."""
+
+    exit_code = 2
+
+
+# --- 3: the gate refused ------------------------------------------------------------------------
 
 
 class PublishRefused(ConsentRegError):  # noqa: N818 - the domain outcome, named as STYLE.md says
@@ -35,6 +80,12 @@ class PublishRefused(ConsentRegError):  # noqa: N818 - the domain outcome, named
     def __init__(self, decision: Decision) -> None:
         super().__init__("refused: " + ", ".join(sorted({r.code for r in decision.reasons})))
         self.decision = decision
+
+    def __reduce__(self) -> tuple[type[PublishRefused], tuple[Decision]]:
+        return (type(self), (self.decision,))
+
+
+# --- 4, 5 ---------------------------------------------------------------------------------------
 
 
 class NotFoundError(ConsentRegError):
@@ -57,10 +108,22 @@ class ImageError(ConsentRegError):
         return (type(self), (str(self),), {"code": self.code})
 
 
+# --- 6: the schema ------------------------------------------------------------------------------
+
+
 class SchemaOutOfDateError(ConsentRegError):
-    """The database is not at the newest migration."""
+    """The database is not at the newest migration: `consentreg db upgrade`."""
 
     exit_code = 6
+
+
+class SchemaTooNewError(SchemaOutOfDateError):
+    """The database was migrated by a newer consentreg, to a revision this program does not know:
+    `db upgrade` cannot help, consentreg itself must be upgraded. Same code as an old schema (6:
+    the schema and the program do not match), a message that says which side to upgrade."""
+
+
+# --- 7: integrity -------------------------------------------------------------------------------
 
 
 class AuditVerificationError(ConsentRegError):
@@ -69,14 +132,52 @@ class AuditVerificationError(ConsentRegError):
     exit_code = 7
 
 
+class CheckpointError(AuditVerificationError):
+    """A checkpoint note that is malformed, unsigned, wrongly signed, or of another log."""
+
+
+class TamperedDataError(ConsentRegError):
+    """A ciphertext did not authenticate: wrong key, or a value moved behind the tool's back."""
+
+    exit_code = 7
+
+
+class DatabaseCorruptError(ConsentRegError):
+    """The database file is damaged (SQLite: "file is not a database", "database disk image is
+    malformed"; PostgreSQL: data or index corruption reported by the server).
+
+    Exit 7, not 2: nothing the user typed is wrong and no setting fixes it. Like a tampered
+    ciphertext or a broken audit chain (both 7), the register's own stored data failed an
+    integrity check, and the remedy is the same: stop, investigate, restore from a backup. A script
+    that treats 7 as "the register cannot be trusted" is right to treat this so too."""
+
+    exit_code = 7
+
+
+# --- 8: not permitted ---------------------------------------------------------------------------
+
+
+class NotPermittedError(ConsentRegError):
+    """This user may not do this: the message names the user and what is needed."""
+
+    exit_code = 8
+
+
+class DatabasePermissionError(NotPermittedError):
+    """The database refused the login's privileges for a statement (PostgreSQL: insufficient
+    privilege). Nothing was written."""
+
+
+# --- 9: busy ------------------------------------------------------------------------------------
+
+
 class DatabaseBusyError(ConsentRegError):
-    """Another writer held the database for too long."""
+    """Another writer held the register for too long (or the server had no connection to spare):
+    nothing was written, and trying again later is the remedy."""
 
-    exit_code = 1
+    exit_code = 9
 
-
-class OutputError(ConsentRegError):
-    """The output folder cannot take a release: missing name, a symbolic link on the way, not
-    writable, full, or a file already bearing the release's name. Nothing is overwritten."""
-
-    exit_code = 2
+    def __init__(
+        self, message: str = "the register is busy (another writer); nothing was written, try again"
+    ) -> None:
+        super().__init__(message)

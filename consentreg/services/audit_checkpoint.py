@@ -23,7 +23,10 @@ import re
 from dataclasses import dataclass
 
 from consentreg.crypto import Signer, verify_signature
-from consentreg.errors import AuditVerificationError, ConfigError
+
+# CheckpointError lived here before it moved to consentreg.errors: still importable from here
+from consentreg.errors import CheckpointError as CheckpointError
+from consentreg.errors import ConfigError
 
 ORIGIN_PREFIX = "consentreg/"
 ED25519 = b"\x01"
@@ -32,10 +35,6 @@ _SIZE = re.compile(r"0|[1-9][0-9]*")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _SIGNATURE = re.compile(rf"{EM_DASH} (\S+) ([A-Za-z0-9+/=]+)")
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
-
-
-class CheckpointError(AuditVerificationError):
-    """A checkpoint note that is malformed, unsigned, wrongly signed, or of another log."""
 
 
 @dataclass(frozen=True)
