@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
 
-from consentreg.errors import SchemaOutOfDateError
+from consentreg.errors import DatabaseCorruptError, SchemaOutOfDateError, SchemaTooNewError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -52,9 +52,37 @@ def current_revision(engine: Engine) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
+def known_revision(engine: Engine, revision: str) -> bool:
+    """Whether this program's migration scripts know the revision (parses them)."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    try:
+        return (
+            ScriptDirectory.from_config(alembic_config(engine)).get_revision(revision) is not None
+        )
+    except CommandError:  # "Can't locate revision identified by ..."
+        return False
+
+
+def _newer_schema(current: str) -> SchemaTooNewError:
+    from consentreg import __version__
+
+    return SchemaTooNewError(
+        f"database schema is at {current}, a revision this consentreg ({__version__}) does not"
+        f" know (it knows up to {HEAD_REVISION}): a newer consentreg has migrated the register;"
+        " upgrade consentreg itself (`consentreg db upgrade` cannot go back)"
+    )
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate to `revision`; SchemaTooNewError when the database is at a revision this program
+    does not know (Alembic would fail with "Can't locate revision")."""
     from alembic import command
 
+    current = current_revision(engine)
+    if current is not None and not known_revision(engine, current):
+        raise _newer_schema(current)
     command.upgrade(alembic_config(engine), revision)
 
 
@@ -65,10 +93,42 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 def require_head(engine: Engine) -> None:
-    """Raise SchemaOutOfDateError unless the database is at the newest migration."""
+    """Raise SchemaOutOfDateError unless the database is at the newest migration (its subclass
+    SchemaTooNewError when it is at one this program does not know)."""
     current, head = current_revision(engine), HEAD_REVISION
     if current != head:
+        if current is not None and not known_revision(engine, current):
+            raise _newer_schema(current)
         raise SchemaOutOfDateError(
             f"database schema is at {current or 'nothing'}, this consentreg needs {head}:"
             " run `consentreg db upgrade`"
+        )
+
+
+def integrity_problems(engine: Engine, *, limit: int = 10) -> list[str]:
+    """SQLite's own check of every page and index of the register (`PRAGMA quick_check`): the
+    damage it finds, at most `limit` lines; [] when none. It reads the whole file (about 1.4 s a
+    gigabyte, warm), so it is asked for, never run on open. PostgreSQL checks its own pages as it
+    reads them (and `data_checksums`): nothing to do here."""
+    if engine.dialect.name != "sqlite":
+        return []
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(f"PRAGMA quick_check({int(limit)})").scalars().all()
+    if rows == ["ok"]:
+        return []
+    # one line each, without the "*** in database main ***" heading SQLite puts before the first
+    return [" ".join(str(r).replace("*** in database main ***", "").split()) for r in rows]
+
+
+def require_intact(engine: Engine) -> None:
+    """Raise DatabaseCorruptError (exit 7) when `integrity_problems` finds damage."""
+    problems = integrity_problems(engine)
+    if problems:
+        from consentreg.db.engine import database_place
+
+        where = database_place(engine).path or "the database"
+        raise DatabaseCorruptError(
+            f"the register's database file {where} is damaged (SQLite's quick_check found"
+            f" {len(problems)} problem(s), the first: {problems[0][:120]}): restore it from a"
+            " backup"
         )
