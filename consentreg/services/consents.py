@@ -3,15 +3,19 @@ a withdrawal is a new event effective at its own timestamp."""
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from sqlalchemy import func, select
 
+from consentreg.config import file_error
 from consentreg.crypto import sha256_hex
 from consentreg.db.models import ConsentEvent, Evidence, Person, Purpose
+from consentreg.domain import text
 from consentreg.domain.calendar import default_valid_until, oslo_day, start_of_day
 from consentreg.domain.model import EventKind, Method
 from consentreg.errors import InvalidInputError, NotFoundError
@@ -50,16 +54,54 @@ class EvidenceFile:
     name: str
 
 
+# Kernel and device files: they read as something (/proc/self/environ, /dev/urandom), and
+# none of them is a scan, a PDF or an e-mail
+_NOT_DOCUMENTS = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
 def read_evidence(path: Path) -> EvidenceFile:
     """Read an evidence file, or fail with exit 2 naming the problem (not the content)."""
+    found = evidence_or_problem(path)
+    if isinstance(found, str):
+        raise InvalidInputError(f"evidence file {path} {found}")
+    return found
+
+
+def evidence_or_problem(path: Path) -> EvidenceFile | str:
+    """An evidence file's bytes, or what is wrong with it as a phrase ("is empty"): it must be a
+    non-empty regular file of at most 50 MB, outside /proc, /sys and /dev (after following
+    symbolic links). Checked on the opened file, so it cannot be swapped between check and read."""
     try:
-        if not path.is_file():
-            raise InvalidInputError(f"evidence file {path} does not exist or is not a file")
-        if path.stat().st_size > MAX_EVIDENCE_BYTES:
-            raise InvalidInputError(f"evidence file {path} is larger than 50 MB")
-        return EvidenceFile(path.read_bytes(), path.name)
+        real = path.resolve(strict=True)
+    except OSError:
+        return "does not exist or cannot be reached"
+    for root in _NOT_DOCUMENTS:
+        if real == root or root in real.parents:
+            return f"is under {root}: not a document"
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(real, flags)  # non-blocking: a FIFO must not hang the command
     except OSError as exc:
-        raise InvalidInputError(f"evidence file {path} cannot be read ({exc.strerror})") from None
+        return f"cannot be read ({exc.strerror or type(exc).__name__})"
+    with os.fdopen(fd, "rb") as fh:
+        return _read_regular(fh, path.name)
+
+
+def _read_regular(fh: BinaryIO, name: str) -> EvidenceFile | str:
+    info = os.fstat(fh.fileno())
+    if not stat.S_ISREG(info.st_mode):
+        return "is not a regular file (a folder, a device or a pipe)"
+    if info.st_size > MAX_EVIDENCE_BYTES:
+        return "is larger than 50 MB"
+    try:
+        data = fh.read(MAX_EVIDENCE_BYTES + 1)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or type(exc).__name__})"
+    if not data:
+        return "is empty"
+    if len(data) > MAX_EVIDENCE_BYTES:
+        return "is larger than 50 MB"
+    return EvidenceFile(data, name)
 
 
 def stage_evidence(ctx: Context, batch: RowBatch, evidence: EvidenceFile) -> tuple[str, str, str]:
@@ -68,7 +110,10 @@ def stage_evidence(ctx: Context, batch: RowBatch, evidence: EvidenceFile) -> tup
     eid, digest = new_id(), sha256_hex(evidence.data)
     name_ct = ctx.keys.encrypt(evidence.name, table="evidence", column="name", row_id=eid)
     blob = ctx.keys.encrypt_blob(evidence.data, blob_id=eid)
-    ctx.stage_file(ctx.evidence_dir / f"{eid}.bin", blob)
+    try:
+        ctx.stage_file(ctx.evidence_dir / f"{eid}.bin", blob)
+    except OSError as exc:  # the unit of work removes what was staged
+        raise file_error(exc, folder=ctx.evidence_dir, doing="store the evidence file") from None
     batch.add(
         Evidence,
         {
@@ -271,7 +316,7 @@ def withdraw(
     ctx: Context, *, consent_id: str, at: datetime | None = None, reason: str | None = None
 ) -> str:
     """Withdraw a grant, effective at `at` (default now); returns the withdrawal's ID."""
-    grant = ctx.session.get(ConsentEvent, consent_id)
+    grant = ctx.session.get(ConsentEvent, consent_id) if text.is_key(consent_id) else None
     if grant is None:
         raise NotFoundError(f"unknown consent {consent_id!r}")
     if grant.kind != EventKind.GRANT:
@@ -280,6 +325,9 @@ def withdraw(
         )
     if ctx.session.scalar(select(ConsentEvent.id).where(ConsentEvent.withdraws_id == grant.id)):
         raise InvalidInputError(f"consent {consent_id} is already withdrawn")
+    reason = reason.strip() if reason and reason.strip() else None
+    if reason:
+        text.check_text(reason, field="--reason", limit=text.REASON)
     at = at or ctx.now
     if at > ctx.now:
         raise InvalidInputError("--at is in the future")
@@ -300,7 +348,7 @@ def withdraw(
             effective_at=at,
             notice_version=grant.notice_version,
             withdraws=grant.id,
-            reason=reason.strip() if reason and reason.strip() else None,
+            reason=reason,
         ),
         seq=next_seq(ctx),
     )

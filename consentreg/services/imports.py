@@ -18,14 +18,15 @@ from sqlalchemy import select
 from consentreg.db.models import Purpose, Unit
 from consentreg.domain.calendar import start_of_day
 from consentreg.domain.model import EventKind, Method, PersonKind
+from consentreg.domain.text import NAME, REF, line_problem
 from consentreg.errors import ConsentRegError, InvalidInputError
 from consentreg.services.consents import (
     EvidenceFile,
     NewEvent,
     check_consenter,
     check_decision,
+    evidence_or_problem,
     next_seq,
-    read_evidence,
     stage_event,
 )
 from consentreg.services.context import Context
@@ -95,7 +96,8 @@ def _read_rows(path: Path, required: tuple[str, ...], optional: tuple[str, ...] 
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
         raise InvalidInputError(f"{path.name} cannot be read as UTF-8 CSV") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    lines = _Lines(io.StringIO(text, newline=""))
+    reader = csv.DictReader(lines)
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in required if c not in header]
     unknown = [c for c in header if c not in required + optional]
@@ -115,8 +117,32 @@ def _read_rows(path: Path, required: tuple[str, ...], optional: tuple[str, ...] 
             found = {k: (v or "").strip() for k, v in values.items()}
             rows.append(Row(reader.line_num, {**absent, **found}))
     except csv.Error as exc:
-        raise InvalidInputError(f"{path.name}, line {reader.line_num}: {exc}") from None
+        # the line the parser was reading: its own line_num still counts the record before
+        raise InvalidInputError(f"{path.name}, line {lines.read}: {exc}") from None
     return rows
+
+
+class _Lines:
+    """The file's lines as the CSV parser takes them, counted: when the parser fails inside a
+    line, `read` is that line's number."""
+
+    def __init__(self, source: io.StringIO) -> None:
+        self.source, self.read = source, 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.source)
+        self.read += 1
+        return line
+
+
+def _text_problem(value: str, limit: int) -> str | None:
+    """What is wrong with a one-line text column (white space folded, as stored), or None."""
+    if len(value) <= limit and value.isprintable():  # nearly every value: nothing to fold
+        return None
+    return line_problem(" ".join(value.split()), limit=limit)
 
 
 def _date(problems: _Problems, row: Row, column: str, *, required: bool) -> date | None:
@@ -157,10 +183,12 @@ def import_people(ctx: Context, path: Path) -> int:
     checked: list[tuple[Row, str, date]] = []
     for row in rows:
         born = _date(problems, row, "born", required=True)
-        for column in ("ref", "name"):
-            if not row[column]:
-                problems.add(row, column, "is empty")
-        if row["ref"] in taken:
+        for column, limit in (("ref", REF), ("name", NAME)):
+            problem = "is empty" if not row[column] else _text_problem(row[column], limit)
+            if problem:
+                problems.add(row, column, problem)
+                row[column] = ""  # reported once: the checks below skip it
+        if row["ref"] and row["ref"] in taken:
             problems.add(row, "ref", "is already used by another person")
         if row["unit"] and row["unit"] not in units:
             problems.add(row, "unit", "no unit has this code")
@@ -244,11 +272,11 @@ def import_guardians(ctx: Context, path: Path) -> int:
 def _evidence(problems: _Problems, row: Row, base: Path) -> EvidenceFile | None:
     if not row["evidence"]:
         return None
-    try:
-        return read_evidence(base / row["evidence"])
-    except InvalidInputError:
-        problems.add(row, "evidence", "file does not exist or cannot be read")
+    found = evidence_or_problem(base / row["evidence"])
+    if isinstance(found, str):
+        problems.add(row, "evidence", f"file {found}")
         return None
+    return found
 
 
 def _guardians_of(ctx: Context, subject_ids: list[str]) -> dict[str, set[str]]:

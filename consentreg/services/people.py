@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 
 from consentreg.crypto import sha256_hex
 from consentreg.db.models import Guardianship, Person, PersonNameToken, RestrictionEvent, Unit
+from consentreg.domain import text
 from consentreg.domain.calendar import oslo_day
 from consentreg.domain.caption import normalise_name
 from consentreg.domain.model import PersonKind
@@ -20,7 +21,7 @@ from consentreg.services.rows import RowBatch
 from consentreg.services.units import unit_by_code
 
 REF_PREFIX = "ref:"
-MAX_NAME = 200
+MAX_NAME = text.NAME
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def resolve_person(ctx: Context, key: str, *, role: str = "person") -> Person:
             select(Person).where(Person.ref_bidx == _ref_bidx(ctx, key[4:]))
         )
     else:
-        person = ctx.session.get(Person, key)
+        person = ctx.session.get(Person, key) if text.is_key(key) else None
     if person is None:
         raise NotFoundError(f"unknown {role} {key!r}")
     return person
@@ -91,9 +92,10 @@ def decrypt_born(ctx: Context, person: Person) -> date:
 
 def check_person(ctx: Context, *, name: str, born: date, kind: str) -> str:
     """Validate a new person's fields; returns the name with white space folded."""
-    name = " ".join(name.split())
+    name = " ".join(name.split())  # tabs and line breaks become single spaces
     if not name or len(name) > MAX_NAME:
         raise InvalidInputError("--name is empty or longer than 200 characters")
+    text.check_line(name, field="--name", limit=MAX_NAME)
     if kind not in {k.value for k in PersonKind}:
         raise InvalidInputError(f"--kind must be child, adult or staff, not {kind!r}")
     if born > oslo_day(ctx.now):
@@ -162,6 +164,8 @@ def add_person(
     name = check_person(ctx, name=name, born=born, kind=kind)
     unit_id = unit_by_code(ctx, unit).id if unit else None
     ref = ref.strip() if ref and ref.strip() else None
+    if ref:
+        text.check_line(ref, field="--ref", limit=text.REF)
     if ref and ref_taken(ctx, [ref]):
         raise InvalidInputError("--ref is already used by another person")
     batch = RowBatch(ctx)
@@ -225,6 +229,7 @@ def set_protected(ctx: Context, key: str, *, protected: bool, reason: str) -> st
     """Restrict (never published) or unrestrict a person; the reason is kept encrypted."""
     if not reason.strip():
         raise InvalidInputError("--reason is empty")
+    text.check_text(reason.strip(), field="--reason", limit=text.REASON)
     person = resolve_person(ctx, key)
     if person.protected == protected:
         state = "already restricted" if protected else "not restricted"

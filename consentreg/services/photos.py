@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from consentreg import imaging
 from consentreg.crypto import sha256_hex
 from consentreg.db.models import Photo, PhotoSubject, Unit
+from consentreg.domain import text
 from consentreg.errors import InvalidInputError, NotFoundError
 from consentreg.services import audit_log
 from consentreg.services.context import Context, new_id
@@ -50,7 +51,7 @@ class PhotoView:
 
 
 def photo_by_id(ctx: Context, photo_id: str) -> Photo:
-    photo = ctx.session.get(Photo, photo_id)
+    photo = ctx.session.get(Photo, photo_id) if text.is_key(photo_id) else None
     if photo is None:
         raise NotFoundError(f"unknown photo {photo_id!r}")
     return photo
@@ -73,6 +74,7 @@ def add_photos(
     photographer = " ".join(photographer.split())
     if not photographer:
         raise InvalidInputError("--photographer is empty (copyright: the creator must be recorded)")
+    text.check_line(photographer, field="--photographer", limit=text.PHOTOGRAPHER)
     unit_id = unit_by_code(ctx, unit).id if unit else None
     people = [resolve_person(ctx, s, role="subject") for s in subjects]
     seen: set[str] = set()
@@ -138,16 +140,16 @@ def _insert_photo(
     return pid
 
 
-def parse_region(text: str) -> str:
+def parse_region(region: str) -> str:
     """X,Y,W,H as four non-negative numbers (pixels or fractions of the frame)."""
-    parts = text.split(",")
+    parts = region.split(",")
     try:
         values = [float(p) for p in parts]
     except ValueError:
         values = []
     if len(values) != 4 or any(v < 0 for v in values) or values[2] == 0 or values[3] == 0:
         raise InvalidInputError("--region must be X,Y,W,H: four non-negative numbers, W and H > 0")
-    return ",".join(p.strip() for p in parts)
+    return text.check_line(",".join(p.strip() for p in parts), field="--region", limit=text.REGION)
 
 
 def _tag(

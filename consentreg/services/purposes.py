@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from consentreg.crypto import sha256_hex
 from consentreg.db.models import NoticeVersion, Purpose
-from consentreg.domain import model
+from consentreg.domain import model, text
 from consentreg.domain.model import DEFAULT_MAX_PX
 from consentreg.errors import InvalidInputError
 from consentreg.services import audit_log
@@ -33,16 +33,20 @@ class PurposeView:
 
 
 def purpose_by_code(ctx: Context, code: str) -> Purpose:
-    purpose = ctx.session.scalar(select(Purpose).where(Purpose.code == code))
+    purpose = (
+        ctx.session.scalar(select(Purpose).where(Purpose.code == code))
+        if text.is_key(code)
+        else None
+    )
     if purpose is None:
         raise InvalidInputError(f"unknown purpose {code!r}: see `consentreg purpose list`")
     return purpose
 
 
-def _check_notice(text: str) -> str:
-    if not text.strip():
+def _check_notice(notice: str) -> str:
+    if not notice.strip():
         raise InvalidInputError("the notice text is empty")
-    return text
+    return text.check_text(notice, field="the notice text", limit=text.NOTICE)
 
 
 def add_purpose(
@@ -58,6 +62,7 @@ def add_purpose(
 ) -> str:
     """Register a channel with its first notice text (version 1)."""
     check_code(code, what="purpose")
+    notice_text = _check_notice(notice_text)
     if ctx.session.scalar(select(Purpose.id).where(Purpose.code == code)):
         raise InvalidInputError(f"purpose {code!r} already exists")
     _check_settings(
@@ -93,7 +98,7 @@ def add_purpose(
             "valid_days": valid_days,
         },
     )
-    _add_notice(ctx, purpose, _check_notice(notice_text), requires_new_consent=False)
+    _add_notice(ctx, purpose, notice_text, requires_new_consent=False)
     return purpose.id
 
 
@@ -102,6 +107,7 @@ def _check_settings(
 ) -> None:
     if not title.strip():
         raise InvalidInputError("purpose title is empty")
+    text.check_line(title.strip(), field="--title", limit=text.TITLE)
     if not 16 <= max_px <= 10_000:
         raise InvalidInputError(f"--max-px {max_px} is out of range (16-10000)")
     if guardians not in ("all", "any"):
@@ -114,7 +120,7 @@ def _check_settings(
         raise InvalidInputError(f"--valid-days {valid_days} is out of range (1-3660)")
 
 
-def _add_notice(ctx: Context, purpose: Purpose, text: str, *, requires_new_consent: bool) -> int:
+def _add_notice(ctx: Context, purpose: Purpose, body: str, *, requires_new_consent: bool) -> int:
     version = (
         ctx.session.scalar(
             select(func.max(NoticeVersion.version)).where(NoticeVersion.purpose_id == purpose.id)
@@ -125,8 +131,8 @@ def _add_notice(ctx: Context, purpose: Purpose, text: str, *, requires_new_conse
         id=new_id(),
         purpose_id=purpose.id,
         version=version,
-        text=text,
-        sha256=sha256_hex(text.encode()),
+        text=body,
+        sha256=sha256_hex(body.encode()),
         requires_new_consent=requires_new_consent,
         created_at=ctx.now,
         created_by=ctx.actor,
@@ -148,13 +154,12 @@ def _add_notice(ctx: Context, purpose: Purpose, text: str, *, requires_new_conse
 
 def revise_purpose(ctx: Context, *, code: str, notice_text: str, requires_new_consent: bool) -> int:
     """Add a new notice version; with requires_new_consent older consents stop sufficing."""
+    notice_text = _check_notice(notice_text)
     purpose = purpose_by_code(ctx, code)
     latest = current_notice(ctx, purpose.id, at=ctx.now)
     if latest.sha256 == sha256_hex(notice_text.encode()):
         raise InvalidInputError(f"the notice text is identical to version {latest.version}")
-    return _add_notice(
-        ctx, purpose, _check_notice(notice_text), requires_new_consent=requires_new_consent
-    )
+    return _add_notice(ctx, purpose, notice_text, requires_new_consent=requires_new_consent)
 
 
 def notice_timeline(ctx: Context, purpose_id: str) -> list[tuple[datetime, int]]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from consentreg.db.models import Unit
+from consentreg.domain import text
 from consentreg.errors import InvalidInputError
 from consentreg.services import audit_log
 from consentreg.services.context import Context, new_id
@@ -24,7 +25,7 @@ class UnitView:
 
 
 def check_code(code: str, *, what: str) -> str:
-    if not _CODE.match(code):
+    if not _CODE.fullmatch(code):  # `match` with `$` let a trailing newline through
         raise InvalidInputError(
             f"{what} code {code!r} is not valid: use lower-case letters, digits, '.', '_' or '-'"
         )
@@ -32,7 +33,7 @@ def check_code(code: str, *, what: str) -> str:
 
 
 def unit_by_code(ctx: Context, code: str) -> Unit:
-    unit = ctx.session.scalar(select(Unit).where(Unit.code == code))
+    unit = ctx.session.scalar(select(Unit).where(Unit.code == code)) if text.is_key(code) else None
     if unit is None:
         raise InvalidInputError(f"unknown unit {code!r}: see `consentreg unit list`")
     return unit
@@ -43,6 +44,7 @@ def add_unit(ctx: Context, *, code: str, name: str, parent: str | None = None) -
     check_code(code, what="unit")
     if not name.strip():
         raise InvalidInputError("unit name is empty")
+    text.check_line(name.strip(), field="--name", limit=text.NAME)
     if ctx.session.scalar(select(Unit.id).where(Unit.code == code)):
         raise InvalidInputError(f"unit {code!r} already exists")
     parent_id = unit_by_code(ctx, parent).id if parent else None
