@@ -123,8 +123,8 @@ def withdraw_cmd(
     ] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Kept encrypted.")] = None,
 ) -> None:
-    """Withdraw a consent; prints the withdrawal's ID, then the take-down list: every release
-    that relied on that person for that purpose and is not yet taken down.
+    """Withdraw a consent; prints the withdrawal's ID, then the take-down list (both on stdout):
+    every release that relied on that person for that purpose and is not yet taken down.
 
     Example:
 
@@ -138,13 +138,14 @@ def withdraw_cmd(
     with unit_of_work() as ctx:
         wid = withdraw(ctx, consent_id=consent_id, at=when, reason=reason)
         items = takedown_for_consent(ctx, consent_id=consent_id)
-    emit({"id": wid, "takedown": items}, [wid])
-    if not items:
-        message("take-down list: nothing was released relying on this consent")
-        return
-    message(f"take-down list: {len(items)} release(s) to take down:")
-    for line in takedown_lines(items):
-        message("  " + line)
+    # the take-down list is data (stdout, so that `> file` keeps it); what it means, a message
+    emit({"id": wid, "takedown": items}, [wid, *(takedown_lines(items) if items else [])])
+    message(
+        f"take-down list: {len(items)} release(s) to take down, listed on stdout under the"
+        " withdrawal's ID"
+        if items
+        else "take-down list: nothing was released relying on this consent"
+    )
 
 
 def takedown_lines(items: list[TakedownItem]) -> list[str]:

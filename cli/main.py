@@ -57,9 +57,12 @@ audit.install(app)
 
 
 def _fail(code: int, text: str, kind: str) -> NoReturn:
+    from consentreg.errors import ConsentRegError
+
     message(f"Error: {text}")
     if OPTIONS.json:
-        emit({"error": {"type": kind, "message": text, "exit_code": code}})
+        with contextlib.suppress(ConsentRegError):  # a stdout that cannot take it: said above
+            emit({"error": {"type": kind, "message": text, "exit_code": code}})
     raise SystemExit(code)
 
 
@@ -69,7 +72,7 @@ def run(argv: list[str] | None = None) -> NoReturn:
 
     try:
         code = app(args=argv, standalone_mode=False, prog_name="consentreg")
-    except typer.Abort:
+    except (typer.Abort, KeyboardInterrupt):  # 128 + SIGINT, as a shell reports Ctrl-C
         _fail(130, "aborted", "Abort")
     except typer.TyperException as exc:  # usage errors (Typer's own click)
         if OPTIONS.debug:
@@ -100,7 +103,26 @@ def entry() -> NoReturn:
         run()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
+    code = _flush_output(code)
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
     os._exit(code)
+
+
+def _flush_output(code: int) -> int:
+    """Flush stdout; when it cannot take the output (a full disk behind `> file`), say so and
+    never exit 0. A reader that went away (`| head`) is no error."""
+    from .output import output_failure
+
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return code
+    except OSError as exc:
+        failure = output_failure(exc)
+        with contextlib.suppress(OSError, ValueError):
+            message(f"Error: {failure}")
+        return code or failure.exit_code
+    except ValueError:  # stdout already closed
+        return code
+    return code

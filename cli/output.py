@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from consentreg.display import aligned, clean, padded, table, to_json, widths
+
+if TYPE_CHECKING:
+    from consentreg.errors import ConsentRegError
 
 __all__ = ["OPTIONS", "aligned", "clean", "emit", "emit_id", "message", "padded", "table"]
 __all__ += ["to_json", "widths", "write_cleaned"]
@@ -26,17 +29,34 @@ OPTIONS = Options()
 def emit(document: Any, lines: Iterable[str] = ()) -> None:
     """Print one JSON document with --json, else the human-readable lines."""
     if OPTIONS.json:
-        sys.stdout.write(to_json(document) + "\n")
+        _write(to_json(document) + "\n")
         return
-    for line in lines:
-        sys.stdout.write(clean(line) + "\n")
+    _write("".join(clean(line) + "\n" for line in lines))
 
 
 def write_cleaned(text: str) -> None:
     """Print a whole rendered answer at once, one that went through `clean` already (in the
     processes that rendered it, in parallel: cleaning 50 MB here would take a fifth of a
     second)."""
-    sys.stdout.write(text)
+    _write(text)
+
+
+def _write(text: str) -> None:
+    """Data to stdout; a stdout that cannot take it (a full disk behind `> file`) is an error the
+    user sees, not a traceback. A reader that went away (`| head`) is left to the caller."""
+    try:
+        sys.stdout.write(text)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise output_failure(exc) from None
+
+
+def output_failure(exc: OSError) -> ConsentRegError:
+    from consentreg.errors import StorageError
+
+    reason = exc.strerror or type(exc).__name__
+    return StorageError(f"the output could not be written to stdout ({reason})")
 
 
 def emit_id(new_id: str) -> None:
