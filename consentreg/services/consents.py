@@ -83,15 +83,15 @@ def evidence_or_problem(path: Path) -> EvidenceFile | str:
         fd = os.open(real, flags)  # non-blocking: a FIFO must not hang the command
     except OSError as exc:
         return f"cannot be read ({exc.strerror or type(exc).__name__})"
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return "is not a regular file (a folder, a device or a pipe)"
     with os.fdopen(fd, "rb") as fh:
         return _read_regular(fh, path.name)
 
 
 def _read_regular(fh: BinaryIO, name: str) -> EvidenceFile | str:
-    info = os.fstat(fh.fileno())
-    if not stat.S_ISREG(info.st_mode):
-        return "is not a regular file (a folder, a device or a pipe)"
-    if info.st_size > MAX_EVIDENCE_BYTES:
+    if os.fstat(fh.fileno()).st_size > MAX_EVIDENCE_BYTES:
         return "is larger than 50 MB"
     try:
         data = fh.read(MAX_EVIDENCE_BYTES + 1)
