@@ -291,14 +291,21 @@ def _sqlite_fault(code: int, name: str, place: Place) -> ConsentRegError | None:
 
 
 def _read_only_message(path: Path) -> str:
-    if read_only_file_system(path.parent):
+    folder = path.parent
+    if read_only_file_system(folder):
         return (
             f"the register at {path} is on a read-only file system: it can be read here,"
             " not changed; nothing was written"
         )
+    if not os.access(folder, os.W_OK):  # SQLITE_READONLY_DIRECTORY, even for a read
+        return (
+            f"cannot use the register at {path}: this user may not create files in {folder},"
+            f" and SQLite keeps {path.name}-wal and {path.name}-shm there, even to read;"
+            " nothing was written: give this user write permission on the folder"
+        )
     return (
-        f"cannot change the register at {path}: the file or its folder is read-only for this"
-        " user; nothing was written"
+        f"cannot change the register at {path}: the file is read-only for this user;"
+        " nothing was written"
     )
 
 
