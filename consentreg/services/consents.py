@@ -3,6 +3,7 @@ a withdrawal is a new event effective at its own timestamp."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from dataclasses import dataclass
@@ -110,9 +111,13 @@ def stage_evidence(ctx: Context, batch: RowBatch, evidence: EvidenceFile) -> tup
     eid, digest = new_id(), sha256_hex(evidence.data)
     name_ct = ctx.keys.encrypt(evidence.name, table="evidence", column="name", row_id=eid)
     blob = ctx.keys.encrypt_blob(evidence.data, blob_id=eid)
+    final = ctx.evidence_dir / f"{eid}.bin"
     try:
-        ctx.stage_file(ctx.evidence_dir / f"{eid}.bin", blob)
-    except OSError as exc:  # the unit of work removes what was staged
+        ctx.stage_file(final, blob)
+    except OSError as exc:
+        # the unit of work removes what was staged; a file that failed half-way was not staged
+        with contextlib.suppress(OSError):
+            final.with_name(final.name + ".tmp").unlink(missing_ok=True)
         raise file_error(exc, folder=ctx.evidence_dir, doing="store the evidence file") from None
     batch.add(
         Evidence,
