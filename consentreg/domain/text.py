@@ -39,6 +39,7 @@ NOTICE = 100_000  # notice_versions.text is TEXT; a notice is a page or two
 
 _ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _MULTI_LINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def _problem(found: str) -> str:
@@ -78,6 +79,20 @@ def line_problem(value: str, *, limit: int) -> str | None:
     except InvalidInputError as exc:
         return str(exc).strip()
     return None
+
+
+def is_utf8(value: str) -> bool:
+    """Whether a text can be encoded as UTF-8 (holds no lone surrogate): a look-up by a blind
+    index or a value to encrypt must be."""
+    return value.isprintable() or not _SURROGATE.search(value)
+
+
+def file_name(name: str) -> str:
+    """A file name as the operating system gave it, as text that can be stored: bytes that were
+    not UTF-8 (an old camera's Latin-1 name) become U+FFFD instead of failing the command."""
+    if is_utf8(name):
+        return name
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def is_key(value: str, *, limit: int = CODE) -> bool:

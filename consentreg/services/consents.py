@@ -102,7 +102,7 @@ def _read_regular(fh: BinaryIO, name: str) -> EvidenceFile | str:
         return "is empty"
     if len(data) > MAX_EVIDENCE_BYTES:
         return "is larger than 50 MB"
-    return EvidenceFile(data, name)
+    return EvidenceFile(data, text.file_name(name))
 
 
 def stage_evidence(ctx: Context, batch: RowBatch, evidence: EvidenceFile) -> tuple[str, str, str]:

@@ -54,8 +54,10 @@ def _ref_bidx(ctx: Context, ref: str) -> str:
 def resolve_person(ctx: Context, key: str, *, role: str = "person") -> Person:
     """A person by opaque ID, or by external reference written `ref:EXTERNAL_ID`."""
     if key.startswith(REF_PREFIX):
-        person = ctx.session.scalar(
-            select(Person).where(Person.ref_bidx == _ref_bidx(ctx, key[4:]))
+        person = (
+            ctx.session.scalar(select(Person).where(Person.ref_bidx == _ref_bidx(ctx, key[4:])))
+            if text.is_utf8(key)
+            else None
         )
     else:
         person = ctx.session.get(Person, key) if text.is_key(key) else None

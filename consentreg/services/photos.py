@@ -115,7 +115,9 @@ def _insert_photo(
         byte_size=len(item.data),
         unit_id=unit_id,
         photographer_ct=enc(photographer, table="photos", column="photographer", row_id=pid),
-        original_name_ct=enc(item.name, table="photos", column="original_name", row_id=pid),
+        original_name_ct=enc(
+            text.file_name(item.name), table="photos", column="original_name", row_id=pid
+        ),
         complete=complete,
         created_at=ctx.now,
         created_by=ctx.actor,

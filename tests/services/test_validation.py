@@ -382,3 +382,31 @@ def test_empty_or_device_evidence_in_a_consents_import_is_reported_by_line(
     message = str(caught.value)
     assert "line 2, column evidence: file is empty" in message
     assert "line 3, column evidence: file is under /proc: not a document" in message
+
+
+# --- file names that were not UTF-8 -------------------------------------------------------------
+
+
+def test_a_photo_whose_file_name_was_not_utf8_is_registered_with_a_replacement_character(
+    unit_of_work: ContextFactory,
+) -> None:
+    name = b"IMG-\xe6\xf8.jpg".decode(
+        "utf-8", "surrogateescape"
+    )  # a Latin-1 name, as Linux gives it
+    with unit_of_work(now=now()) as ctx:
+        (photo,) = photos.add_photos(
+            ctx, files=[photos.PhotoInput(name, jpeg())], photographer="Kari"
+        )
+    with unit_of_work(now=now(), writer=False) as ctx:
+        assert photos.show_photo(ctx, photo_id=photo).original_name == "IMG-\ufffd\ufffd.jpg"
+
+
+def test_an_evidence_file_whose_name_was_not_utf8_is_read(tmp_path: Path) -> None:
+    path = Path(os.fsdecode(os.fsencode(tmp_path) + b"/skjema-\xe6.pdf"))
+    path.write_bytes(b"%PDF-1.4")
+    assert read_evidence(path).name == "skjema-\ufffd.pdf"
+
+
+def test_a_ref_that_was_not_utf8_finds_nobody(unit_of_work: ContextFactory) -> None:
+    with pytest.raises(NotFoundError), unit_of_work(now=now(), writer=False) as ctx:
+        people.resolve_person(ctx, "ref:" + b"\xff".decode("utf-8", "surrogateescape"))

@@ -101,3 +101,10 @@ def test_the_limits_are_the_columns_lengths() -> None:
     assert length(Purpose.__table__.c.title) == text.TITLE
     assert length(PhotoSubject.__table__.c.region) == text.REGION
     assert Photo.__table__.c.photographer_ct is not None  # encrypted: a bound of our own
+
+
+def test_a_file_name_that_was_not_utf8_becomes_storable_text() -> None:
+    latin1 = b"foto-\xe6\xf8.jpg".decode("utf-8", "surrogateescape")
+    assert not text.is_utf8(latin1)
+    assert text.file_name(latin1) == "foto-\ufffd\ufffd.jpg"
+    assert text.file_name("foto-æø.jpg") == "foto-æø.jpg"
