@@ -63,13 +63,14 @@ def init() -> None:
     )
 
 
-def _db_engine() -> Engine:
-    """The register's engine; a missing SQLite register is an error, not a new empty file."""
+def _db_engine(*, create: bool = False) -> Engine:
+    """The register's engine. Only `db upgrade` may create a missing SQLite file (as it always
+    has); `db current` and `db check` say there is no register instead of leaving an empty file."""
     from consentreg.db.engine import make_engine
     from consentreg.errors import ConfigError
 
     s = settings()
-    if s.sqlite_file is not None and not s.sqlite_file.exists():
+    if not create and s.sqlite_file is not None and not s.sqlite_file.exists():
         raise ConfigError(f"no register at {s.sqlite_file}: run `consentreg init` first")
     return make_engine(s.db_url)
 
@@ -84,7 +85,7 @@ def db_upgrade() -> None:
     """
     from consentreg.db.schema import current_revision, upgrade
 
-    engine = _db_engine()
+    engine = _db_engine(create=True)
     try:
         upgrade(engine)
         emit({"revision": current_revision(engine)}, [f"at {current_revision(engine)}"])

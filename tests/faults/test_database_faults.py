@@ -181,3 +181,13 @@ def test_a_login_without_the_privileges_is_not_permitted(
         f"the database login {login} is not permitted to do this (permission denied for table",
         "nothing was written",
     )
+
+
+@pytest.mark.parametrize("args", [("db", "check"), ("db", "current"), ("unit", "list")])
+def test_a_missing_register_is_said_so_and_no_empty_file_is_left(
+    server_env: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    monkeypatch.delenv("CONSENTREG_DB", raising=False)
+    database = tmp_path / "home" / "consentreg.db"
+    one_error_line(server_env(*args), 2, f"no register at {database}: run `consentreg init`")
+    assert not database.exists()
