@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
 from consentreg.db.base import Base
-from consentreg.domain.audit_chain import canonical_json
 from consentreg.services.audit import QUERY_ACTION, LoggedEvent
+from consentreg.services.event_kinds import BY_ACTION, Builder, Part, plan
 
 # every table the log describes; audit_events is the log itself
 TABLES = (
@@ -116,199 +115,59 @@ class State:
 Handler = Callable[[State, LoggedEvent], None]
 
 
-def _created(e: LoggedEvent, at: str = "created_at", by: str = "created_by") -> dict[str, Any]:
-    return {at: e.at, by: e.actor}
+def _handler(action: str) -> Handler:
+    """The replay of one described action (consentreg.services.event_kinds): its rows inserted,
+    changed or removed as the description derives them from the event."""
+    steps = [_step(part, build) for part, build in plan(action)]
+    if len(steps) == 1:
+        return steps[0]
+
+    def apply(s: State, e: LoggedEvent) -> None:
+        for step in steps:
+            step(s, e)
+
+    return apply
 
 
-def _day(text: str | None) -> date | None:
-    return date.fromisoformat(text) if text is not None else None
+def _step(part: Part, build: Builder) -> Handler:
+    table, key = part.table, part.key
 
+    def write(s: State, e: LoggedEvent, values: dict[str, Any]) -> None:
+        if part.op == "insert":
+            s.insert(table, e.seq, values)
+            return
+        row = "/".join(str(values[c]) for c in key)
+        if part.op == "delete":
+            s.delete(table, row, e.seq)
+        else:
+            s.update(table, row, e.seq, {c: v for c, v in values.items() if c not in key})
 
-def _unit_add(s: State, e: LoggedEvent) -> None:
-    p = e.payload
-    values = {"id": e.ids["unit"], "code": p["code"], "name": p["name"]}
-    s.insert("units", e.seq, {**values, "parent_id": e.ids.get("parent"), **_created(e)})
+    if part.each is not None:
+        where, name = part.each.split(":")
 
+        def each(s: State, e: LoggedEvent) -> None:
+            for item in (e.ids if where == "ids" else e.payload)[name]:
+                write(s, e, build(e, item))
 
-def _purpose_add(s: State, e: LoggedEvent) -> None:
-    p = e.payload
-    values = {"id": e.ids["purpose"], "code": p["code"], "title": p["title"]}
-    values |= {"max_px": p["max_px"], "guardian_policy": p["guardians"]}
-    values |= {"valid_until_mmdd": p["valid_until"], "valid_days": p["valid_days"]}
-    s.insert("purposes", e.seq, values | _created(e))
+        return each
+    if part.present is not None:
+        present = part.present
 
+        def maybe(s: State, e: LoggedEvent) -> None:
+            if e.ids.get(present) is not None:
+                write(s, e, build(e, None))
 
-def _purpose_notice(s: State, e: LoggedEvent) -> None:
-    p = e.payload
-    values = {"id": e.ids["notice"], "purpose_id": e.ids["purpose"], "version": p["version"]}
-    values |= {"text": p["sha256"], "sha256": p["sha256"]}  # the text is checked by digest
-    values |= {"requires_new_consent": p["requires_new_consent"]}
-    s.insert("notice_versions", e.seq, values | _created(e))
-
-
-def _person_add(s: State, e: LoggedEvent) -> None:
-    p, pid = e.payload, e.ids["person"]
-    values = {"id": pid, "kind": p["kind"], "unit_id": e.ids.get("unit"), "protected": False}
-    values |= {"name_ct": p["name_ct_sha256"], "born_ct": p["born_ct_sha256"]}
-    values |= {"ref_bidx": p["ref_bidx"]}
-    if "ref_ct_sha256" in p:
-        values["ref_ct"] = p["ref_ct_sha256"]
-    elif p["ref_bidx"] is None:
-        values["ref_ct"] = None
-    s.insert("people", e.seq, values | _created(e))
-    for token in p["name_tokens"]:
-        s.insert("person_name_tokens", e.seq, {"person_id": pid, "token_bidx": token})
-
-
-def _person_restriction(s: State, e: LoggedEvent) -> None:
-    p, pid = e.payload, e.ids["person"]
-    action = "restrict" if p["protected"] else "unrestrict"
-    values = {"id": e.ids["restriction"], "person_id": pid, "action": action}
-    values |= {"reason_ct": p["reason_ct_sha256"], "at": e.at, "actor": e.actor}
-    s.insert("restriction_events", e.seq, values)
-    s.update("people", pid, e.seq, {"protected": p["protected"]})
-
-
-def _guardian_add(s: State, e: LoggedEvent) -> None:
-    values = {"id": e.ids["guardianship"], "child_id": e.ids["child"]}
-    values |= {"guardian_id": e.ids["guardian"]}
-    values |= {"parental_responsibility": e.payload["parental_responsibility"]}
-    values |= {"removed_at": None, "removed_by": None}
-    s.insert("guardianships", e.seq, values | _created(e, "added_at", "added_by"))
-
-
-def _guardian_remove(s: State, e: LoggedEvent) -> None:
-    changes = _created(e, "removed_at", "removed_by")
-    s.update("guardianships", e.ids["guardianship"], e.seq, changes)
-
-
-def _evidence(s: State, e: LoggedEvent) -> None:
-    p = e.payload
-    values = {"id": e.ids["evidence"], "sha256": p["evidence_sha256"], **_created(e)}
-    if "evidence_size" in p:
-        values["size"] = p["evidence_size"]
-    if "evidence_name_ct_sha256" in p:
-        values["name_ct"] = p["evidence_name_ct_sha256"]
-    s.insert("evidence", e.seq, values)
-
-
-def _consent(s: State, e: LoggedEvent) -> None:
-    p, ids = e.payload, e.ids
-    if ids.get("evidence") is not None:
-        _evidence(s, e)
-    values = {  # one literal: a municipality's log replays a million of these
-        "id": ids["consent"],
-        "seq": p["seq"],
-        "subject_id": ids["subject"],
-        "purpose_id": ids["purpose"],
-        "kind": e.action.removeprefix("consent."),
-        "consenter_id": ids["consenter"],
-        "method": p["method"],
-        "notice_version": p["notice_version"],
-        "given_on": _day(p["given_on"]),
-        "effective_at": datetime.fromisoformat(p["effective_at"]),
-        "valid_from": _day(p["valid_from"]),
-        "valid_until": _day(p["valid_until"]),
-        "withdraws_id": ids.get("withdraws"),
-        "reason_ct": p["reason_ct_sha256"],
-        "evidence_id": ids.get("evidence"),
-        "recorded_at": e.at,
-        "recorded_by": e.actor,
-    }
-    s.insert("consent_events", e.seq, values)
-
-
-def _photo_add(s: State, e: LoggedEvent) -> None:
-    p = e.payload
-    values = {"id": e.ids["photo"], "sha256": p["sha256"], "format": p["format"]}
-    values |= {"width": p["width"], "height": p["height"], "unit_id": e.ids.get("unit")}
-    values |= {"photographer_ct": p["photographer_ct_sha256"], "complete": p["complete"]}
-    values |= {"original_name_ct": p["original_name_ct_sha256"]}
-    if "byte_size" in p:
-        values["byte_size"] = p["byte_size"]
-    s.insert("photos", e.seq, values | _created(e))
-
-
-def _photo_tag(s: State, e: LoggedEvent) -> None:
-    values = {"photo_id": e.ids["photo"], "person_id": e.ids["person"]}
-    values |= {"region": e.payload["region"], "identifiable": e.payload["identifiable"]}
-    s.insert("photo_subjects", e.seq, values | _created(e, "tagged_at", "tagged_by"))
-
-
-def _photo_untag(s: State, e: LoggedEvent) -> None:
-    s.delete("photo_subjects", f"{e.ids['photo']}/{e.ids['person']}", e.seq)
-
-
-def _photo_complete(s: State, e: LoggedEvent) -> None:
-    s.update("photos", e.ids["photo"], e.seq, {"complete": True})
-
-
-def _publication(s: State, e: LoggedEvent) -> None:
-    p, pid = e.payload, e.ids["publication"]
-    values = {"id": pid, "photo_id": e.ids.get("photo"), "input_sha256": p["input_sha256"]}
-    values |= {"purpose_id": e.ids["purpose"], "decision": e.action.removeprefix("publication.")}
-    values |= {"reasons": canonical_json(p["reasons"]), "decided_at": e.at, "actor": e.actor}
-    values |= {"caption_ct": p["caption_ct_sha256"], "output_name": p["output_name"]}
-    values |= {"output_sha256": p["output_sha256"], "output_size": p["output_size"]}
-    values |= {"taken_down_at": None, "taken_down_by": None, "takedown_note_ct": None}
-    # releases recorded before deliveries were tracked (revision 0006) had their file first
-    legacy = "delivered" if values["decision"] == "released" else None
-    values |= {"delivery": p.get("delivery", legacy)}
-    values |= {"output_dir_ct": p.get("output_dir_ct_sha256")}
-    values |= {"input_path_ct": p.get("input_path_ct_sha256")}
-    s.insert("publications", e.seq, values)
-    for consent in e.ids["consents"]:
-        s.insert(
-            "publication_consents", e.seq, {"publication_id": pid, "consent_event_id": consent}
-        )
-    for person in e.ids["subjects"]:
-        s.insert("publication_subjects", e.seq, {"publication_id": pid, "person_id": person})
-
-
-def _takedown(s: State, e: LoggedEvent) -> None:
-    changes = _created(e, "taken_down_at", "taken_down_by")
-    changes["takedown_note_ct"] = e.payload["note_ct_sha256"]
-    s.update("publications", e.ids["publication"], e.seq, changes)
-
-
-def _delivery(s: State, e: LoggedEvent) -> None:
-    s.update("publications", e.ids["publication"], e.seq, {"delivery": e.payload["delivery"]})
-
-
-def _checkpoint(s: State, e: LoggedEvent) -> None:
-    p = e.payload
-    values = {"id": e.ids["checkpoint"], "size": p["size"], "root": p["root"], "head": p["head"]}
-    values |= {"key_id": p["key_id"], "note": p["note_sha256"]}
-    s.insert("audit_checkpoints", e.seq, values | _created(e))
+        return maybe
+    if part.op == "insert":
+        return lambda s, e: s.insert(table, e.seq, build(e, None))
+    return lambda s, e: write(s, e, build(e, None))
 
 
 def _no_state(s: State, e: LoggedEvent) -> None:  # noqa: ARG001 - a read leaves no rows
     return
 
 
-HANDLERS: dict[str, Handler] = {
-    "unit.add": _unit_add,
-    "purpose.add": _purpose_add,
-    "purpose.notice": _purpose_notice,
-    "person.add": _person_add,
-    "person.restrict": _person_restriction,
-    "person.unrestrict": _person_restriction,
-    "guardian.add": _guardian_add,
-    "guardian.remove": _guardian_remove,
-    "consent.grant": _consent,
-    "consent.refusal": _consent,
-    "consent.withdrawal": _consent,
-    "photo.add": _photo_add,
-    "photo.tag": _photo_tag,
-    "photo.untag": _photo_untag,
-    "photo.complete": _photo_complete,
-    "publication.released": _publication,
-    "publication.refused": _publication,
-    "publication.takedown": _takedown,
-    "publication.delivery": _delivery,
-    "audit.checkpoint": _checkpoint,
-    QUERY_ACTION: _no_state,
-}
+HANDLERS: dict[str, Handler] = {a: _handler(a) for a in BY_ACTION} | {QUERY_ACTION: _no_state}
 
 
 def replay(events: Iterable[LoggedEvent]) -> State:

@@ -1,0 +1,606 @@
+"""Every kind of audit event, described once: the rows it writes, how each of their columns
+appears in the event (an ID, a payload value, a digest of ciphertext, the event's instant or
+actor), and so how the event is replayed.
+
+The writers (`record`, `RowBatch.record`) derive the event from the rows they write, and the
+replay (`replay`) derives the rows from the event, both from the same description: a column added
+here is written, logged and verified alike. A column added to a table later is `absent` in
+older events: the description says what those events imply, or that it cannot be compared.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from consentreg.crypto import sha256_hex
+from consentreg.domain.audit_chain import canonical_json
+
+if TYPE_CHECKING:
+    from consentreg.services.audit import LoggedEvent
+
+SKIP: Any = object()
+
+
+class _Anything:
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __ne__(self, other: object) -> bool:
+        return False
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+_ANY = _Anything()
+"""What an `absent` rule answers for an older event whose value cannot be known."""
+
+Row = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Form:
+    """How a column's value is carried by an event, and what the replay expects the column to
+    hold (for ciphertext and the texts only hashed in events: their SHA-256, as verification
+    reads them)."""
+
+    to_event: Callable[[Any], Any]
+    expected: Callable[[Any], Any]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _or_none(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else convert(value)
+
+
+PLAIN = Form(_same, _same)
+DIGEST = Form(_or_none(lambda v: sha256_hex(bytes(v))), _same)  # ciphertext columns
+TEXT_DIGEST = Form(_or_none(lambda v: sha256_hex(v.encode())), _same)  # texts only hashed
+DAY = Form(_or_none(date.isoformat), _or_none(date.fromisoformat))
+INSTANT = Form(_or_none(datetime.isoformat), _or_none(datetime.fromisoformat))
+JSON_LIST = Form(_or_none(json.loads), _or_none(canonical_json))
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column: where the event carries it (`ids`, `payload`, `at`, `actor`, `item` for the
+    rows of a list, `action` for the action's suffix) under `name`, in `form`."""
+
+    column: str
+    where: str
+    name: str = ""
+    form: Form = PLAIN
+    absent: Callable[[LoggedEvent], Any] | None = None
+
+
+def ID(column: str, name: str) -> Field:  # noqa: N802 - reads as the table it builds
+    return Field(column, "ids", name)
+
+
+def P(  # noqa: N802
+    column: str,
+    name: str | None = None,
+    form: Form = PLAIN,
+    absent: Callable[[LoggedEvent], Any] | None = None,
+) -> Field:
+    return Field(column, "payload", name or column, form, absent)
+
+
+def AT(column: str) -> Field:  # noqa: N802
+    return Field(column, "at")
+
+
+def BY(column: str) -> Field:  # noqa: N802
+    return Field(column, "actor")
+
+
+def ITEM(column: str) -> Field:  # noqa: N802
+    return Field(column, "item")
+
+
+def ACTION(column: str) -> Field:  # noqa: N802
+    return Field(column, "action")
+
+
+@dataclass(frozen=True)
+class Part:
+    """The rows of one table an event writes: one (`insert`, `update`, `delete` by `key`), or one
+    per item of the list `each` names ("ids:consents", "payload:name_tokens"), or none when
+    `present` is false (a consent without evidence)."""
+
+    table: str
+    fields: tuple[Field, ...]
+    op: str = "insert"
+    key: tuple[str, ...] = ("id",)
+    each: str | None = None
+    present: str | None = None  # the ids entry that is None when the part wrote no row
+
+
+@dataclass(frozen=True)
+class Kind:
+    actions: tuple[str, ...]
+    parts: tuple[Part, ...]
+
+
+def _unknown(_e: LoggedEvent) -> Any:
+    return SKIP
+
+
+def _none(_e: LoggedEvent) -> Any:
+    return None
+
+
+def _no_ref(e: LoggedEvent) -> Any:
+    return None if e.payload.get("ref_bidx") is None else SKIP
+
+
+def _legacy_delivery(e: LoggedEvent) -> Any:
+    return "delivered" if e.action == "publication.released" else None
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind(
+        ("unit.add",),
+        (
+            Part(
+                "units",
+                (
+                    ID("id", "unit"),
+                    P("code"),
+                    P("name"),
+                    ID("parent_id", "parent"),
+                    AT("created_at"),
+                    BY("created_by"),
+                ),
+            ),
+        ),
+    ),
+    Kind(
+        ("purpose.add",),
+        (
+            Part(
+                "purposes",
+                (
+                    ID("id", "purpose"),
+                    P("code"),
+                    P("title"),
+                    P("max_px"),
+                    P("guardian_policy", "guardians"),
+                    P("valid_until_mmdd", "valid_until"),
+                    P("valid_days"),
+                    AT("created_at"),
+                    BY("created_by"),
+                ),
+            ),
+        ),
+    ),
+    Kind(
+        ("purpose.notice",),
+        (
+            Part(
+                "notice_versions",
+                (
+                    ID("id", "notice"),
+                    ID("purpose_id", "purpose"),
+                    P("version"),
+                    P("text", "sha256", TEXT_DIGEST),  # the text is checked by its digest
+                    P("sha256"),
+                    P("requires_new_consent"),
+                    AT("created_at"),
+                    BY("created_by"),
+                ),
+            ),
+        ),
+    ),
+    Kind(
+        ("person.add",),
+        (
+            Part(
+                "people",
+                (
+                    ID("id", "person"),
+                    P("kind"),
+                    ID("unit_id", "unit"),
+                    Field("protected", "const"),
+                    P("name_ct", "name_ct_sha256", DIGEST),
+                    P("born_ct", "born_ct_sha256", DIGEST),
+                    P("ref_bidx"),
+                    # events before references were encrypted: none when there was no reference
+                    P("ref_ct", "ref_ct_sha256", DIGEST, absent=_no_ref),
+                    AT("created_at"),
+                    BY("created_by"),
+                ),
+            ),
+            Part(
+                "person_name_tokens",
+                (ID("person_id", "person"), ITEM("token_bidx")),
+                key=("person_id", "token_bidx"),
+                each="payload:name_tokens",
+            ),
+        ),
+    ),
+    Kind(
+        ("person.restrict", "person.unrestrict"),
+        (
+            Part(
+                "restriction_events",
+                (
+                    ID("id", "restriction"),
+                    ID("person_id", "person"),
+                    ACTION("action"),
+                    P("reason_ct", "reason_ct_sha256", DIGEST),
+                    AT("at"),
+                    BY("actor"),
+                ),
+            ),
+            Part("people", (ID("id", "person"), P("protected")), op="update"),
+        ),
+    ),
+    Kind(
+        ("guardian.add",),
+        (
+            Part(
+                "guardianships",
+                (
+                    ID("id", "guardianship"),
+                    ID("child_id", "child"),
+                    ID("guardian_id", "guardian"),
+                    P("parental_responsibility"),
+                    AT("added_at"),
+                    BY("added_by"),
+                    Field("removed_at", "const"),
+                    Field("removed_by", "const"),
+                ),
+            ),
+        ),
+    ),
+    Kind(
+        ("guardian.remove",),
+        (
+            Part(
+                "guardianships",
+                (
+                    ID("id", "guardianship"),
+                    AT("removed_at"),
+                    BY("removed_by"),
+                ),
+                op="update",
+            ),
+        ),
+    ),
+    Kind(
+        ("consent.grant", "consent.refusal", "consent.withdrawal"),
+        (
+            Part(
+                "evidence",
+                (
+                    ID("id", "evidence"),
+                    P("sha256", "evidence_sha256"),
+                    P("size", "evidence_size", absent=_unknown),
+                    P("name_ct", "evidence_name_ct_sha256", DIGEST, absent=_unknown),
+                    AT("created_at"),
+                    BY("created_by"),
+                ),
+                present="evidence",
+            ),
+            Part(
+                "consent_events",
+                (
+                    ID("id", "consent"),
+                    P("seq"),
+                    ID("subject_id", "subject"),
+                    ID("purpose_id", "purpose"),
+                    ACTION("kind"),
+                    ID("consenter_id", "consenter"),
+                    P("method"),
+                    P("notice_version"),
+                    P("given_on", form=DAY),
+                    P("effective_at", form=INSTANT),
+                    P("valid_from", form=DAY),
+                    P("valid_until", form=DAY),
+                    ID("withdraws_id", "withdraws"),
+                    P("reason_ct", "reason_ct_sha256", DIGEST),
+                    ID("evidence_id", "evidence"),
+                    AT("recorded_at"),
+                    BY("recorded_by"),
+                ),
+            ),
+        ),
+    ),
+    Kind(
+        ("photo.add",),
+        (
+            Part(
+                "photos",
+                (
+                    ID("id", "photo"),
+                    P("sha256"),
+                    P("format"),
+                    P("width"),
+                    P("height"),
+                    P("byte_size", absent=_unknown),
+                    ID("unit_id", "unit"),
+                    P("photographer_ct", "photographer_ct_sha256", DIGEST),
+                    P("original_name_ct", "original_name_ct_sha256", DIGEST),
+                    P("complete"),
+                    AT("created_at"),
+                    BY("created_by"),
+                ),
+            ),
+        ),
+    ),
+    Kind(
+        ("photo.tag",),
+        (
+            Part(
+                "photo_subjects",
+                (
+                    ID("photo_id", "photo"),
+                    ID("person_id", "person"),
+                    P("region"),
+                    P("identifiable"),
+                    AT("tagged_at"),
+                    BY("tagged_by"),
+                ),
+                key=("photo_id", "person_id"),
+            ),
+        ),
+    ),
+    Kind(
+        ("photo.untag",),
+        (
+            Part(
+                "photo_subjects",
+                (ID("photo_id", "photo"), ID("person_id", "person")),
+                op="delete",
+                key=("photo_id", "person_id"),
+            ),
+        ),
+    ),
+    Kind(
+        ("photo.complete",),
+        (Part("photos", (ID("id", "photo"), Field("complete", "const")), op="update"),),
+    ),
+    Kind(
+        ("publication.released", "publication.refused"),
+        (
+            Part(
+                "publications",
+                (
+                    ID("id", "publication"),
+                    ID("photo_id", "photo"),
+                    P("input_sha256"),
+                    ID("purpose_id", "purpose"),
+                    ACTION("decision"),
+                    P("reasons", form=JSON_LIST),
+                    AT("decided_at"),
+                    BY("actor"),
+                    P("caption_ct", "caption_ct_sha256", DIGEST),
+                    P("output_name"),
+                    P("output_sha256"),
+                    P("output_size"),
+                    Field("taken_down_at", "const"),
+                    Field("taken_down_by", "const"),
+                    Field("takedown_note_ct", "const"),
+                    # releases before revision 0006 had their file written first: delivered
+                    P("delivery", absent=_legacy_delivery),
+                    P("output_dir_ct", "output_dir_ct_sha256", DIGEST, absent=_none),
+                    P("input_path_ct", "input_path_ct_sha256", DIGEST, absent=_none),
+                ),
+            ),
+            Part(
+                "publication_consents",
+                (ID("publication_id", "publication"), ITEM("consent_event_id")),
+                key=("publication_id", "consent_event_id"),
+                each="ids:consents",
+            ),
+            Part(
+                "publication_subjects",
+                (ID("publication_id", "publication"), ITEM("person_id")),
+                key=("publication_id", "person_id"),
+                each="ids:subjects",
+            ),
+        ),
+    ),
+    Kind(
+        ("publication.takedown",),
+        (
+            Part(
+                "publications",
+                (
+                    ID("id", "publication"),
+                    AT("taken_down_at"),
+                    BY("taken_down_by"),
+                    P("takedown_note_ct", "note_ct_sha256", DIGEST),
+                ),
+                op="update",
+            ),
+        ),
+    ),
+    Kind(
+        ("publication.delivery",),
+        (Part("publications", (ID("id", "publication"), P("delivery")), op="update"),),
+    ),
+    Kind(
+        ("audit.checkpoint",),
+        (
+            Part(
+                "audit_checkpoints",
+                (
+                    ID("id", "checkpoint"),
+                    P("size"),
+                    P("root"),
+                    P("head"),
+                    P("key_id"),
+                    P("note", "note_sha256", TEXT_DIGEST),
+                    AT("created_at"),
+                    BY("created_by"),
+                ),
+            ),
+        ),
+    ),
+)
+
+# the constant columns: what every new row holds there (the writer checks its row agrees)
+CONSTANTS: dict[tuple[str, str], Any] = {
+    ("people", "protected"): False,
+    ("guardianships", "removed_at"): None,
+    ("guardianships", "removed_by"): None,
+    ("photos", "complete"): True,  # only `photo.complete` sets it by a constant
+    ("publications", "taken_down_at"): None,
+    ("publications", "taken_down_by"): None,
+    ("publications", "takedown_note_ct"): None,
+}
+
+BY_ACTION: dict[str, Kind] = {action: kind for kind in KINDS for action in kind.actions}
+
+
+def suffix(action: str) -> str:
+    return action.rsplit(".", 1)[1]
+
+
+# --- the writers' side: an event from the rows ------------------------------------------------
+
+
+def event_of(
+    action: str,
+    rows: Mapping[str, Row | Sequence[Row] | None],
+    *,
+    ids: Mapping[str, Any] | None = None,
+    payload: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The IDs and payload of `action` for the rows it writes (`rows[table]`: one row, the list
+    for a list part, or None for a part that wrote nothing), checking that the columns an event
+    implies (its action's suffix, the constants) agree with the rows. `ids` and `payload` add
+    what the event carries beyond the rows (a removed guardianship's people, a reason code)."""
+    event_ids: dict[str, Any] = dict(ids or {})
+    event_payload: dict[str, Any] = dict(payload or {})
+    for part in BY_ACTION[action].parts:
+        given = rows.get(part.table)
+        if part.each is not None:
+            _list_part(part, given, event_ids, event_payload)
+        else:
+            _one_part(action, part, given, event_ids, event_payload)
+    return event_ids, event_payload
+
+
+def _list_part(
+    part: Part,
+    given: Row | Sequence[Row] | None,
+    ids: dict[str, Any],
+    payload: dict[str, Any],
+) -> None:
+    where, name = (part.each or "").split(":")
+    items: list[Row] = list(given or ())  # type: ignore[arg-type]
+    item = next(f for f in part.fields if f.where == "item")
+    (ids if where == "ids" else payload)[name] = [r[item.column] for r in items]
+
+
+def _one_part(
+    action: str,
+    part: Part,
+    row: Row | Sequence[Row] | None,
+    ids: dict[str, Any],
+    payload: dict[str, Any],
+) -> None:
+    for f in part.fields:
+        if f.where in ("ids", "payload"):
+            value = None if row is None else f.form.to_event(row[f.column])  # type: ignore[call-overload]
+            (ids if f.where == "ids" else payload)[f.name] = value
+        elif row is not None and row[f.column] != _implied(action, part, f):  # type: ignore[call-overload]
+            raise ValueError(f"{action}: {part.table}.{f.column} disagrees with the event")
+
+
+def _implied(action: str, part: Part, f: Field) -> Any:
+    """What the event implies for a column it does not carry (the instant and the actor are
+    the event's own: the row holds what the unit of work gave both)."""
+    if f.where == "action":
+        return suffix(action)
+    if f.where == "const":
+        return CONSTANTS[(part.table, f.column)]
+    return _ANY
+
+
+# --- the replay's side: the rows from an event ------------------------------------------------
+
+
+def plan(action: str) -> list[tuple[Part, Builder]]:
+    """The parts of an action with the function that builds each part's expected row from an
+    event (and, for a list part, one of its items)."""
+    return _BUILDERS[action]
+
+
+def expected_rows(
+    event: LoggedEvent,
+) -> list[tuple[Part, list[dict[str, Any]]]]:
+    """Each part of the event with the rows (values by column) the tables should hold; raises
+    KeyError, TypeError or ValueError for an event that lacks what its action needs."""
+    found = []
+    for part, build in _BUILDERS[event.action]:
+        if part.present is not None and event.ids.get(part.present) is None:
+            continue
+        if part.each is not None:
+            where, name = part.each.split(":")
+            items = (event.ids if where == "ids" else event.payload)[name]
+            found.append((part, [build(event, item) for item in items]))
+        else:
+            found.append((part, [build(event, None)]))
+    return found
+
+
+Builder = Callable[["LoggedEvent", Any], dict[str, Any]]
+
+
+def _compile(part: Part) -> Builder:
+    """The part's row builder as one function holding one dict literal, as fast as a handler
+    written by hand: verification replays a million consent events."""
+    env: dict[str, Any] = {"SKIP": SKIP}
+    cells, may_skip = [], False
+    for i, f in enumerate(part.fields):
+        expression, skips = _expression(part, f, env, f"_{i}")
+        cells.append(f"{f.column!r}: {expression}")
+        may_skip = may_skip or skips
+    lines = [
+        "def build(e, item):",
+        "    ids, p = e.ids, e.payload",
+        f"    row = {{{', '.join(cells)}}}",
+    ]
+    if may_skip:
+        lines.append("    row = {k: v for k, v in row.items() if v is not SKIP}")
+    lines.append("    return row")
+    exec("\n".join(lines), env)  # noqa: S102 - source built here from the descriptions above
+    builder: Builder = env["build"]
+    return builder
+
+
+def _expression(part: Part, f: Field, env: dict[str, Any], tag: str) -> tuple[str, bool]:
+    """Python source for one column's expected value, and whether it may be SKIP."""
+    if f.where in ("at", "actor"):
+        return f"e.{f.where}", False
+    if f.where == "item":
+        return "item", False
+    if f.where == "action":
+        return "e.action.rsplit('.', 1)[1]", False
+    if f.where == "const":
+        env["const" + tag] = CONSTANTS[(part.table, f.column)]
+        return "const" + tag, False
+    source = "ids" if f.where == "ids" else "p"
+    value = f"{source}[{f.name!r}]"
+    if f.form is not PLAIN and f.where == "payload":
+        env["convert" + tag] = f.form.expected
+        value = f"convert{tag}({value})"
+    if f.absent is None:
+        return value, False
+    env["absent" + tag] = f.absent
+    return f"({value} if {f.name!r} in {source} else absent{tag}(e))", True
+
+
+_BUILDERS: dict[str, list[tuple[Part, Builder]]] = {
+    action: [(part, _compile(part)) for part in kind.parts] for action, kind in BY_ACTION.items()
+}
