@@ -7,6 +7,7 @@ not run on open; about 1.4 s a gigabyte)."""
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -144,9 +145,23 @@ def test_db_check_integrity_finds_every_damage(cli: Invoke, register: Path, name
 def test_a_damage_not_seen_on_open_shows_on_the_read_that_meets_it(
     cli: Invoke, register: Path
 ) -> None:
-    _damage(register, _random_last_page)
+    """The audit log's first page overwritten: opening and the schema check do not read it,
+    `audit verify` does."""
+    with sqlite3.connect(register) as conn:
+        (root,) = conn.execute(
+            "SELECT rootpage FROM sqlite_schema WHERE name = 'audit_events'"
+        ).fetchone()
+    conn.close()
+
+    def audit_log_root(data: bytearray, page: int) -> bytearray:
+        data[(root - 1) * page : root * page] = _noise(page)
+        return data
+
+    _damage(register, audit_log_root)
     assert cli("db", "check").exit_code == 0  # the schema reads fine
+    assert cli("unit", "list").exit_code == 0
     one_error_line(cli("audit", "verify"), 7, "is damaged")
+    one_error_line(cli("db", "check", "--integrity"), 7, "is damaged")
 
 
 def test_an_intact_register_passes_the_integrity_check(cli: Invoke, register: Path) -> None:
