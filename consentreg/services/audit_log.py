@@ -7,6 +7,7 @@ bulk imports do not pay a query per event.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -14,6 +15,7 @@ from sqlalchemy import insert, select
 from consentreg.db.models import AuditEvent
 from consentreg.domain.audit_chain import GENESIS, canonical_json, chain_hash, leaf_hash
 from consentreg.services.context import AuditHead, Context
+from consentreg.services.event_kinds import event_of
 
 
 def _head(ctx: Context) -> AuditHead:
@@ -48,6 +50,34 @@ def event_row(
         "prev_hash": head.hash,
         "hash": digest,
     }
+
+
+def record(
+    ctx: Context,
+    action: str,
+    rows: Mapping[str, Any],
+    *,
+    ids: Mapping[str, Any] | None = None,
+    payload: Mapping[str, Any] | None = None,
+) -> int:
+    """Log the change `action` made by writing `rows` (by table: an ORM object, a row as a dict,
+    a list of them, or None), its IDs and payload derived from them as its description says
+    (consentreg.services.event_kinds); returns its seq. The rows are already in the session."""
+    event_ids, event_payload = event_of(action, as_rows(rows), ids=ids, payload=payload)
+    return append(ctx, action, ids=event_ids, payload=event_payload)
+
+
+def as_rows(rows: Mapping[str, Any]) -> dict[str, Any]:
+    """ORM objects as rows of column values (dicts and None as they are)."""
+    return {table: _as_row(value) for table, value in rows.items()}
+
+
+def _as_row(value: Any) -> Any:
+    if value is None or isinstance(value, dict):
+        return value
+    if isinstance(value, list):
+        return [_as_row(v) for v in value]
+    return {c.name: getattr(value, c.name) for c in value.__table__.columns}
 
 
 def insert_rows(ctx: Context, rows: list[dict[str, Any]]) -> None:

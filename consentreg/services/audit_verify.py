@@ -526,9 +526,7 @@ def _store(ctx: Context, key: VerifierKey, report: VerifyReport, note: str) -> A
     )
     ctx.session.add(row)
     ctx.session.flush()
-    payload = {"size": row.size, "root": row.root, "head": row.head, "key_id": row.key_id}
-    payload["note_sha256"] = sha256_hex(note.encode())
-    audit_log.append(ctx, "audit.checkpoint", ids={"checkpoint": row.id}, payload=payload)
+    audit_log.record(ctx, "audit.checkpoint", {"audit_checkpoints": row})
     return row
 
 

@@ -105,9 +105,9 @@ def _read_regular(fh: BinaryIO, name: str) -> EvidenceFile | str:
     return EvidenceFile(data, text.file_name(name))
 
 
-def stage_evidence(ctx: Context, batch: RowBatch, evidence: EvidenceFile) -> tuple[str, str, str]:
-    """Stage an evidence record; its encrypted file is moved into the store after the commit.
-    Returns (evidence id, sha256 of the file, sha256 of the encrypted name)."""
+def store_evidence(ctx: Context, evidence: EvidenceFile) -> dict[str, object]:
+    """Stage an evidence file, encrypted, to be moved into the store after the commit; returns
+    its row, to be recorded with the consent event it proves."""
     eid, digest = new_id(), sha256_hex(evidence.data)
     name_ct = ctx.keys.encrypt(evidence.name, table="evidence", column="name", row_id=eid)
     blob = ctx.keys.encrypt_blob(evidence.data, blob_id=eid)
@@ -119,18 +119,14 @@ def stage_evidence(ctx: Context, batch: RowBatch, evidence: EvidenceFile) -> tup
         with contextlib.suppress(OSError):
             final.with_name(final.name + ".tmp").unlink(missing_ok=True)
         raise file_error(exc, folder=ctx.evidence_dir, doing="store the evidence file") from None
-    batch.add(
-        Evidence,
-        {
-            "id": eid,
-            "sha256": digest,
-            "size": len(evidence.data),
-            "name_ct": name_ct,
-            "created_at": ctx.now,
-            "created_by": ctx.actor,
-        },
-    )
-    return eid, digest, sha256_hex(name_ct)
+    return {
+        "id": eid,
+        "sha256": digest,
+        "size": len(evidence.data),
+        "name_ct": name_ct,
+        "created_at": ctx.now,
+        "created_by": ctx.actor,
+    }
 
 
 def check_consenter(subject_id: str, consenter_id: str, guardians: set[str]) -> None:
@@ -171,61 +167,33 @@ class NewEvent(NamedTuple):
 
 def stage_event(ctx: Context, batch: RowBatch, event: NewEvent, *, seq: int) -> str:
     """Stage one consent event (and its evidence) with its audit event; returns its ID."""
-    evidence_id, evidence_sha, evidence_name_sha = (
-        stage_evidence(ctx, batch, event.evidence) if event.evidence else (None, None, None)
-    )
+    evidence = store_evidence(ctx, event.evidence) if event.evidence else None
     cid = new_id()
     reason_ct = (
         ctx.keys.encrypt(event.reason, table="consent_events", column="reason", row_id=cid)
         if event.reason
         else None
     )
-    batch.add(
-        ConsentEvent,
-        {
-            "id": cid,
-            "seq": seq,
-            "subject_id": event.subject_id,
-            "purpose_id": event.purpose_id,
-            "kind": event.kind.value,
-            "consenter_id": event.consenter_id,
-            "method": event.method,
-            "notice_version": event.notice_version,
-            "given_on": event.given,
-            "effective_at": event.effective_at,
-            "valid_from": event.valid_from,
-            "valid_until": event.valid_until,
-            "withdraws_id": event.withdraws,
-            "reason_ct": reason_ct,
-            "evidence_id": evidence_id,
-            "recorded_at": ctx.now,
-            "recorded_by": ctx.actor,
-        },
-    )
-    batch.audit(
-        f"consent.{event.kind.value}",
-        ids={
-            "consent": cid,
-            "subject": event.subject_id,
-            "purpose": event.purpose_id,
-            "consenter": event.consenter_id,
-            "withdraws": event.withdraws,
-            "evidence": evidence_id,
-        },
-        payload={
-            "seq": seq,
-            "method": event.method,
-            "notice_version": event.notice_version,
-            "given_on": event.given.isoformat(),
-            "effective_at": event.effective_at.isoformat(),
-            "valid_from": event.valid_from.isoformat() if event.valid_from else None,
-            "valid_until": event.valid_until.isoformat() if event.valid_until else None,
-            "evidence_sha256": evidence_sha,
-            "evidence_size": len(event.evidence.data) if event.evidence else None,
-            "evidence_name_ct_sha256": evidence_name_sha,
-            "reason_ct_sha256": sha256_hex(reason_ct) if reason_ct else None,
-        },
-    )
+    row = {
+        "id": cid,
+        "seq": seq,
+        "subject_id": event.subject_id,
+        "purpose_id": event.purpose_id,
+        "kind": event.kind.value,
+        "consenter_id": event.consenter_id,
+        "method": event.method,
+        "notice_version": event.notice_version,
+        "given_on": event.given,
+        "effective_at": event.effective_at,
+        "valid_from": event.valid_from,
+        "valid_until": event.valid_until,
+        "withdraws_id": event.withdraws,
+        "reason_ct": reason_ct,
+        "evidence_id": evidence["id"] if evidence else None,
+        "recorded_at": ctx.now,
+        "recorded_by": ctx.actor,
+    }
+    batch.record(f"consent.{event.kind.value}", {"evidence": evidence, "consent_events": row})
     return cid
 
 

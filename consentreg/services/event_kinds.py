@@ -25,17 +25,6 @@ if TYPE_CHECKING:
 SKIP: Any = object()
 
 
-class _Anything:
-    def __eq__(self, other: object) -> bool:
-        return True
-
-    def __ne__(self, other: object) -> bool:
-        return False
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-_ANY = _Anything()
 """What an `absent` rule answers for an older event whose value cannot be known."""
 
 Row = Mapping[str, Any]
@@ -479,52 +468,59 @@ def event_of(
     for a list part, or None for a part that wrote nothing), checking that the columns an event
     implies (its action's suffix, the constants) agree with the rows. `ids` and `payload` add
     what the event carries beyond the rows (a removed guardianship's people, a reason code)."""
-    event_ids: dict[str, Any] = dict(ids or {})
-    event_payload: dict[str, Any] = dict(payload or {})
-    for part in BY_ACTION[action].parts:
-        given = rows.get(part.table)
+    return _EVENTS[action](action, rows, ids or {}, payload or {})
+
+
+EventBuilder = Callable[
+    [str, Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]],
+    tuple[dict[str, Any], dict[str, Any]],
+]
+
+
+def _compile_event(kind: Kind) -> EventBuilder:
+    """One function per kind building the event's two dicts as literals (an import derives a
+    million consent events)."""
+    env: dict[str, Any] = {"disagree": _disagree}
+    lines = ["def event(action, rows, extra_ids, extra_payload):"]
+    ids: list[str] = []
+    payload: list[str] = []
+    checks: list[str] = []
+    for n, part in enumerate(kind.parts):
+        row = f"r{n}"
+        getter = "rows.get" if part.present or part.each else "rows.__getitem__"
+        lines.append(f"    {row} = {getter}({part.table!r})")
         if part.each is not None:
-            _list_part(part, given, event_ids, event_payload)
-        else:
-            _one_part(action, part, given, event_ids, event_payload)
-    return event_ids, event_payload
+            where, name = part.each.split(":")
+            item = next(f for f in part.fields if f.where == "item")
+            cell = f"{name!r}: [x[{item.column!r}] for x in ({row} or ())]"
+            (ids if where == "ids" else payload).append(cell)
+            continue
+        for i, f in enumerate(part.fields):
+            value = f"{row}[{f.column!r}]"
+            if f.where in ("ids", "payload"):
+                if f.form is not PLAIN:
+                    env[f"to_event_{n}_{i}"] = f.form.to_event
+                    value = f"to_event_{n}_{i}({value})"
+                if part.present:
+                    value = f"(None if {row} is None else {value})"
+                (ids if f.where == "ids" else payload).append(f"{f.name!r}: {value}")
+            elif f.where == "action":
+                checks.append(f"{value} != action.rsplit('.', 1)[1]")
+            elif f.where == "const":
+                env[f"const_{n}_{i}"] = CONSTANTS[(part.table, f.column)]
+                checks.append(f"{value} != const_{n}_{i}")
+    for check in checks:
+        lines.append(f"    if {check}: disagree(action)")
+    lines.append(
+        f"    return {{**extra_ids, {', '.join(ids)}}}, {{**extra_payload, {', '.join(payload)}}}"
+    )
+    exec("\n".join(lines), env)  # noqa: S102 - source built here from the descriptions above
+    builder: EventBuilder = env["event"]
+    return builder
 
 
-def _list_part(
-    part: Part,
-    given: Row | Sequence[Row] | None,
-    ids: dict[str, Any],
-    payload: dict[str, Any],
-) -> None:
-    where, name = (part.each or "").split(":")
-    items: list[Row] = list(given or ())  # type: ignore[arg-type]
-    item = next(f for f in part.fields if f.where == "item")
-    (ids if where == "ids" else payload)[name] = [r[item.column] for r in items]
-
-
-def _one_part(
-    action: str,
-    part: Part,
-    row: Row | Sequence[Row] | None,
-    ids: dict[str, Any],
-    payload: dict[str, Any],
-) -> None:
-    for f in part.fields:
-        if f.where in ("ids", "payload"):
-            value = None if row is None else f.form.to_event(row[f.column])  # type: ignore[call-overload]
-            (ids if f.where == "ids" else payload)[f.name] = value
-        elif row is not None and row[f.column] != _implied(action, part, f):  # type: ignore[call-overload]
-            raise ValueError(f"{action}: {part.table}.{f.column} disagrees with the event")
-
-
-def _implied(action: str, part: Part, f: Field) -> Any:
-    """What the event implies for a column it does not carry (the instant and the actor are
-    the event's own: the row holds what the unit of work gave both)."""
-    if f.where == "action":
-        return suffix(action)
-    if f.where == "const":
-        return CONSTANTS[(part.table, f.column)]
-    return _ANY
+def _disagree(action: str) -> None:
+    raise ValueError(f"{action}: a row disagrees with what the event implies")
 
 
 # --- the replay's side: the rows from an event ------------------------------------------------
@@ -601,6 +597,9 @@ def _expression(part: Part, f: Field, env: dict[str, Any], tag: str) -> tuple[st
     return f"({value} if {f.name!r} in {source} else absent{tag}(e))", True
 
 
+_EVENTS: dict[str, EventBuilder] = {
+    action: _compile_event(kind) for action, kind in BY_ACTION.items()
+}
 _BUILDERS: dict[str, list[tuple[Part, Builder]]] = {
     action: [(part, _compile(part)) for part in kind.parts] for action, kind in BY_ACTION.items()
 }

@@ -8,7 +8,6 @@ from datetime import date, datetime
 
 from sqlalchemy import func, or_, select
 
-from consentreg.crypto import sha256_hex
 from consentreg.db.models import Guardianship, Person, PersonNameToken, RestrictionEvent, Unit
 from consentreg.domain import text
 from consentreg.domain.calendar import oslo_day
@@ -134,22 +133,9 @@ def stage_person(
         "created_at": ctx.now,
         "created_by": ctx.actor,
     }
-    batch.add(Person, row)
     tokens = sorted({_bidx(ctx, t, "people.name") for t in normalise_name(name).split()})
-    for token in tokens:
-        batch.add(PersonNameToken, {"person_id": pid, "token_bidx": token})
-    batch.audit(
-        "person.add",
-        ids={"person": pid, "unit": unit_id},
-        payload={
-            "kind": kind,
-            "name_ct_sha256": sha256_hex(name_ct),
-            "born_ct_sha256": sha256_hex(born_ct),
-            "ref_bidx": ref_bidx,
-            "ref_ct_sha256": sha256_hex(ref_ct) if ref_ct else None,
-            "name_tokens": tokens,
-        },
-    )
+    words = [{"person_id": pid, "token_bidx": token} for token in tokens]
+    batch.record("person.add", {"people": row, "person_name_tokens": words})
     return pid
 
 
@@ -251,11 +237,10 @@ def set_protected(ctx: Context, key: str, *, protected: bool, reason: str) -> st
     person.protected = protected
     ctx.session.add(event)
     ctx.session.flush()
-    audit_log.append(
+    audit_log.record(
         ctx,
         f"person.{action}",
-        ids={"person": person.id, "restriction": eid},
-        payload={"protected": protected, "reason_ct_sha256": sha256_hex(event.reason_ct)},
+        {"restriction_events": event, "people": {"id": person.id, "protected": protected}},
     )
     return eid
 
@@ -293,24 +278,17 @@ def stage_guardianship(
 ) -> str:
     """Stage a checked guardianship and its audit event."""
     gid = new_id()
-    batch.add(
-        Guardianship,
-        {
-            "id": gid,
-            "child_id": child_id,
-            "guardian_id": guardian_id,
-            "parental_responsibility": parental_responsibility,
-            "added_at": ctx.now,
-            "added_by": ctx.actor,
-            "removed_at": None,
-            "removed_by": None,
-        },
-    )
-    batch.audit(
-        "guardian.add",
-        ids={"guardianship": gid, "child": child_id, "guardian": guardian_id},
-        payload={"parental_responsibility": parental_responsibility},
-    )
+    row = {
+        "id": gid,
+        "child_id": child_id,
+        "guardian_id": guardian_id,
+        "parental_responsibility": parental_responsibility,
+        "added_at": ctx.now,
+        "added_by": ctx.actor,
+        "removed_at": None,
+        "removed_by": None,
+    }
+    batch.record("guardian.add", {"guardianships": row})
     return gid
 
 
@@ -367,9 +345,6 @@ def remove_guardian(ctx: Context, *, child: str, guardian: str) -> str:
     link = links[0]
     link.removed_at, link.removed_by = ctx.now, ctx.actor
     ctx.session.flush()
-    audit_log.append(
-        ctx,
-        "guardian.remove",
-        ids={"guardianship": link.id, "child": child_p.id, "guardian": guardian_p.id},
-    )
+    people = {"child": child_p.id, "guardian": guardian_p.id}
+    audit_log.record(ctx, "guardian.remove", {"guardianships": link}, ids=people)
     return link.id

@@ -124,21 +124,7 @@ def _insert_photo(
     )
     ctx.session.add(photo)
     ctx.session.flush()
-    audit_log.append(
-        ctx,
-        "photo.add",
-        ids={"photo": pid, "unit": unit_id},
-        payload={
-            "sha256": digest,
-            "format": info.format,
-            "width": info.width,
-            "height": info.height,
-            "byte_size": len(item.data),
-            "complete": complete,
-            "photographer_ct_sha256": sha256_hex(photo.photographer_ct),
-            "original_name_ct_sha256": sha256_hex(photo.original_name_ct),
-        },
-    )
+    audit_log.record(ctx, "photo.add", {"photos": photo})
     return pid
 
 
@@ -160,23 +146,17 @@ def _tag(
     existing = ctx.session.get(PhotoSubject, (photo_id, person_id))
     if existing is not None:
         raise InvalidInputError(f"person {person_id} is already tagged in photo {photo_id}")
-    ctx.session.add(
-        PhotoSubject(
-            photo_id=photo_id,
-            person_id=person_id,
-            region=region,
-            identifiable=identifiable,
-            tagged_at=ctx.now,
-            tagged_by=ctx.actor,
-        )
+    tag = PhotoSubject(
+        photo_id=photo_id,
+        person_id=person_id,
+        region=region,
+        identifiable=identifiable,
+        tagged_at=ctx.now,
+        tagged_by=ctx.actor,
     )
+    ctx.session.add(tag)
     ctx.session.flush()
-    audit_log.append(
-        ctx,
-        "photo.tag",
-        ids={"photo": photo_id, "person": person_id},
-        payload={"region": region, "identifiable": identifiable},
-    )
+    audit_log.record(ctx, "photo.tag", {"photo_subjects": tag})
 
 
 def tag_photo(
@@ -209,7 +189,9 @@ def untag_photo(ctx: Context, *, photo_id: str, subject: str) -> None:
     )
     if not getattr(gone, "rowcount", 0):
         raise NotFoundError(f"person {person.id} is not tagged in photo {photo.id}")
-    audit_log.append(ctx, "photo.untag", ids={"photo": photo.id, "person": person.id})
+    audit_log.record(
+        ctx, "photo.untag", {"photo_subjects": {"photo_id": photo.id, "person_id": person.id}}
+    )
 
 
 def complete_photo(ctx: Context, *, photo_id: str) -> None:
@@ -219,7 +201,7 @@ def complete_photo(ctx: Context, *, photo_id: str) -> None:
         raise InvalidInputError(f"photo {photo.id} is already marked complete")
     photo.complete = True
     ctx.session.flush()
-    audit_log.append(ctx, "photo.complete", ids={"photo": photo.id})
+    audit_log.record(ctx, "photo.complete", {"photos": photo})
 
 
 def show_photo(

@@ -243,35 +243,15 @@ def record_decision(
         if photo is not None
         else []
     )
-    ctx.session.add_all(PublicationSubject(publication_id=pid, person_id=s) for s in subject_ids)
-    if released:
-        ctx.session.add_all(
-            PublicationConsent(publication_id=pid, consent_event_id=c)
-            for c in sorted(set(decision.relied_on))
-        )
+    subjects = [PublicationSubject(publication_id=pid, person_id=s) for s in subject_ids]
+    consents = [
+        PublicationConsent(publication_id=pid, consent_event_id=c)
+        for c in (sorted(set(decision.relied_on)) if released else [])
+    ]
+    ctx.session.add_all([*subjects, *consents])
     ctx.session.flush()
-    audit_log.append(
-        ctx,
-        f"publication.{pub.decision}",
-        ids={
-            "publication": pid,
-            "photo": pub.photo_id,
-            "purpose": purpose_row.id,
-            "consents": sorted(set(decision.relied_on)) if released else [],
-            "subjects": subject_ids,
-        },
-        payload={
-            "input_sha256": input_sha256,
-            "reasons": reasons,
-            "output_name": pub.output_name,
-            "output_sha256": pub.output_sha256,
-            "output_size": pub.output_size,
-            "caption_ct_sha256": _digest(pub.caption_ct),
-            "delivery": pub.delivery,
-            "output_dir_ct_sha256": _digest(pub.output_dir_ct),
-            "input_path_ct_sha256": _digest(pub.input_path_ct),
-        },
-    )
+    rows = {"publications": pub, "publication_consents": consents, "publication_subjects": subjects}
+    audit_log.record(ctx, f"publication.{pub.decision}", rows)
     return Recorded(pid, decision, pub.output_name)
 
 
@@ -348,8 +328,8 @@ def _set_delivery(ctx: Context, ids: list[str], state: str, *, reason: str | Non
             raise InvalidInputError(f"publication {pid} is not a release awaiting its file")
         pub.delivery = state
         ctx.session.flush()
-        payload = {"delivery": state} | ({"reason": reason} if reason else {})
-        audit_log.append(ctx, "publication.delivery", ids={"publication": pid}, payload=payload)
+        why = {"reason": reason} if reason else {}
+        audit_log.record(ctx, "publication.delivery", {"publications": pub}, payload=why)
 
 
 def output_name(publication_id: str, extension: str) -> str:
@@ -454,11 +434,4 @@ def takedown_done(ctx: Context, *, publication_id: str, note: str | None = None)
             note.strip(), table="publications", column="takedown_note", row_id=pub.id
         )
     ctx.session.flush()
-    audit_log.append(
-        ctx,
-        "publication.takedown",
-        ids={"publication": pub.id},
-        payload={
-            "note_ct_sha256": sha256_hex(pub.takedown_note_ct) if pub.takedown_note_ct else None
-        },
-    )
+    audit_log.record(ctx, "publication.takedown", {"publications": pub})

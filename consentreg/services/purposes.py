@@ -85,19 +85,7 @@ def add_purpose(
     )
     ctx.session.add(purpose)
     ctx.session.flush()
-    audit_log.append(
-        ctx,
-        "purpose.add",
-        ids={"purpose": purpose.id},
-        payload={
-            "code": code,
-            "title": purpose.title,
-            "max_px": max_px,
-            "guardians": guardians,
-            "valid_until": valid_until,
-            "valid_days": valid_days,
-        },
-    )
+    audit_log.record(ctx, "purpose.add", {"purposes": purpose})
     _add_notice(ctx, purpose, notice_text, requires_new_consent=False)
     return purpose.id
 
@@ -139,16 +127,7 @@ def _add_notice(ctx: Context, purpose: Purpose, body: str, *, requires_new_conse
     )
     ctx.session.add(notice)
     ctx.session.flush()
-    audit_log.append(
-        ctx,
-        "purpose.notice",
-        ids={"purpose": purpose.id, "notice": notice.id},
-        payload={
-            "version": version,
-            "sha256": notice.sha256,
-            "requires_new_consent": requires_new_consent,
-        },
-    )
+    audit_log.record(ctx, "purpose.notice", {"notice_versions": notice})
     return version
 
 

@@ -26,8 +26,10 @@ from consentreg.db.bulk import insert_rows
 from consentreg.db.models import AuditEvent
 from consentreg.services import audit_log
 from consentreg.services.context import Context
+from consentreg.services.event_kinds import event_of
 
 CHUNK = 5000
+_MODELS = {m.class_.__tablename__: m.class_ for m in Base.registry.mappers}
 
 _Chunk = list[tuple[Table, list[dict[str, Any]]]]
 
@@ -45,10 +47,23 @@ class RowBatch:
         self._rows.setdefault(model, []).append(row)
         self._count += 1
 
-    def audit(
-        self, action: str, *, ids: dict[str, Any], payload: dict[str, Any] | None = None
+    def record(
+        self,
+        action: str,
+        rows: dict[str, dict[str, Any] | list[dict[str, Any]] | None],
+        *,
+        ids: dict[str, Any] | None = None,
+        payload: dict[str, Any] | None = None,
     ) -> None:
-        self.add(AuditEvent, audit_log.event_row(self.ctx, action, ids=ids, payload=payload))
+        """Stage the rows a new change inserts (by table) and its audit event, derived from them
+        as the action's description says (consentreg.services.event_kinds)."""
+        for table, given in rows.items():
+            for row in given if isinstance(given, list) else [given] if given else []:
+                self.add(_MODELS[table], row)
+        event_ids, event_payload = event_of(action, rows, ids=ids, payload=payload)
+        self.add(
+            AuditEvent, audit_log.event_row(self.ctx, action, ids=event_ids, payload=event_payload)
+        )
 
     def maybe_flush(self) -> None:
         if self._count < self.chunk:

@@ -58,12 +58,7 @@ def add_unit(ctx: Context, *, code: str, name: str, parent: str | None = None) -
     )
     ctx.session.add(unit)
     ctx.session.flush()
-    audit_log.append(
-        ctx,
-        "unit.add",
-        ids={"unit": unit.id, "parent": parent_id},
-        payload={"code": code, "name": unit.name},
-    )
+    audit_log.record(ctx, "unit.add", {"units": unit})
     return unit.id
 
 
