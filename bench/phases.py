@@ -27,9 +27,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repositor
 PHASES = [
     ("open the register: schema-at-head check", "consentreg.db.schema", "require_head"),
     ("open the register: key file", "consentreg.crypto", "Keyring.load"),
-    ("read input + SHA-256 + render (worker)", "consentreg.services.worker_pool", "render"),
+    (
+        "read input + SHA-256 + render (worker)",
+        "consentreg.services.publishing.worker_pool",
+        "render",
+    ),
     ("  render release copy", "consentreg.imaging.rendering", "render_release"),
-    ("gate pre-check (after a refusal only)", "consentreg.services.releases", "_Run._precheck"),
+    (
+        "gate pre-check (after a refusal only)",
+        "consentreg.services.publishing.releases",
+        "_Run._precheck",
+    ),
     ("    decode (DCT-scaled) + resize", "consentreg.imaging.rendering", "_decode"),
     ("      of which resize (LANCZOS)", "consentreg.imaging.rendering", "_downscale"),
     ("    colour to sRGB", "consentreg.imaging.rendering", "to_srgb"),
@@ -38,12 +46,12 @@ PHASES = [
     ("    verify bytes", "consentreg.imaging.rendering", "verify_clean"),
     (
         "record publication (writer transaction, file)",
-        "consentreg.services.releases",
+        "consentreg.services.publishing.releases",
         "_Run._record",
     ),
     (
         "  record_decision (re-check, rows, audit log)",
-        "consentreg.services.publishing",
+        "consentreg.services.publishing.gate",
         "record_decision",
     ),
     (
@@ -68,7 +76,7 @@ def main(argv: list[str]) -> None:
     started = time.perf_counter()
     import cli.main  # noqa: F401  - what `consentreg` imports first (installed as consentreg_cli)
     from cli.runtime import open_register
-    from consentreg.services import releases, worker_pool
+    from consentreg.services.publishing import releases, worker_pool
 
     cli_imported = time.perf_counter()
     missing = _wrap_phases() if args.mode == "phases" else _wrap_timeline(worker_pool, releases)

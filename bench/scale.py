@@ -187,8 +187,8 @@ from datetime import datetime, UTC
 from consentreg.config import load_settings
 from consentreg.crypto import Keyring
 from consentreg.db.engine import make_engine, session_scope
-from consentreg.services.context import Context
-from consentreg.services.publishing import check
+from consentreg.services.unit_of_work import Context
+from consentreg.services.publishing.gate import check
 s = load_settings()
 engine = make_engine(s.db_url)
 keys = Keyring.load(s.key_file)

@@ -19,8 +19,8 @@ from .runtime import settings, unit_of_work
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from consentreg.services.audit_checkpoint import VerifierKey
-    from consentreg.services.audit_verify import VerifyReport
+    from consentreg.services.audit.checkpoint import VerifierKey
+    from consentreg.services.audit.verify import VerifyReport
 
 audit_app = typer.Typer(
     help="Auditor views, verification and signed checkpoints.", no_args_is_help=True
@@ -95,7 +95,7 @@ def consents_cmd(
         consentreg audit consents --unit bhg --purpose facebook --as-of 2026-12-01 --format csv
     """
     from consentreg.errors import InvalidInputError
-    from consentreg.services.consents_report import consents_text
+    from consentreg.services.audit.consents_report import consents_text
 
     if fmt not in FORMATS:
         raise InvalidInputError(f"--format must be table, csv or json, not {fmt!r}")
@@ -144,7 +144,7 @@ def subject_cmd(
 
         consentreg audit subject ref:K001 --json
     """
-    from consentreg.services.audit_views import subject
+    from consentreg.services.audit.views import subject
 
     with unit_of_work() as ctx:
         view = subject(ctx, person_id)
@@ -168,7 +168,7 @@ def photo_cmd(photo_id: str) -> None:
 
         consentreg audit photo 5f1c... --json
     """
-    from consentreg.services.audit_views import photo
+    from consentreg.services.audit.views import photo
 
     with unit_of_work() as ctx:
         view = photo(ctx, photo_id)
@@ -192,7 +192,7 @@ def publications_cmd(
 
         consentreg audit publications --since 2026-09-01 --purpose facebook
     """
-    from consentreg.services.audit_views import publications
+    from consentreg.services.audit.views import publications
 
     when = _instant(since)
     with unit_of_work() as ctx:
@@ -214,7 +214,7 @@ def log_cmd(since: Since = None) -> None:
 
         consentreg audit log --since 2026-11-01
     """
-    from consentreg.services.audit_views import log
+    from consentreg.services.audit.views import log
 
     when = _instant(since)
     with unit_of_work() as ctx:
@@ -229,7 +229,7 @@ def log_cmd(since: Since = None) -> None:
 def _pinned_key(pubkey: Path | None) -> VerifierKey | None:
     """--pubkey, else this installation's own signing key, else none."""
     from consentreg.crypto import Signer
-    from consentreg.services.audit_checkpoint import parse_verifier_key, verifier_key
+    from consentreg.services.audit.checkpoint import parse_verifier_key, verifier_key
 
     if pubkey is not None:
         return parse_verifier_key(_read(pubkey, option="--pubkey").decode("utf-8", "replace"))
@@ -267,8 +267,8 @@ def verify_cmd(
         consentreg audit verify --checkpoint dpo/2026-11-30.checkpoint --pubkey dpo/consentreg.pub
     """
     from consentreg.errors import AuditVerificationError
-    from consentreg.services.audit_run import verify_register
-    from consentreg.services.audit_verify import ExternalCheckpoint, failure_message
+    from consentreg.services.audit.run import verify_register
+    from consentreg.services.audit.verify import ExternalCheckpoint, failure_message
 
     files = [ExternalCheckpoint(str(p), _read(p, option="--checkpoint")) for p in checkpoint or []]
     report = verify_register(settings(), key=_pinned_key(pubkey), external=files)
@@ -287,7 +287,7 @@ def checkpoint_cmd(output: Output = None) -> None:
 
         consentreg audit checkpoint -o dpo/2026-11-30.checkpoint
     """
-    from consentreg.services.audit_run import checkpoint_register
+    from consentreg.services.audit.run import checkpoint_register
 
     view = checkpoint_register(settings())
     if output is not None:
@@ -306,7 +306,7 @@ def public_key_cmd(output: Output = None) -> None:
         consentreg audit public-key -o dpo/consentreg.pub
     """
     from consentreg.crypto import Signer
-    from consentreg.services.audit_checkpoint import verifier_key
+    from consentreg.services.audit.checkpoint import verifier_key
 
     key = verifier_key(Signer.load(settings().signing_key_file).public_key_bytes())
     if output is not None:

@@ -11,7 +11,7 @@ from .output import emit, emit_id, message, table
 from .runtime import unit_of_work
 
 if TYPE_CHECKING:
-    from consentreg.services.publishing import TakedownItem
+    from consentreg.services.publishing.gate import TakedownItem
 
 consent_app = typer.Typer(
     help="Grants, refusals and withdrawals, with evidence.", no_args_is_help=True
@@ -132,7 +132,7 @@ def withdraw_cmd(
     """
     from consentreg.domain.calendar import parse_at
     from consentreg.services.consents import withdraw
-    from consentreg.services.publishing import takedown_for_consent
+    from consentreg.services.publishing.gate import takedown_for_consent
 
     when = parse_at(at) if at else None
     with unit_of_work() as ctx:

@@ -13,7 +13,7 @@ from .progress import progress_bar
 from .runtime import open_register, unit_of_work
 
 if TYPE_CHECKING:
-    from consentreg.services.releases import Outcome, PublishReport
+    from consentreg.services.publishing.releases import Outcome, PublishReport
 
 takedown_app = typer.Typer(help="Released copies that must come down.", no_args_is_help=True)
 
@@ -82,7 +82,7 @@ def check(
         consentreg check IMG_2041.jpg --purpose facebook --at 2026-12-01
     """
     from consentreg.domain.calendar import parse_at
-    from consentreg.services.releases import check_files
+    from consentreg.services.publishing.releases import check_files
 
     when = parse_at(at) if at else None
     with unit_of_work(writer=False) as ctx:
@@ -120,8 +120,8 @@ def publish(
 
         consentreg publish photos/ --purpose facebook --out ready/ --jobs 2
     """
-    from consentreg.services.releases import expand_inputs
-    from consentreg.services.releases import publish as publish_inputs
+    from consentreg.services.publishing.releases import expand_inputs
+    from consentreg.services.publishing.releases import publish as publish_inputs
 
     paths = expand_inputs(inputs)
     with progress_bar("publishing", len(paths)) as advance:
@@ -161,7 +161,7 @@ def repair(
         consentreg repair --out ready/
     """
     from consentreg.release_folder import ReleaseFolder
-    from consentreg.services.releases import repair_releases
+    from consentreg.services.publishing.releases import repair_releases
 
     with open_register() as register:
         folder = ReleaseFolder.prepare(out) if out is not None else None
@@ -185,7 +185,7 @@ def takedown_list_cmd(purpose: Annotated[str | None, typer.Option("--purpose")] 
 
         consentreg takedown list --purpose facebook
     """
-    from consentreg.services.publishing import takedown_list
+    from consentreg.services.publishing.gate import takedown_list
 
     with unit_of_work(writer=False) as ctx:
         items = takedown_list(ctx, purpose=purpose)
@@ -218,7 +218,7 @@ def takedown_done_cmd(
 
         consentreg takedown done 9d41... --note "slettet fra Facebook-siden"
     """
-    from consentreg.services.publishing import takedown_done
+    from consentreg.services.publishing.gate import takedown_done
 
     with unit_of_work() as ctx:
         takedown_done(ctx, publication_id=publication_id, note=note)

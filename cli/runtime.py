@@ -12,8 +12,7 @@ from .output import OPTIONS
 
 if TYPE_CHECKING:
     from consentreg.config import Settings
-    from consentreg.services.context import Context
-    from consentreg.services.unit_of_work import Register
+    from consentreg.services.unit_of_work import Context, Register
 
 
 def settings() -> Settings:

@@ -6,7 +6,7 @@ from datetime import date
 
 from consentreg.domain.model import EventKind
 from consentreg.services import consents, people, purposes, units
-from consentreg.services.context import Context
+from consentreg.services.unit_of_work import Context
 
 NOTICE = "Vi publiserer bilder på kommunens Facebook-side. Samtykket kan trekkes tilbake.\n"
 

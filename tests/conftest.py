@@ -21,8 +21,7 @@ from consentreg.config import Settings
 from consentreg.crypto import Keyring
 from consentreg.db.engine import make_engine
 from consentreg.db.schema import upgrade
-from consentreg.services.context import Context
-from consentreg.services.unit_of_work import Register
+from consentreg.services.unit_of_work import Context, Register
 
 PG_URL = os.environ.get("CONSENTREG_TEST_PG_URL")
 ENGINES = ["sqlite", "postgresql"]

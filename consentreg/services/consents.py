@@ -20,10 +20,10 @@ from consentreg.domain import text
 from consentreg.domain.calendar import default_valid_until, oslo_day, start_of_day
 from consentreg.domain.model import EventKind, Method
 from consentreg.errors import InvalidInputError, NotFoundError
-from consentreg.services.context import Context, new_id
 from consentreg.services.people import active_guardianships, resolve_person
 from consentreg.services.purposes import current_notice, purpose_by_code
-from consentreg.services.rows import RowBatch
+from consentreg.services.row_batch import RowBatch
+from consentreg.services.unit_of_work import Context, new_id
 
 MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
 

@@ -18,10 +18,10 @@ from sqlalchemy import select
 from consentreg.db.models import Person
 from consentreg.domain.calendar import OSLO
 from consentreg.memory import gc_paused
-from consentreg.services.audit import record_query
-from consentreg.services.audit_standing import RegisterAt, Standing, register_at, standings
-from consentreg.services.context import Context
+from consentreg.services.audit.events import record_query
+from consentreg.services.audit.standing import RegisterAt, Standing, register_at, standings
 from consentreg.services.people import decrypt_name
+from consentreg.services.unit_of_work import Context
 from consentreg.services.units import unit_by_code
 
 EXPLAINED = {

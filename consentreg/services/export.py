@@ -33,9 +33,9 @@ from consentreg.db.models import (
     Unit,
 )
 from consentreg.domain.audit_chain import format_instant
-from consentreg.services.audit import read_log, record_query
-from consentreg.services.context import Context
+from consentreg.services.audit.events import read_log, record_query
 from consentreg.services.people import decrypt_born, decrypt_name, resolve_person
+from consentreg.services.unit_of_work import Context
 
 SCHEMA = "https://w3id.org/dpv/schema/dpv-27560#record"
 CONTEXT = {

@@ -29,7 +29,6 @@ from consentreg.services.consents import (
     next_seq,
     stage_event,
 )
-from consentreg.services.context import Context
 from consentreg.services.people import (
     active_pairs,
     check_guardianship,
@@ -40,7 +39,8 @@ from consentreg.services.people import (
     stage_person,
 )
 from consentreg.services.purposes import notice_timeline, version_at
-from consentreg.services.rows import RowBatch
+from consentreg.services.row_batch import RowBatch
+from consentreg.services.unit_of_work import Context
 
 PEOPLE_COLUMNS = ("ref", "name", "born", "kind", "unit")
 GUARDIAN_COLUMNS = ("child_ref", "guardian_ref", "parental_responsibility")

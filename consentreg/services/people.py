@@ -14,9 +14,9 @@ from consentreg.domain.calendar import oslo_day
 from consentreg.domain.caption import normalise_name
 from consentreg.domain.model import PersonKind
 from consentreg.errors import InvalidInputError, NotFoundError
-from consentreg.services import audit_log
-from consentreg.services.context import Context, new_id
-from consentreg.services.rows import RowBatch
+from consentreg.services.audit import log as audit_log
+from consentreg.services.row_batch import RowBatch
+from consentreg.services.unit_of_work import Context, new_id
 from consentreg.services.units import unit_by_code
 
 REF_PREFIX = "ref:"

@@ -14,9 +14,9 @@ from consentreg.crypto import sha256_hex
 from consentreg.db.models import Photo, PhotoSubject, Unit
 from consentreg.domain import text
 from consentreg.errors import InvalidInputError, NotFoundError
-from consentreg.services import audit_log
-from consentreg.services.context import Context, new_id
+from consentreg.services.audit import log as audit_log
 from consentreg.services.people import resolve_person
+from consentreg.services.unit_of_work import Context, new_id
 from consentreg.services.units import unit_by_code
 
 

@@ -13,8 +13,8 @@ from consentreg.db.models import NoticeVersion, Purpose
 from consentreg.domain import model, text
 from consentreg.domain.model import DEFAULT_MAX_PX
 from consentreg.errors import InvalidInputError
-from consentreg.services import audit_log
-from consentreg.services.context import Context, new_id
+from consentreg.services.audit import log as audit_log
+from consentreg.services.unit_of_work import Context, new_id
 from consentreg.services.units import check_code
 
 _MMDD = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")

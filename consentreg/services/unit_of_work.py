@@ -1,5 +1,6 @@
 """The unit of work: open the register once (settings, engine, schema check, keys), then run each
-use case in one transaction that commits when it returns and rolls back on any error.
+use case in one transaction that commits when it returns and rolls back on any error. Each use
+case receives the transaction's `Context`: the session, the keys, who acts and when.
 
 Every entry point uses this and nothing else: the command line, the tests, the web application.
 Files a use case stages (encrypted evidence) are moved into place only after the commit."""
@@ -7,21 +8,69 @@ Files a use case stages (encrypted evidence) are moved into place only after the
 from __future__ import annotations
 
 import getpass
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy.orm import Session
+
+from consentreg.crypto import Keyring
 from consentreg.errors import ConfigError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
-    from sqlalchemy.orm import Session
 
     from consentreg.config import Settings
-    from consentreg.crypto import Keyring
-    from consentreg.services.context import Context
+
+
+@dataclass(frozen=True)
+class AuditHead:
+    """The audit chain's last event as this transaction knows it."""
+
+    seq: int
+    hash: str
+
+
+def new_id() -> str:
+    """An opaque, random identifier (no order, no meaning): 32 hex digits of 16 random bytes."""
+    return secrets.token_hex(16)
+
+
+@dataclass
+class Context:
+    """What every use case receives: one session (one transaction), the keys, who acts and
+    when. Files a use case writes (encrypted evidence) are staged under a temporary name and
+    moved into place by `finish()` once the transaction has committed; `abandon()` removes them
+    otherwise."""
+
+    session: Session
+    keys: Keyring
+    actor: str
+    now: datetime
+    evidence_dir: Path
+    staged_files: list[tuple[Path, Path]] = field(default_factory=list)
+    audit_head: AuditHead | None = None
+
+    def stage_file(self, final: Path, data: bytes) -> None:
+        final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = final.with_name(final.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.chmod(0o600)
+        self.staged_files.append((tmp, final))
+
+    def finish(self) -> None:
+        for tmp, final in self.staged_files:
+            tmp.replace(final)
+        self.staged_files.clear()
+
+    def abandon(self) -> None:
+        for tmp, _ in self.staged_files:
+            tmp.unlink(missing_ok=True)
+        self.staged_files.clear()
 
 
 def engine_for(settings: Settings) -> Engine:
@@ -56,7 +105,6 @@ class Register:
         """One transaction: commit when the block returns, roll back on any error; staged files
         are moved into place only after the commit, and removed otherwise."""
         from consentreg.db.engine import session_scope
-        from consentreg.services.context import Context
 
         ctx: Context | None = None
         try:
@@ -87,7 +135,6 @@ class Register:
 def open_register(settings: Settings, *, actor: str | None = None) -> Iterator[Register]:
     """Settings, engine, schema-at-head check (SchemaOutOfDateError) and keys, for as long as the
     block runs."""
-    from consentreg.crypto import Keyring
     from consentreg.db.schema import require_head
 
     engine = engine_for(settings)

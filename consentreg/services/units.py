@@ -10,8 +10,8 @@ from sqlalchemy import select
 from consentreg.db.models import Unit
 from consentreg.domain import text
 from consentreg.errors import InvalidInputError
-from consentreg.services import audit_log
-from consentreg.services.context import Context, new_id
+from consentreg.services.audit import log as audit_log
+from consentreg.services.unit_of_work import Context, new_id
 
 _CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 

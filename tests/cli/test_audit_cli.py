@@ -247,7 +247,7 @@ def test_verify_reads_without_holding_up_registrars(
     cli: Invoke, scenario: dict[str, str], db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A whole municipality takes `audit verify` most of a minute: no writer lock meanwhile."""
-    from consentreg.services import audit_verify
+    from consentreg.services.audit import verify as audit_verify
 
     seen: list[bool] = []
     check_checkpoints = audit_verify._check_checkpoints  # after every table was read

@@ -9,13 +9,15 @@ from pathlib import Path
 import pytest
 
 import consentreg.parallel
-import consentreg.services.worker_pool
+import consentreg.services.publishing.worker_pool
 from tests.cli.conftest import Invoke
 
 
 def _spawn_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(consentreg.parallel, "default_start_method", lambda: "spawn")
-    monkeypatch.setattr(consentreg.services.worker_pool, "default_start_method", lambda: "spawn")
+    monkeypatch.setattr(
+        consentreg.services.publishing.worker_pool, "default_start_method", lambda: "spawn"
+    )
 
 
 def test_audit_consents_and_verify_answer_the_same_with_spawned_helpers(

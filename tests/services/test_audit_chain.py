@@ -14,9 +14,9 @@ from consentreg.crypto import Signer, create_signing_key_file
 from consentreg.db.base import Base
 from consentreg.db.models import AuditEvent
 from consentreg.domain.audit_chain import chain_hash, leaf_hash
-from consentreg.services.audit import LoggedEvent, read_log
-from consentreg.services.audit_replay import TABLES, replay
-from consentreg.services.audit_verify import create_checkpoint, failure_message
+from consentreg.services.audit.events import LoggedEvent, read_log
+from consentreg.services.audit.replay import TABLES, replay
+from consentreg.services.audit.verify import create_checkpoint, failure_message
 from tests.conftest import NOW, ContextFactory
 from tests.services.test_audit_verify import (
     NAMES,
@@ -123,7 +123,7 @@ def test_truncating_state_events_is_found_but_a_truncated_tail_of_queries_is_not
 ) -> None:
     """The weaker guarantee, made visible: without a checkpoint, dropping trailing events that
     changed nothing in the tables goes unnoticed (see test_audit_checkpoint)."""
-    from consentreg.services.audit import record_query
+    from consentreg.services.audit.events import record_query
 
     with unit_of_work() as ctx:
         record_query(ctx, "log", ids={})

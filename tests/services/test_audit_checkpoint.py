@@ -22,15 +22,15 @@ from consentreg.db.models import AuditEvent
 from consentreg.domain.audit_chain import chain_hash, leaf_hash
 from consentreg.errors import AuditVerificationError, ConfigError
 from consentreg.services import units
-from consentreg.services.audit import record_query
-from consentreg.services.audit_checkpoint import parse_checkpoint, verifier_key
-from consentreg.services.audit_verify import (
+from consentreg.services.audit.checkpoint import parse_checkpoint, verifier_key
+from consentreg.services.audit.events import record_query
+from consentreg.services.audit.verify import (
     ExternalCheckpoint,
     VerifyReport,
     create_checkpoint,
     verify_log,
 )
-from consentreg.services.context import Context
+from consentreg.services.unit_of_work import Context
 from tests.conftest import NOW, ContextFactory
 from tests.services.test_audit_verify import Register, build_register, last_seq, seq_of, tamper
 

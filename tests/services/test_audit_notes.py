@@ -12,8 +12,7 @@ import pytest
 
 from consentreg.crypto import Signer, create_signing_key_file
 from consentreg.errors import ConfigError
-from consentreg.services.audit import merkle_root, merkle_roots
-from consentreg.services.audit_checkpoint import (
+from consentreg.services.audit.checkpoint import (
     CheckpointError,
     format_body,
     parse_checkpoint,
@@ -21,6 +20,7 @@ from consentreg.services.audit_checkpoint import (
     sign_note,
     verifier_key,
 )
+from consentreg.services.audit.events import merkle_root, merkle_roots
 
 RFC6962_LEAVES = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657"]
 RFC6962_LEAVES.append("606162636465666768696a6b6c6d6e6f")

@@ -20,8 +20,8 @@ from PIL import Image
 from sqlalchemy import Connection, Engine, text
 
 from consentreg.domain.model import EventKind
-from consentreg.services import consents, people, photos, publishing, purposes
-from consentreg.services.audit_verify import (
+from consentreg.services import consents, people, photos, purposes
+from consentreg.services.audit.verify import (
     PartResult,
     failure_message,
     verify_consent_events,
@@ -29,6 +29,7 @@ from consentreg.services.audit_verify import (
 )
 from consentreg.services.consents import EvidenceFile
 from consentreg.services.photos import PhotoInput
+from consentreg.services.publishing import gate as publishing
 from tests import builders
 from tests.conftest import NOW, ContextFactory
 

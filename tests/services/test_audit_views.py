@@ -13,11 +13,12 @@ import pytest
 from sqlalchemy import Engine, text
 
 from consentreg.errors import InvalidInputError, NotFoundError
-from consentreg.services import audit_views, publishing
-from consentreg.services.audit import read_log
-from consentreg.services.audit_replay import State, replay
-from consentreg.services.audit_standing import RegisterAt, Standing, register_at
-from consentreg.services.context import Context
+from consentreg.services.audit import views as audit_views
+from consentreg.services.audit.events import read_log
+from consentreg.services.audit.replay import State, replay
+from consentreg.services.audit.standing import RegisterAt, Standing, register_at
+from consentreg.services.publishing import gate as publishing
+from consentreg.services.unit_of_work import Context
 from tests.conftest import NOW, ContextFactory
 from tests.services.test_audit_verify import NAMES, Register, build_register, jpeg
 

@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 
 from consentreg.db.bulk import _converted, insert_rows, read_columns
 from consentreg.db.models import AuditEvent, ConsentEvent, Evidence, Person
-from consentreg.services.rows import RowBatch
+from consentreg.services.row_batch import RowBatch
 from tests import builders
 from tests.conftest import ContextFactory
 

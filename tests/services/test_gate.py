@@ -15,9 +15,10 @@ from sqlalchemy import Engine, event, text
 
 from consentreg.domain.model import ReasonCode
 from consentreg.errors import ImageError, InvalidInputError
-from consentreg.services import consents, people, photos, publishing, purposes
-from consentreg.services.context import Context
+from consentreg.services import consents, people, photos, purposes
 from consentreg.services.photos import PhotoInput
+from consentreg.services.publishing import gate as publishing
+from consentreg.services.unit_of_work import Context
 from tests import builders
 from tests.conftest import NOW, ContextFactory
 

@@ -19,9 +19,11 @@ from consentreg.db.models import Publication
 from consentreg.domain.model import EventKind
 from consentreg.errors import OutputError
 from consentreg.release_folder import ReleaseFolder
-from consentreg.services import consents, people, photos, publishing, releases
-from consentreg.services.audit_verify import failure_message, verify_log
+from consentreg.services import consents, people, photos
+from consentreg.services.audit.verify import failure_message, verify_log
 from consentreg.services.photos import PhotoInput
+from consentreg.services.publishing import gate as publishing
+from consentreg.services.publishing import releases
 from consentreg.services.unit_of_work import Register
 from tests import builders
 from tests.conftest import ContextFactory

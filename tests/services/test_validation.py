@@ -22,7 +22,7 @@ from consentreg.domain.model import EventKind
 from consentreg.errors import InvalidInputError, NotFoundError
 from consentreg.services import consents, imports, people, photos, purposes, units
 from consentreg.services.consents import read_evidence
-from consentreg.services.context import Context
+from consentreg.services.unit_of_work import Context
 from tests import builders
 from tests.conftest import ContextFactory
 

@@ -88,7 +88,7 @@ def test_busy_says_nothing_was_written_and_to_try_again() -> None:
 
 def test_moved_classes_are_still_importable_from_their_old_modules() -> None:
     from consentreg.crypto import TamperedDataError
-    from consentreg.services.audit_checkpoint import CheckpointError
+    from consentreg.services.audit.checkpoint import CheckpointError
 
     assert TamperedDataError is errors.TamperedDataError
     assert CheckpointError is errors.CheckpointError

@@ -1,4 +1,4 @@
-"""The descriptions of the audit events (consentreg.services.event_kinds) are the one place a
+"""The descriptions of the audit events (consentreg.services.audit.kinds) are the one place a
 table's columns meet the log: every column of every logged table is described, and an event
 derived from rows replays to exactly those rows."""
 
@@ -11,9 +11,9 @@ import pytest
 
 from consentreg.crypto import sha256_hex
 from consentreg.db.base import Base
-from consentreg.services.audit import LoggedEvent
-from consentreg.services.audit_replay import TABLES
-from consentreg.services.event_kinds import BY_ACTION, CONSTANTS, KINDS, event_of, expected_rows
+from consentreg.services.audit.events import LoggedEvent
+from consentreg.services.audit.kinds import BY_ACTION, CONSTANTS, KINDS, event_of, expected_rows
+from consentreg.services.audit.replay import TABLES
 
 AT = datetime(2026, 12, 6, 9, 30, tzinfo=UTC)
 

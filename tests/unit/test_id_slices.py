@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from consentreg.services.audit_standing import IdSlice, id_slice
+from consentreg.services.audit.standing import IdSlice, id_slice
 
 IDS = sorted(
     [uuid.uuid4().hex for _ in range(500)]

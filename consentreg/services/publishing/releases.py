@@ -32,14 +32,14 @@ from typing import TYPE_CHECKING
 
 from consentreg.errors import ConsentRegError, ImageError, OutputError
 from consentreg.release_folder import ReleaseFolder
-from consentreg.services import worker_pool
+from consentreg.services.publishing import worker_pool
 from consentreg.services.unit_of_work import Register
 
 if TYPE_CHECKING:
     from consentreg.domain.model import Decision
     from consentreg.imaging import Rendition
-    from consentreg.services.context import Context
-    from consentreg.services.publishing import PendingRelease
+    from consentreg.services.publishing.gate import PendingRelease
+    from consentreg.services.unit_of_work import Context
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"})
 Progress = Callable[["Outcome"], None]
@@ -124,7 +124,7 @@ def check_files(
     ctx: Context, *, inputs: Sequence[Path], purpose: str, at: datetime, caption: str | None
 ) -> list[Outcome]:
     """The gate's decision for each input as of `at`; writes nothing, renders nothing."""
-    from consentreg.services.publishing import check
+    from consentreg.services.publishing.gate import check
 
     outcomes = []
     for path in expand_inputs(inputs):
@@ -242,7 +242,7 @@ class _Run:
 
     def _precheck(self, path: Path) -> Outcome | None:
         """Read-only decision first; a refusal is recorded without any image work."""
-        from consentreg.services.publishing import check
+        from consentreg.services.publishing.gate import check
 
         sha256, error = _read(path)
         if error is not None:
@@ -269,7 +269,7 @@ class _Run:
     def _record(self, path: Path, sha256: str, rendition: Rendition | None) -> Outcome:
         """Re-check under the writer lock and record (with the arrivals so far); commit; then
         deliver the copy."""
-        from consentreg.services.publishing import mark_delivered, record_decision
+        from consentreg.services.publishing.gate import mark_delivered, record_decision
 
         with self.register.work(writer=True) as ctx:
             if self.arrived:
@@ -306,7 +306,7 @@ class _Run:
         self.arrived.append(publication_id)
 
     def _void(self, publication_id: str) -> None:
-        from consentreg.services.publishing import mark_failed
+        from consentreg.services.publishing.gate import mark_failed
 
         with self.register.work(writer=True) as ctx:
             mark_failed(ctx, publication_id=publication_id, reason="output_not_written")
@@ -314,7 +314,7 @@ class _Run:
     def _record_arrivals(self) -> None:
         """Deliveries not yet recorded, in one transaction; if even that fails (the run is
         ending on an error), the next run finds the files and records them."""
-        from consentreg.services.publishing import mark_delivered
+        from consentreg.services.publishing.gate import mark_delivered
 
         if not self.arrived:
             return
@@ -330,7 +330,7 @@ def repair_releases(register: Register, *, folder: ReleaseFolder | None = None) 
     """Finish every release committed but not reported as arrived (a run was killed between
     the commit and the file), or only those for `folder`. Releases for a folder this computer
     does not have (another PC's) are left for that PC."""
-    from consentreg.services.publishing import mark_delivered, mark_failed, pending_releases
+    from consentreg.services.publishing.gate import mark_delivered, mark_failed, pending_releases
 
     with register.work(writer=False) as ctx:
         pending = pending_releases(ctx)

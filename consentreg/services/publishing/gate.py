@@ -30,11 +30,11 @@ from consentreg.db.models import (
 from consentreg.domain import model
 from consentreg.domain.rules import evaluate
 from consentreg.errors import InvalidInputError, NotFoundError
-from consentreg.services import audit_log
-from consentreg.services.context import Context, new_id
+from consentreg.services.audit import log as audit_log
 from consentreg.services.people import decrypt_born, decrypt_name, restricted_at
 from consentreg.services.photos import photo_by_sha256
 from consentreg.services.purposes import domain_purpose, purpose_by_code
+from consentreg.services.unit_of_work import Context, new_id
 
 RELEASED, REFUSED = "released", "refused"
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"

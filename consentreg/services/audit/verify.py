@@ -25,16 +25,8 @@ from consentreg.db.models import AuditCheckpoint, AuditEvent
 from consentreg.domain.audit_chain import GENESIS, canonical_json, chain_hash, format_instant
 from consentreg.errors import AuditVerificationError, ConfigError
 from consentreg.memory import gc_paused
-from consentreg.services import audit_log
-from consentreg.services.audit import (
-    LoggedEvent,
-    StoredEvent,
-    leaf_of,
-    merkle_roots,
-    parse_event,
-    stream_event_rows,
-)
-from consentreg.services.audit_checkpoint import (
+from consentreg.services.audit import log as audit_log
+from consentreg.services.audit.checkpoint import (
     Checkpoint,
     CheckpointError,
     VerifierKey,
@@ -43,8 +35,16 @@ from consentreg.services.audit_checkpoint import (
     sign_note,
     verifier_key,
 )
-from consentreg.services.audit_replay import PRIMARY_KEYS, TABLES, State, replay
-from consentreg.services.context import Context, new_id
+from consentreg.services.audit.events import (
+    LoggedEvent,
+    StoredEvent,
+    leaf_of,
+    merkle_roots,
+    parse_event,
+    stream_event_rows,
+)
+from consentreg.services.audit.replay import PRIMARY_KEYS, TABLES, State, replay
+from consentreg.services.unit_of_work import Context, new_id
 
 MAX_LISTED = 25
 _DIGESTED = {("notice_versions", "text"), ("audit_checkpoints", "note")}

@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from consentreg.config import Settings
-    from consentreg.services.audit_standing import Standing
-    from consentreg.services.audit_views import ConsentsQuery
-    from consentreg.services.context import Context
+    from consentreg.services.audit.standing import Standing
+    from consentreg.services.audit.views import ConsentsQuery
+    from consentreg.services.unit_of_work import Context
 
 HEADERS = ("SUBJECT", "PURPOSE", "ALLOWED", "REASONS", "DECISIONS")
 STANDING_COLUMNS = ("as_of", "subject", "kind", "unit", "purpose", "allowed", "reasons")
@@ -70,7 +70,7 @@ def _answer(
     parts: int,
     start_method: str | None,
 ) -> str:
-    from consentreg.services.audit_views import consents_query, record_consents
+    from consentreg.services.audit.views import consents_query, record_consents
 
     if parts > 1:
         import_database_stack(settings)  # once, here, not again in each forked helper
@@ -105,7 +105,7 @@ def _part(
 ) -> tuple[list[str], Any]:
     """One slice read and rendered: the people it is about, and the rendering (the garbage
     collector is off: `consents_text` pauses it before the helpers are forked)."""
-    from consentreg.services.audit_views import consents_part, subjects_of
+    from consentreg.services.audit.views import consents_part, subjects_of
 
     found = consents_part(ctx, query, part=part, parts=parts)
     return subjects_of(found), _render(fmt, query, found)

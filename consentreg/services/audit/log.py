@@ -14,8 +14,8 @@ from sqlalchemy import insert, select
 
 from consentreg.db.models import AuditEvent
 from consentreg.domain.audit_chain import GENESIS, canonical_json, chain_hash, leaf_hash
-from consentreg.services.context import AuditHead, Context
-from consentreg.services.event_kinds import event_of
+from consentreg.services.audit.kinds import event_of
+from consentreg.services.unit_of_work import AuditHead, Context
 
 
 def _head(ctx: Context) -> AuditHead:
@@ -62,7 +62,7 @@ def record(
 ) -> int:
     """Log the change `action` made by writing `rows` (by table: an ORM object, a row as a dict,
     a list of them, or None), its IDs and payload derived from them as its description says
-    (consentreg.services.event_kinds); returns its seq. The rows are already in the session."""
+    (consentreg.services.audit.kinds); returns its seq. The rows are already in the session."""
     event_ids, event_payload = event_of(action, as_rows(rows), ids=ids, payload=payload)
     return append(ctx, action, ids=event_ids, payload=event_payload)
 

@@ -24,9 +24,9 @@ from sqlalchemy import Connection, Table
 from consentreg.db.base import Base
 from consentreg.db.bulk import insert_rows
 from consentreg.db.models import AuditEvent
-from consentreg.services import audit_log
-from consentreg.services.context import Context
-from consentreg.services.event_kinds import event_of
+from consentreg.services.audit import log as audit_log
+from consentreg.services.audit.kinds import event_of
+from consentreg.services.unit_of_work import Context
 
 CHUNK = 5000
 _MODELS = {m.class_.__tablename__: m.class_ for m in Base.registry.mappers}
@@ -56,7 +56,7 @@ class RowBatch:
         payload: dict[str, Any] | None = None,
     ) -> None:
         """Stage the rows a new change inserts (by table) and its audit event, derived from them
-        as the action's description says (consentreg.services.event_kinds)."""
+        as the action's description says (consentreg.services.audit.kinds)."""
         for table, given in rows.items():
             for row in given if isinstance(given, list) else [given] if given else []:
                 self.add(_MODELS[table], row)

@@ -20,7 +20,7 @@ from consentreg.crypto import sha256_hex
 from consentreg.domain.audit_chain import canonical_json
 
 if TYPE_CHECKING:
-    from consentreg.services.audit import LoggedEvent
+    from consentreg.services.audit.events import LoggedEvent
 
 SKIP: Any = object()
 

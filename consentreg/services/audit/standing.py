@@ -37,8 +37,8 @@ from consentreg.db.models import (
 from consentreg.domain import model
 from consentreg.domain.calendar import oslo_day
 from consentreg.domain.rules import judge_subject, latest_decisions  # R6, R2-R11 as the gate
-from consentreg.services.context import Context
 from consentreg.services.people import restricted_at
+from consentreg.services.unit_of_work import Context
 
 T = TypeVar("T", bound=tuple[Any, ...])
 

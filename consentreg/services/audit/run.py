@@ -15,8 +15,8 @@ from consentreg.services.unit_of_work import open_register, unit_of_work
 if TYPE_CHECKING:
     from consentreg.config import Settings
     from consentreg.crypto import Signer
-    from consentreg.services.audit_checkpoint import VerifierKey
-    from consentreg.services.audit_verify import (
+    from consentreg.services.audit.checkpoint import VerifierKey
+    from consentreg.services.audit.verify import (
         CheckpointView,
         ConsentsPart,
         ExternalCheckpoint,
@@ -48,7 +48,7 @@ def _consents_elsewhere(
 
 
 def _consents_part(task: tuple[Settings, int]) -> PartResult | None:
-    from consentreg.services.audit_verify import verify_consent_events
+    from consentreg.services.audit.verify import verify_consent_events
 
     settings, through = task
     with unit_of_work(settings, writer=False) as ctx:
@@ -64,7 +64,7 @@ def verify_register(
 ) -> VerifyReport:
     """The chain, every table against the events, every checkpoint: one snapshot, read without
     holding up a writer. Findings are in the report (`ok` false), never raised."""
-    from consentreg.services.audit_verify import verify_log
+    from consentreg.services.audit.verify import verify_log
 
     with (
         _consents_elsewhere(settings, start_method) as consents,
@@ -79,7 +79,7 @@ def checkpoint_register(
     """Sign and store a checkpoint of the verified log with this register's signing key (or
     `signer`); AuditVerificationError when the log does not verify."""
     from consentreg.crypto import Signer
-    from consentreg.services.audit_verify import create_checkpoint
+    from consentreg.services.audit.verify import create_checkpoint
 
     with _consents_elsewhere(settings, start_method) as consents, open_register(settings) as reg:
         key = signer or Signer.load(reg.settings.signing_key_file)

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from consentreg.db.models import AuditEvent
 from consentreg.domain.audit_chain import leaf_hash
 from consentreg.errors import AuditVerificationError
-from consentreg.services import audit_log
-from consentreg.services.context import Context
+from consentreg.services.audit import log as audit_log
+from consentreg.services.unit_of_work import Context
 
 QUERY_ACTION = "audit.query"
 

@@ -18,18 +18,18 @@ from typing import Any
 from consentreg.domain.audit_chain import format_instant
 from consentreg.errors import AuditVerificationError
 from consentreg.memory import gc_paused
-from consentreg.services.audit import LoggedEvent, read_log, record_query
-from consentreg.services.audit_replay import State, replay
-from consentreg.services.audit_standing import (
+from consentreg.services.audit.events import LoggedEvent, read_log, record_query
+from consentreg.services.audit.replay import State, replay
+from consentreg.services.audit.standing import (
     Standing,
     id_slice,
     register_at,
     standings,
 )
-from consentreg.services.context import Context
 from consentreg.services.people import resolve_person
 from consentreg.services.photos import photo_by_id
 from consentreg.services.purposes import purpose_by_code
+from consentreg.services.unit_of_work import Context
 from consentreg.services.units import unit_by_code
 
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from consentreg.db.base import Base
-from consentreg.services.audit import QUERY_ACTION, LoggedEvent
-from consentreg.services.event_kinds import BY_ACTION, Builder, Part, plan
+from consentreg.services.audit.events import QUERY_ACTION, LoggedEvent
+from consentreg.services.audit.kinds import BY_ACTION, Builder, Part, plan
 
 # every table the log describes; audit_events is the log itself
 TABLES = (
@@ -116,7 +116,7 @@ Handler = Callable[[State, LoggedEvent], None]
 
 
 def _handler(action: str) -> Handler:
-    """The replay of one described action (consentreg.services.event_kinds): its rows inserted,
+    """The replay of one described action (consentreg.services.audit.kinds): its rows inserted,
     changed or removed as the description derives them from the event."""
     steps = [_step(part, build) for part, build in plan(action)]
     if len(steps) == 1:
