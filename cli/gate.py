@@ -1,4 +1,4 @@
-"""check, publish, takedown list|done: the gate's commands (output shape: CONTRACT.md)."""
+"""check, publish, takedown list|done: the gate's commands (output shape: docs/cli.md)."""
 
 from __future__ import annotations
 

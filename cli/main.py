@@ -1,5 +1,5 @@
 """The `consentreg` command: global options, sub-command groups, and the ONE place where errors
-become exit codes (CONTRACT.md). Nothing heavy is imported here: `consentreg --help` stays fast."""
+become exit codes (docs/cli.md). Nothing heavy is imported here: `consentreg --help` stays fast."""
 
 from __future__ import annotations
 
@@ -96,9 +96,9 @@ def run(argv: list[str] | None = None) -> NoReturn:
 
 
 def entry() -> NoReturn:
-    """The console script: run, flush, then leave without the interpreter's teardown, which
-    spends a fifth of a second collecting SQLAlchemy's objects after the work is done. Every
-    file and connection is closed by then; only stdout and stderr still need flushing."""
+    """The console script: run, flush, then leave without the interpreter's teardown (which
+    would collect SQLAlchemy's objects after the work is done). Every file and connection is
+    closed by then; only stdout and stderr still need flushing."""
     try:
         run()
     except SystemExit as exc:

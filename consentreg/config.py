@@ -1,4 +1,4 @@
-"""Where things live: home folder, database URL, key files (CONTRACT.md, environment table)."""
+"""Where things live: home folder, database URL, key files (docs/cli.md, "Environment and global options")."""
 
 from __future__ import annotations
 

@@ -2,12 +2,11 @@
 
 Reading and replaying a whole audit log, or a municipality's register as of an instant, builds
 millions of rows, tuples and strings. CPython's collector re-scans every object still alive at
-each full collection, which costs verification of a million events a sixth of its time. Nothing
-built there forms reference cycles (reference counting frees it all), so the collector is paused
-for the work and back on afterwards.
+each full collection. Nothing built there forms reference cycles (reference counting frees it
+all), so the collector is paused for the work and back on afterwards.
 
 Stdlib only, and cheap to import: a command pauses the collector before it imports SQLAlchemy
-and the services, whose import alone runs about 150 collections (one of them full).
+and the services, whose import alone runs many collections.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Calendar days in Europe/Oslo, the boundaries consent rules are measured in (stdlib only).
 
 Instants are timezone-aware datetimes (returned in UTC); days are `date`s in Oslo. A consent is
-valid from the start of its first day through the end of its last day (DOMAIN.md R7); a person
+valid from the start of its first day through the end of its last day (docs/rules.md R7); a person
 decides for themself from the start of their 15th birthday (R4).
 """
 

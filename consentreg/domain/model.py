@@ -3,10 +3,8 @@
 The database layer converts rows into these; `consentreg.domain.rules.evaluate` turns them into a
 `Decision`. All datetimes are timezone-aware (UTC); calendar dates are days in Europe/Oslo.
 
-The values are named tuples: as immutable as frozen dataclasses, but built at C speed.
-`audit consents` builds over a million of them for a municipality (events, guardians, subjects,
-decisions), where a frozen dataclass's `__init__` (one `object.__setattr__` per field) cost a
-second and a half.
+The values are named tuples: as immutable as frozen dataclasses, but built at C speed
+(`audit consents` builds over a million of them for a municipality; docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -44,7 +42,7 @@ class Method(StrEnum):
 
 
 class ReasonCode(StrEnum):
-    """Stable refusal codes (DOMAIN.md and CONTRACT.md)."""
+    """Stable refusal codes (docs/rules.md and docs/cli.md)."""
 
     NO_CONSENT = "no_consent"
     UNREGISTERED_PHOTO = "unregistered_photo"

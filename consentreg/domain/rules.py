@@ -1,4 +1,4 @@
-"""The publishing gate: DOMAIN.md R1-R11 as one pure function, `evaluate`.
+"""The publishing gate: docs/rules.md R1-R11 as one pure function, `evaluate`.
 
 Every reason is listed (never just the first), per person by id; names never appear in a message.
 """

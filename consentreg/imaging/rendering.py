@@ -2,7 +2,7 @@
 to sRGB, orient, copy the pixels into a fresh image and re-encode it; then verify the bytes.
 
 Nothing of the input but its pixels reaches the output: no EXIF, XMP, IPTC, ICC, comments, text
-chunks, thumbnails, extra frames or trailing data (DOMAIN.md R12, R13)."""
+chunks, thumbnails, extra frames or trailing data (docs/rules.md R12, R13)."""
 
 from __future__ import annotations
 

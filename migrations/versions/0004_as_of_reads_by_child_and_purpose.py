@@ -6,9 +6,8 @@ indexed guardianships by the time they were added, so every slice scanned all 20
 (and PostgreSQL sorted them instead); keyed by child first, with every column the read needs,
 each slice reads only its own children, already in the order the gate lists guardians. Likewise
 consent events were indexed by purpose alone: a slice fetched every event of the purpose to keep
-the half whose subject is in it; (purpose, subject) lets it fetch only those. Measured on a
-PostgreSQL register of 100,000 people, the server time of those two reads per slice went from
-0.59 s to 0.18 s.
+the half whose subject is in it; (purpose, subject) lets it fetch only those (figures in
+BENCHMARKS.md's run history).
 
 Revision ID: 0004
 Revises: 0003

@@ -3,9 +3,8 @@ read of a person (id, created_at, kind, unit, encrypted birth date), in id order
 
 Each slice of the as-of read fetched its people through the primary key and then each row from
 the table, one random page at a time. From an index holding those columns, the read is one range
-of it: on the SQLite scale register (100,000 people) a half's read went from 0.22 s to 0.09 s.
-Names and references are not in it. The price is one more index to update per person added: the
-import of 100,000 people into a fresh SQLite register took 12-14 s without it, 14-18 s with it.
+of it. Names and references are not in it. The price is one more index to update per person
+added (figures in BENCHMARKS.md's run history).
 
 Revision ID: 0005
 Revises: 0004

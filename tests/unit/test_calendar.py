@@ -1,4 +1,4 @@
-"""Oslo calendar days, `--at` parsing, birthdays and default validity (DOMAIN.md R4, R7)."""
+"""Oslo calendar days, `--at` parsing, birthdays and default validity (docs/rules.md R4, R7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The publishing gate, DOMAIN.md R1-R11, as tables: every row and both sides of each boundary."""
+"""The publishing gate, docs/rules.md R1-R11, as tables: every row and both sides of each boundary."""
 
 from __future__ import annotations
 

@@ -44,8 +44,7 @@ class LoggedEvent(NamedTuple):
 
 
 class StoredEvent(NamedTuple):
-    """One audit_events row as stored (plain values: reading a million of them as ORM objects
-    would cost verification most of its time, and as frozen dataclasses a few seconds)."""
+    """One audit_events row as stored, as plain values (verification reads a million)."""
 
     seq: int
     at: datetime

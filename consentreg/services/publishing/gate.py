@@ -148,7 +148,7 @@ def decide(
     caption: str | None = None,
     lock: bool = False,
 ) -> model.Decision:
-    """Evaluate DOMAIN.md R1-R11 for one photo and purpose at an instant."""
+    """Evaluate docs/rules.md R1-R11 for one photo and purpose at an instant."""
     if photo is None:
         return evaluate(
             photo=model.PhotoFacts(registered=False),
