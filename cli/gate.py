@@ -44,6 +44,9 @@ def _as_json(o: Outcome) -> dict[str, object]:
 
 
 def _report(outcomes: list[Outcome], extra: dict[str, object] | None = None) -> None:
+    """Each input's answer; then exit 3 if one was refused, 5 if one could not be read."""
+    from consentreg.services.publishing.releases import require_all_passed
+
     lines = []
     for o in outcomes:
         target = f" -> {o.output}" if o.output else ""
@@ -56,11 +59,7 @@ def _report(outcomes: list[Outcome], extra: dict[str, object] | None = None) -> 
             for d in ("released", "allowed", "refused", "error")
         }
         message(", ".join(f"{n} {d}" for d, n in counts.items() if n))
-    decisions = {o.decision for o in outcomes}
-    if "refused" in decisions:
-        raise typer.Exit(3)
-    if "error" in decisions:
-        raise typer.Exit(5)
+    require_all_passed(outcomes)
 
 
 def check(

@@ -80,6 +80,8 @@ def run(argv: list[str] | None = None) -> NoReturn:
         exc.show()  # type: ignore[attr-defined]
         raise SystemExit(getattr(exc, "exit_code", 2)) from None
     except ConsentRegError as exc:
+        if exc.shown:  # the answer was printed: only the exit code is left to give
+            raise SystemExit(exc.exit_code) from None
         if OPTIONS.debug:
             raise
         _fail(exc.exit_code, str(exc), type(exc).__name__)

@@ -17,9 +17,12 @@ if TYPE_CHECKING:
 
 
 class ConsentRegError(Exception):
-    """Base of every expected failure; `str(err)` is safe to print."""
+    """Base of every expected failure; `str(err)` is safe to print. `shown` is true for an
+    outcome whose details the entry point has already shown (each input's answer): only the
+    exit code is left to give."""
 
     exit_code: ClassVar[int] = 1
+    shown: ClassVar[bool] = False
 
 
 # --- 2: usage, invalid input, an unusable set-up ------------------------------------------------
@@ -88,6 +91,14 @@ class PublishRefused(ConsentRegError):  # noqa: N818 - the domain outcome, named
 # --- 4, 5 ---------------------------------------------------------------------------------------
 
 
+class InputsRefusedError(ConsentRegError):
+    """At least one input of `check` or `publish` was refused; every input's answer, with each
+    reason per person, was shown."""
+
+    exit_code = 3
+    shown = True
+
+
 class NotFoundError(ConsentRegError):
     """Unknown person, photo, purpose or consent id."""
 
@@ -109,6 +120,13 @@ class ImageError(ConsentRegError):
 
 
 # --- 6: the schema ------------------------------------------------------------------------------
+
+
+class InputsUnreadableError(ImageError):
+    """No input of `check` or `publish` was refused, but at least one could not be read as an
+    image; every input's answer was shown."""
+
+    shown = True
 
 
 class SchemaOutOfDateError(ConsentRegError):

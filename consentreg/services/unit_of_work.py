@@ -58,8 +58,12 @@ class Context:
     def stage_file(self, final: Path, data: bytes) -> None:
         final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = final.with_name(final.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.chmod(0o600)
+        try:
+            tmp.write_bytes(data)
+            tmp.chmod(0o600)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # nothing half-written stays behind
+            raise
         self.staged_files.append((tmp, final))
 
     def finish(self) -> None:

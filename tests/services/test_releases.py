@@ -343,3 +343,30 @@ def test_an_unknown_purpose_is_refused_before_the_output_folder_is_made(
     with pytest.raises((InvalidInputError, NotFoundError)):
         releases.publish(open_register, inputs=gallery.allowed, purpose="nope", out=tmp_path / "o")
     assert not (tmp_path / "o").exists()
+
+
+def test_a_caption_with_a_control_character_is_refused_before_anything_is_recorded(
+    open_register: Register, gallery: Gallery, tmp_path: Path, engine: Engine
+) -> None:
+    from consentreg.errors import InvalidInputError
+
+    out = tmp_path / "ready"
+    with pytest.raises(InvalidInputError, match="--caption"):
+        releases.publish(
+            open_register, inputs=gallery.allowed, purpose="facebook", out=out, caption="Tur\x00"
+        )
+    assert _publications(engine) == []
+    assert not out.exists()
+
+
+def test_an_input_whose_name_is_not_utf8_is_published_and_shown_with_a_replacement_character(
+    open_register: Register, gallery: Gallery, tmp_path: Path
+) -> None:
+    latin1 = Path(os.fsdecode(bytes(tmp_path) + b"/IMG_\xe6ble.jpg"))  # an old camera's name
+    latin1.write_bytes(gallery.allowed[0].read_bytes())
+    report = releases.publish(
+        open_register, inputs=[latin1], purpose="facebook", out=tmp_path / "ready", jobs=1
+    )
+    (outcome,) = report.outcomes
+    assert outcome.decision == "released"
+    assert outcome.input.endswith("IMG_\ufffdble.jpg")

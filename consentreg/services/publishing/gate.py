@@ -27,7 +27,7 @@ from consentreg.db.models import (
     PublicationSubject,
     Purpose,
 )
-from consentreg.domain import model
+from consentreg.domain import model, text
 from consentreg.domain.rules import evaluate
 from consentreg.errors import InvalidInputError, NotFoundError
 from consentreg.services.audit import log as audit_log
@@ -184,6 +184,8 @@ def check(
     ctx: Context, *, input_sha256: str, purpose: str, at: datetime, caption: str | None = None
 ) -> GateResult:
     """The decision only: writes nothing."""
+    if caption is not None:
+        text.check_text(caption, field="--caption", limit=text.CAPTION)
     purpose_row = purpose_by_code(ctx, purpose)
     photo = photo_by_sha256(ctx, input_sha256)
     decision = decide(ctx, photo=photo, purpose=purpose_row, at=at, caption=caption)
@@ -209,6 +211,8 @@ def record_decision(
     then reports it with `mark_delivered` (or `mark_failed`). The folder and the input's path
     are kept encrypted, so that a later run can finish a delivery a crash interrupted.
     """
+    if caption is not None:
+        text.check_text(caption, field="--caption", limit=text.CAPTION)
     purpose_row = purpose_by_code(ctx, purpose)
     photo = photo_by_sha256(ctx, input_sha256)
     decision = decide(ctx, photo=photo, purpose=purpose_row, at=ctx.now, caption=caption, lock=True)
@@ -421,7 +425,9 @@ def takedown_list(ctx: Context, *, purpose: str | None = None) -> list[TakedownI
 
 def takedown_done(ctx: Context, *, publication_id: str, note: str | None = None) -> None:
     """Record that a released copy has been taken down."""
-    pub = ctx.session.get(Publication, publication_id)
+    if note is not None:
+        text.check_text(note, field="--note", limit=text.NOTE)
+    pub = ctx.session.get(Publication, publication_id) if text.is_key(publication_id) else None
     if pub is None:
         raise NotFoundError(f"unknown publication {publication_id!r}")
     if pub.decision != RELEASED:

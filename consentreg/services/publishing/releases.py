@@ -30,7 +30,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from consentreg.errors import ConsentRegError, ImageError, OutputError
+from consentreg.domain import text
+from consentreg.errors import (
+    ConsentRegError,
+    ImageError,
+    InputsRefusedError,
+    InputsUnreadableError,
+    OutputError,
+)
 from consentreg.release_folder import ReleaseFolder
 from consentreg.services.publishing import worker_pool
 from consentreg.services.unit_of_work import Register
@@ -110,6 +117,22 @@ def expand_inputs(paths: Sequence[Path]) -> list[Path]:
     return files
 
 
+def require_all_passed(outcomes: Sequence[Outcome]) -> None:
+    """After the answers are shown: InputsRefusedError when an input was refused, else
+    InputsUnreadableError when one could not be read."""
+    decisions = {o.decision for o in outcomes}
+    if "refused" in decisions:
+        raise InputsRefusedError(f"{sum(o.decision == 'refused' for o in outcomes)} refused")
+    if "error" in decisions:
+        raise InputsUnreadableError(f"{sum(o.decision == 'error' for o in outcomes)} unreadable")
+
+
+def _label(path: Path) -> str:
+    """The input's name as given, as text that can be shown and stored (bytes that are not
+    UTF-8 become U+FFFD)."""
+    return text.file_name(str(path))
+
+
 def _read(path: Path) -> tuple[str, ImageError | None]:
     """The input's SHA-256, or the reason it cannot be read."""
     from consentreg.imaging.reading import read_input
@@ -130,11 +153,11 @@ def check_files(
     for path in expand_inputs(inputs):
         sha256, error = _read(path)
         if error is not None:
-            outcomes.append(Outcome.failed(str(path), error))
+            outcomes.append(Outcome.failed(_label(path), error))
             continue
         result = check(ctx, input_sha256=sha256, purpose=purpose, at=at, caption=caption)
         verb = "allowed" if result.decision.allowed else "refused"
-        outcomes.append(Outcome.decided(str(path), result.decision, verb))
+        outcomes.append(Outcome.decided(_label(path), result.decision, verb))
     return outcomes
 
 
@@ -156,6 +179,8 @@ def publish(
     where the platform has it, else spawn). Raises OutputError when the folder cannot take a
     release (nothing is overwritten; releases before it stay delivered)."""
     paths = expand_inputs(inputs)
+    if caption is not None:
+        text.check_text(caption, field="--caption", limit=text.CAPTION)
     jobs = jobs or os.cpu_count() or 1
     window = 2 * jobs if jobs > 1 else 1  # in-process: render, record, then the next
     with worker_pool.pool(jobs, len(paths), start_method) as pool:
@@ -246,7 +271,7 @@ class _Run:
 
         sha256, error = _read(path)
         if error is not None:
-            return Outcome.failed(str(path), error)
+            return Outcome.failed(_label(path), error)
         with self.register.work(writer=False) as ctx:
             result = check(
                 ctx, input_sha256=sha256, purpose=self.purpose, at=ctx.now, caption=self.caption
@@ -261,7 +286,7 @@ class _Run:
             sha256, rendition = future.result()
         except ImageError as exc:
             # a refusal (recorded) if the gate says no, else the image error
-            outcome = self._precheck(path) or Outcome.failed(str(path), exc)
+            outcome = self._precheck(path) or Outcome.failed(_label(path), exc)
         else:
             outcome = self._record(path, sha256, rendition)
         self._finish(outcomes, index, outcome)
@@ -283,15 +308,15 @@ class _Run:
                 output_size=len(rendition.data) if rendition else None,
                 output_extension=rendition.extension if rendition else "jpg",
                 output_dir=str(self.folder.path),
-                input_path=os.path.abspath(path),
+                input_path=text.file_name(os.path.abspath(path)),
             )
         self.arrived = []
         found = {"publication_id": recorded.publication_id}
         if recorded.output_name is None or rendition is None:
-            return Outcome.decided(str(path), recorded.decision, "refused", **found)
+            return Outcome.decided(_label(path), recorded.decision, "refused", **found)
         self._deliver(recorded.publication_id, recorded.output_name, rendition.data)
         output = os.path.join(self.folder.shown, recorded.output_name)
-        return Outcome.decided(str(path), recorded.decision, "released", output=output, **found)
+        return Outcome.decided(_label(path), recorded.decision, "released", output=output, **found)
 
     def _deliver(self, publication_id: str, name: str, data: bytes) -> None:
         try:
