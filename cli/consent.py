@@ -131,13 +131,12 @@ def withdraw_cmd(
         consentreg consent withdraw 3f2a9c... --reason "e-post fra foresatt"
     """
     from consentreg.domain.calendar import parse_at
-    from consentreg.services.consents import withdraw
-    from consentreg.services.publishing.gate import takedown_for_consent
+    from consentreg.services.consents import withdraw_consent
 
     when = parse_at(at) if at else None
     with unit_of_work() as ctx:
-        wid = withdraw(ctx, consent_id=consent_id, at=when, reason=reason)
-        items = takedown_for_consent(ctx, consent_id=consent_id)
+        done = withdraw_consent(ctx, consent_id=consent_id, at=when, reason=reason)
+    wid, items = done.id, done.takedown
     # the take-down list is data (stdout, so that `> file` keeps it); what it means, a message
     emit({"id": wid, "takedown": items}, [wid, *(takedown_lines(items) if items else [])])
     message(

@@ -9,7 +9,7 @@ import stat
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from sqlalchemy import func, select
 
@@ -24,6 +24,9 @@ from consentreg.services.people import active_guardianships, resolve_person
 from consentreg.services.purposes import current_notice, purpose_by_code
 from consentreg.services.row_batch import RowBatch
 from consentreg.services.unit_of_work import Context, new_id
+
+if TYPE_CHECKING:
+    from consentreg.services.publishing.gate import TakedownItem
 
 MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
 
@@ -283,6 +286,25 @@ def record_decision(
     )
     batch.flush()
     return cid
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A recorded withdrawal and its take-down list: every release that relied on that person
+    for that purpose and is not yet taken down."""
+
+    id: str
+    takedown: list[TakedownItem]
+
+
+def withdraw_consent(
+    ctx: Context, *, consent_id: str, at: datetime | None = None, reason: str | None = None
+) -> Withdrawal:
+    """The withdrawal use case: record it (see `withdraw`) and answer with its take-down list."""
+    from consentreg.services.publishing.gate import takedown_for_consent
+
+    wid = withdraw(ctx, consent_id=consent_id, at=at, reason=reason)
+    return Withdrawal(wid, takedown_for_consent(ctx, consent_id=consent_id))
 
 
 def withdraw(
