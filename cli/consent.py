@@ -28,7 +28,19 @@ Evidence = Annotated[
     ),
 ]
 Given = Annotated[
-    str | None, typer.Option("--given", help="Date given, YYYY-MM-DD (default today).")
+    str | None,
+    typer.Option(
+        "--given", help="Day a paper form was signed, YYYY-MM-DD: effective from its start."
+    ),
+]
+
+NoticeVersion = Annotated[
+    int | None,
+    typer.Option(
+        "--notice-version",
+        min=1,
+        help="The notice version a paper form was signed for (default: the one in force now).",
+    ),
 ]
 
 
@@ -46,6 +58,7 @@ def _record(
     given: str | None,
     until: str | None,
     evidence: Path | None,
+    notice_version: int | None = None,
 ) -> None:
     from consentreg.domain.calendar import parse_date
     from consentreg.domain.model import EventKind
@@ -66,6 +79,7 @@ def _record(
                 given=given_on,
                 until=until_on,
                 evidence=ev,
+                notice_version=notice_version,
             )
         )
 
@@ -87,14 +101,17 @@ def grant(
             help="Last valid day (default: the purpose's validity, e.g. the coming 31 July).",
         ),
     ] = None,
+    notice_version: NoticeVersion = None,
 ) -> None:
-    """Record a consent; prints its ID.
+    """Record a consent; prints its ID. It takes effect now, or from the start of the --given
+    day (a paper form signed earlier), and binds to the notice text in force now, or to the
+    --notice-version the form was signed for.
 
     Example:
 
         consentreg consent grant ref:K001 --purpose facebook --by ref:G001 --evidence scan.pdf
     """
-    _record(subject_id, purpose, by, "grant", method, given, until, evidence)
+    _record(subject_id, purpose, by, "grant", method, given, until, evidence, notice_version)
 
 
 @consent_app.command("refuse")
@@ -105,6 +122,7 @@ def refuse(
     evidence: Evidence = None,
     method: Annotated[str, typer.Option("--method")] = "paper",
     given: Given = None,
+    notice_version: NoticeVersion = None,
 ) -> None:
     """Record a refusal (a child's own refusal overrides their guardians' consent); prints its ID.
 
@@ -112,7 +130,7 @@ def refuse(
 
         consentreg consent refuse ref:P003 --purpose facebook --by ref:P003 --method in-person
     """
-    _record(subject_id, purpose, by, "refusal", method, given, None, evidence)
+    _record(subject_id, purpose, by, "refusal", method, given, None, evidence, notice_version)
 
 
 @consent_app.command("withdraw")

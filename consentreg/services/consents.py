@@ -242,6 +242,19 @@ def check_decision(
     return given, valid_from, valid_until
 
 
+def bound_version(ctx: Context, purpose: Purpose, named: int | None) -> int:
+    """The notice version a decision recorded now binds to: the one in force now, or `named`,
+    which must be one that existed by now."""
+    current = current_notice(ctx, purpose.id, at=ctx.now).version
+    if named is None:
+        return current
+    if not 1 <= named <= current:
+        raise InvalidInputError(
+            f"--notice-version {named}: purpose {purpose.code} has notice versions 1 to {current}"
+        )
+    return named
+
+
 def record_decision(
     ctx: Context,
     *,
@@ -253,18 +266,24 @@ def record_decision(
     given: date | None = None,
     until: date | None = None,
     evidence: EvidenceFile | None = None,
+    notice_version: int | None = None,
 ) -> str:
-    """Record a grant or a refusal, expressed by the subject or one of their guardians."""
+    """Record a grant or a refusal, expressed by the subject or one of their guardians.
+
+    It takes effect at the instant it is recorded, or with `given` (a back-dated paper form) at
+    the start of that day in Oslo. It binds to the notice version in force now, or to the one
+    named (`notice_version`: an older paper form), never to one the consenter was not shown."""
     purpose_row = purpose_by_code(ctx, purpose)
     subject_p = resolve_person(ctx, subject, role="subject")
     consenter = resolve_person(ctx, by, role="consenter")
+    effective_at = start_of_day(given) if given is not None else ctx.now
+    version = bound_version(ctx, purpose_row, notice_version)
     given, valid_from, valid_until = check_decision(
         ctx, purpose_row, kind=kind, method=method, given=given, until=until
     )
     guardians = {g.guardian_id for g in active_guardianships(ctx, child_id=subject_p.id)}
     check_consenter(subject_p.id, consenter.id, guardians)
     _lock_subject(ctx, subject_p.id)
-    effective_at = start_of_day(given)
     batch = RowBatch(ctx)
     cid = stage_event(
         ctx,
@@ -277,7 +296,7 @@ def record_decision(
             method=method,
             given=given,
             effective_at=effective_at,
-            notice_version=current_notice(ctx, purpose_row.id, at=effective_at).version,
+            notice_version=version,
             valid_from=valid_from,
             valid_until=valid_until,
             evidence=evidence,

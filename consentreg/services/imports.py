@@ -320,7 +320,8 @@ class _Consents:
             until=_iso(row["until"]),
         )
         check_consenter(subject, consenter, self.guardians.get(subject, set()))
-        effective_at = start_of_day(given)
+        # a form's day: its start in Oslo; no day given: the instant it is recorded
+        effective_at = start_of_day(given) if row["given"] else self.ctx.now
         return NewEvent(
             subject_id=subject,
             purpose_id=purpose.id,
@@ -329,7 +330,7 @@ class _Consents:
             method=row["method"] or "paper",
             given=given,
             effective_at=effective_at,
-            notice_version=self._version_at(purpose.id, effective_at),
+            notice_version=self._version_at(purpose.id, self.ctx.now),  # in force when recorded
             valid_from=valid_from,
             valid_until=valid_until,
             evidence=evidence,
