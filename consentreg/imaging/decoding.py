@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageCms
 
 from consentreg.errors import ImageError
+from consentreg.imaging.jpeg_structure import check_jpeg_structure
 from consentreg.imaging.limits import MAX_INPUT_BYTES, check_dimensions
 from consentreg.imaging.verification import png_chunks
 
@@ -64,10 +65,64 @@ def sniff_format(data: bytes) -> str:
         return "WEBP"
     if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
         return "HEIF"
+    found = name_other_format(data)
+    if found is None:
+        what = "image format is not supported"
+    elif found.endswith("video"):
+        what = f"video is not supported ({found})"
+    else:
+        what = f"{found} is not supported"
     raise ImageError(
-        "image format is not supported (only JPEG, PNG, WebP and HEIC/HEIF)",
-        code="image_unsupported",
+        f"{what} (only JPEG, PNG, WebP and HEIC/HEIF images)", code="image_unsupported"
     )
+
+
+# ISO base media (MP4 family) brands: what the file is, by its major brand.
+_ISO_BRANDS = {
+    b"qt  ": "QuickTime (MOV) video",
+    b"avif": "AVIF image",
+    b"avis": "AVIF image sequence",
+    b"crx ": "Canon CR3 raw image",
+    b"jp2 ": "JPEG 2000 image",
+}
+_QUICKTIME_ATOMS = frozenset({b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"})
+
+
+def name_other_format(data: bytes) -> str | None:
+    """The name of a format the gate refuses, from its content (not its file name), so that
+    the refusal can say what the file is: a video above all. None when unknown."""
+    if data[4:8] == b"ftyp":
+        brand = data[8:12]
+        if brand in _ISO_BRANDS:
+            return _ISO_BRANDS[brand]
+        return "3GP video" if brand.startswith(b"3g") else "MP4 video"
+    if data[4:8] in _QUICKTIME_ATOMS:
+        return "QuickTime (MOV) video"
+    if data[:4] == b"RIFF":
+        return {b"AVI ": "AVI video", b"WAVE": "WAV audio"}.get(data[8:12], "RIFF file")
+    for magic, name in _MAGIC:
+        if data.startswith(magic):
+            return name
+    if len(data) > 376 and data[0] == data[188] == data[376] == 0x47:
+        return "MPEG transport stream video"
+    return None
+
+
+_MAGIC = (
+    (b"\x1a\x45\xdf\xa3", "Matroska/WebM video"),
+    (b"\x00\x00\x01\xba", "MPEG video"),
+    (b"\x00\x00\x01\xb3", "MPEG video"),
+    (b"FLV\x01", "Flash video"),
+    (b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", "Windows Media (ASF) video"),
+    (b"GIF87a", "GIF image"),
+    (b"GIF89a", "GIF image"),
+    (b"II*\x00", "TIFF image"),
+    (b"MM\x00*", "TIFF image"),
+    (b"BM", "BMP image"),
+    (b"%PDF", "PDF document"),
+    (b"\x00\x00\x00\x0cjP  ", "JPEG 2000 image"),
+    (b"\xff\x4f\xff\x51", "JPEG 2000 image"),
+)
 
 
 @contextmanager
@@ -101,6 +156,8 @@ def open_image(data: bytes) -> Iterator[tuple[Image.Image, str]]:
         # Pillow skips the CRCs of image data chunks; libpng (browsers) refuses bad ones.
         for _chunk in png_chunks(data, problem="image data is corrupt"):
             pass
+    elif fmt == "JPEG":
+        check_jpeg_structure(data)  # damage libjpeg would only warn about, filling in grey
     elif fmt == "HEIF":
         _register_heif()
     with Image.open(io.BytesIO(data), formats=[fmt]) as im:

@@ -24,7 +24,10 @@ FILES = sorted(str(path.relative_to(CORPUS)) for path in CORPUS.rglob("*") if pa
 RELEASABLE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
 REASON_CODES = {"image_invalid", "image_unsupported", "image_too_large"}
 # Files of an allowed format that are refused, and why.
-KNOWN_REFUSALS = {"exiftool/QuickTime.heic": "image_invalid"}  # metadata only, no image data
+KNOWN_REFUSALS = {
+    "exiftool/QuickTime.heic": "image_invalid",  # metadata only, no image data
+    "exif-samples/jpg/corrupted.jpg": "image_invalid",  # 16 KiB of scan data overwritten
+}
 # exiftool keys about the file on disk or computed by exiftool, not carried in the file.
 NOT_CARRIED = ("SourceFile", "ExifTool:", "File:System:", "Composite:")
 
