@@ -81,6 +81,7 @@ class PublicationRecord:
     output_sha256: str | None
     taken_down_at: datetime | None
     taken_down_by: str | None
+    delivery: str | None  # a release's file: pending, delivered or failed (void)
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,7 @@ def _publication_record(
         output_sha256=p["output_sha256"],
         taken_down_at=p["taken_down_at"],
         taken_down_by=p["taken_down_by"],
+        delivery=p.get("delivery"),
     )
 
 
