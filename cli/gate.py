@@ -109,11 +109,21 @@ def publish(
             help="Worker processes for the image work (default: the number of cores).",
         ),
     ] = None,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="Make a new copy (a publication of its own) of photos already released for "
+            "the purpose; without it they are answered already_released.",
+        ),
+    ] = False,
 ) -> None:
     """Release downscaled, metadata-free copies of photos the register allows for a purpose, or
     refuse with every reason per person; every decision is recorded. A copy appears in the
-    folder only after its release is recorded. Exit 0 when all are released, 3 when one is
-    refused, 5 when one cannot be read.
+    folder only after its release is recorded. A photo already released for the purpose (and
+    not taken down) is not released again unless --again: its answer, already_released, names
+    the earlier publication. Exit 0 when all are released, 3 when one is refused (or already
+    released), 5 when one cannot be read.
 
     Example:
 
@@ -132,6 +142,7 @@ def publish(
             caption=caption,
             jobs=jobs,
             progress=lambda _outcome: advance(),
+            again=again,
         )
     _say_repairs(report)
     _report(report.outcomes, {"repaired": [asdict(r) for r in report.repairs]})

@@ -60,6 +60,7 @@ class ReasonCode(StrEnum):
     IMAGE_UNSUPPORTED = "image_unsupported"
     IMAGE_TOO_LARGE = "image_too_large"
     UNKNOWN_PURPOSE = "unknown_purpose"
+    ALREADY_RELEASED = "already_released"  # not a rule: released before, not taken down
 
 
 class ConsentEvent(NamedTuple):

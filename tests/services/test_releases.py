@@ -370,3 +370,118 @@ def test_an_input_whose_name_is_not_utf8_is_published_and_shown_with_a_replaceme
     (outcome,) = report.outcomes
     assert outcome.decision == "released"
     assert outcome.input.endswith("IMG_\ufffdble.jpg")
+
+
+def _takedown_after_withdrawal(unit_of_work: ContextFactory) -> list[str]:
+    """Withdraw the gallery's one grant; the publication IDs on its take-down list."""
+    from consentreg.db.models import ConsentEvent
+
+    with unit_of_work(now=now()) as ctx:
+        grant = ctx.session.scalars(select(ConsentEvent)).one()
+        withdrawal = consents.withdraw_consent(ctx, consent_id=grant.id)
+    return sorted(i.publication_id for i in withdrawal.takedown)
+
+
+def test_a_folder_published_twice_releases_each_photo_once_and_names_the_earlier_release(
+    open_register: Register,
+    gallery: Gallery,
+    tmp_path: Path,
+    engine: Engine,
+    unit_of_work: ContextFactory,
+) -> None:
+    out = tmp_path / "ready"
+    first = releases.publish(
+        open_register, inputs=[gallery.inputs], purpose="facebook", out=out, jobs=1
+    )
+    files, rows = sorted(out.iterdir()), len(_publications(engine))
+    second = releases.publish(
+        open_register, inputs=[gallery.inputs], purpose="facebook", out=out, jobs=1
+    )
+    earlier = {
+        o.input: o.publication_id or "" for o in first.outcomes if o.decision == "released"
+    }
+    assert len(earlier) == len(gallery.allowed)
+    for outcome in second.outcomes:
+        if outcome.input in earlier:
+            assert outcome.decision == "refused"
+            assert outcome.output is None
+            assert outcome.publication_id == earlier[outcome.input]
+            (reason,) = outcome.reasons
+            assert reason.code == "already_released"
+            assert earlier[outcome.input] in reason.message
+        else:
+            assert [r.code for r in outcome.reasons] == ["tagging_incomplete"]
+    assert sorted(out.iterdir()) == files
+    # the refusals of the incomplete photos are recorded again; the releases are not repeated
+    assert len(_publications(engine)) == rows + len(gallery.refused)
+    assert _takedown_after_withdrawal(unit_of_work) == sorted(earlier.values())
+    _verified(unit_of_work)
+
+
+def test_publish_again_makes_a_new_copy_recorded_as_a_publication_of_its_own(
+    open_register: Register, gallery: Gallery, tmp_path: Path, unit_of_work: ContextFactory
+) -> None:
+    out = tmp_path / "ready"
+    (first,) = releases.publish(
+        open_register, inputs=gallery.allowed[:1], purpose="facebook", out=out, jobs=1
+    ).outcomes
+    (again,) = releases.publish(
+        open_register, inputs=gallery.allowed[:1], purpose="facebook", out=out, jobs=1, again=True
+    ).outcomes
+    assert again.decision == "released"
+    assert again.publication_id != first.publication_id
+    assert len(list(out.iterdir())) == 2
+    assert _takedown_after_withdrawal(unit_of_work) == sorted(
+        [first.publication_id or "", again.publication_id or ""]
+    )
+    _verified(unit_of_work)
+
+
+def test_the_same_photo_twice_in_one_batch_is_released_once(
+    open_register: Register, gallery: Gallery, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy.jpg"
+    copy.write_bytes(gallery.allowed[0].read_bytes())
+    out = tmp_path / "ready"
+    outcomes = releases.publish(
+        open_register, inputs=[gallery.allowed[0], copy], purpose="facebook", out=out, jobs=2
+    ).outcomes
+    assert [o.decision for o in outcomes] == ["released", "refused"]
+    assert outcomes[1].reasons[0].code == "already_released"
+    assert len(list(out.iterdir())) == 1
+
+
+def test_a_photo_taken_down_or_whose_delivery_failed_is_released_again(
+    open_register: Register, gallery: Gallery, tmp_path: Path, unit_of_work: ContextFactory
+) -> None:
+    out = tmp_path / "ready"
+    taken, failed = gallery.allowed
+    (first,) = releases.publish(
+        open_register, inputs=[taken], purpose="facebook", out=out, jobs=1
+    ).outcomes
+    void = _pending_release(unit_of_work, failed, tmp_path / "elsewhere")
+    with unit_of_work(now=now()) as ctx:
+        publishing.takedown_done(ctx, publication_id=first.publication_id or "")
+        publishing.mark_failed(ctx, publication_id=void, reason="output_not_written")
+    outcomes = releases.publish(
+        open_register, inputs=[taken, failed], purpose="facebook", out=out, jobs=1
+    ).outcomes
+    assert [o.decision for o in outcomes] == ["released", "released"]
+    assert outcomes[0].publication_id != first.publication_id
+
+
+def test_a_refused_photo_is_refused_for_its_reasons_even_when_released_before(
+    open_register: Register, gallery: Gallery, tmp_path: Path, unit_of_work: ContextFactory
+) -> None:
+    """A withdrawal after the release: the answer is the withdrawal, not already_released, and
+    the earlier copy stays on the take-down list."""
+    out = tmp_path / "ready"
+    (first,) = releases.publish(
+        open_register, inputs=gallery.allowed[:1], purpose="facebook", out=out, jobs=1
+    ).outcomes
+    assert _takedown_after_withdrawal(unit_of_work) == [first.publication_id]
+    (second,) = releases.publish(
+        open_register, inputs=gallery.allowed[:1], purpose="facebook", out=out, jobs=1
+    ).outcomes
+    assert second.decision == "refused"
+    assert [r.code for r in second.reasons] == ["consent_withdrawn"]

@@ -181,15 +181,62 @@ def decide(
 
 
 def check(
-    ctx: Context, *, input_sha256: str, purpose: str, at: datetime, caption: str | None = None
+    ctx: Context,
+    *,
+    input_sha256: str,
+    purpose: str,
+    at: datetime,
+    caption: str | None = None,
+    again: bool = True,
 ) -> GateResult:
-    """The decision only: writes nothing."""
+    """The decision only: writes nothing. With `again=False`, an allowed photo already released
+    for the purpose (and not taken down) is answered `already_released`, as `publish` would."""
     if caption is not None:
         text.check_text(caption, field="--caption", limit=text.CAPTION)
     purpose_row = purpose_by_code(ctx, purpose)
     photo = photo_by_sha256(ctx, input_sha256)
     decision = decide(ctx, photo=photo, purpose=purpose_row, at=at, caption=caption)
+    if not again:
+        decision, _ = _unless_released(ctx, photo, purpose_row, decision)
     return GateResult(photo.id if photo else None, decision, purpose_row.max_px)
+
+
+def earlier_release(ctx: Context, *, photo_id: str, purpose_id: str) -> str | None:
+    """The latest release of the photo for the purpose that is still out there (not taken
+    down, its delivery not failed), or None. One lookup on the photo's index."""
+    return ctx.session.scalar(
+        _open_releases_of_photo(photo_id, purpose_id)
+        .order_by(Publication.decided_at.desc(), Publication.id.desc())
+        .limit(1)
+    )
+
+
+def _open_releases_of_photo(photo_id: str, purpose_id: str) -> Select[str]:
+    return select(Publication.id).where(
+        Publication.photo_id == photo_id,
+        Publication.purpose_id == purpose_id,
+        Publication.decision == RELEASED,
+        Publication.taken_down_at.is_(None),
+        or_(Publication.delivery.is_(None), Publication.delivery != FAILED),
+    )
+
+
+def _unless_released(
+    ctx: Context, photo: Photo | None, purpose: Purpose, decision: model.Decision
+) -> tuple[model.Decision, str | None]:
+    """An allowed decision turned into `already_released` when the photo is out there already
+    for the purpose (docs/rules.md, "Repeated release"); with the earlier publication's ID."""
+    if photo is None or not decision.allowed:
+        return decision, None
+    earlier = earlier_release(ctx, photo_id=photo.id, purpose_id=purpose.id)
+    if earlier is None:
+        return decision, None
+    why = (
+        f"already released for {purpose.code} as publication {earlier} (not taken down); "
+        "publish --again makes a new copy"
+    )
+    reason = model.Reason(model.ReasonCode.ALREADY_RELEASED, None, why)
+    return model.Decision(reasons=(reason,)), earlier
 
 
 def record_decision(
@@ -203,8 +250,14 @@ def record_decision(
     output_extension: str = "jpg",
     output_dir: str | None = None,
     input_path: str | None = None,
+    again: bool = False,
 ) -> Recorded:
     """Re-check at `ctx.now` under the writer lock and record a release or a refusal.
+
+    A photo the gate allows that is already released for the purpose (and not taken down) is
+    not released again unless `again`: the answer is `already_released` with the earlier
+    publication's ID, and nothing is recorded (the earlier publication is the record: running
+    a batch again adds no rows, no events and no take-down entries).
 
     A release is recorded only when the check allows it AND a rendered output is given. It is
     recorded as `pending`: the caller writes the file into `output_dir` only after the commit,
@@ -216,6 +269,10 @@ def record_decision(
     purpose_row = purpose_by_code(ctx, purpose)
     photo = photo_by_sha256(ctx, input_sha256)
     decision = decide(ctx, photo=photo, purpose=purpose_row, at=ctx.now, caption=caption, lock=True)
+    if not again:
+        decision, earlier = _unless_released(ctx, photo, purpose_row, decision)
+        if earlier is not None:
+            return Recorded(earlier, decision, None)
     released = decision.allowed and output_sha256 is not None
     pid = new_id()
     reasons = [{"code": r.code.value, "subject": r.subject_id} for r in decision.reasons]

@@ -171,13 +171,18 @@ def publish(
     jobs: int | None = None,
     progress: Progress | None = None,
     start_method: str | None = None,
+    again: bool = False,
 ) -> PublishReport:
     """Publish every input for a purpose into the folder `out` (see the module's docstring).
 
     `register` is an open register or a context manager that opens one: given the latter, the
     workers start rendering while it opens. `start_method` is multiprocessing's (default: fork
     where the platform has it, else spawn). Raises OutputError when the folder cannot take a
-    release (nothing is overwritten; releases before it stay delivered)."""
+    release (nothing is overwritten; releases before it stay delivered).
+
+    A photo already released for the purpose and not taken down is answered `already_released`
+    (naming the earlier publication) and not rendered, written or recorded again, unless
+    `again`: then it gets a new copy and a publication of its own."""
     paths = expand_inputs(inputs)
     if caption is not None:
         text.check_text(caption, field="--caption", limit=text.CAPTION)
@@ -193,7 +198,9 @@ def publish(
             folder = ReleaseFolder.prepare(out)
             removed = folder.clean_leftovers()
             repairs = repair_releases(reg, folder=folder)
-            run = _Run(reg, purpose, folder, caption, max_px, progress or (lambda _o: None))
+            run = _Run(
+                reg, purpose, folder, caption, max_px, progress or (lambda _o: None), again=again
+            )
             outcomes = run.all(paths, pool, window=window, early=early)
     return PublishReport(outcomes, repairs, len(removed))
 
@@ -224,6 +231,7 @@ class _Run:
     caption: str | None
     max_px: int
     progress: Progress
+    again: bool = False  # release photos already out there again (publish --again)
     cautious: bool = False  # an input of this batch was refused: pre-check the rest
     arrived: list[str] = field(default_factory=list)  # delivered, not yet recorded so
     done: list[Outcome] = field(default_factory=list)
@@ -274,7 +282,12 @@ class _Run:
             return Outcome.failed(_label(path), error)
         with self.register.work(writer=False) as ctx:
             result = check(
-                ctx, input_sha256=sha256, purpose=self.purpose, at=ctx.now, caption=self.caption
+                ctx,
+                input_sha256=sha256,
+                purpose=self.purpose,
+                at=ctx.now,
+                caption=self.caption,
+                again=self.again,
             )
         return None if result.decision.allowed else self._record(path, sha256, None)
 
@@ -309,6 +322,7 @@ class _Run:
                 output_extension=rendition.extension if rendition else "jpg",
                 output_dir=str(self.folder.path),
                 input_path=text.file_name(os.path.abspath(path)),
+                again=self.again,
             )
         self.arrived = []
         found = {"publication_id": recorded.publication_id}
