@@ -19,7 +19,8 @@ from consentreg.db.models import ConsentEvent, Evidence, Person, Purpose
 from consentreg.domain import text
 from consentreg.domain.calendar import default_valid_until, oslo_day, start_of_day
 from consentreg.domain.model import EventKind, Method
-from consentreg.errors import InvalidInputError, NotFoundError
+from consentreg.errors import InvalidInputError
+from consentreg.services.lookup import by_id
 from consentreg.services.people import active_guardianships, resolve_person
 from consentreg.services.purposes import current_notice, purpose_by_code
 from consentreg.services.row_batch import RowBatch
@@ -322,23 +323,22 @@ def withdraw_consent(
     """The withdrawal use case: record it (see `withdraw`) and answer with its take-down list."""
     from consentreg.services.publishing.gate import takedown_for_consent
 
-    wid = withdraw(ctx, consent_id=consent_id, at=at, reason=reason)
-    return Withdrawal(wid, takedown_for_consent(ctx, consent_id=consent_id))
+    grant = by_id(ctx, ConsentEvent, consent_id, what="consent")
+    wid = withdraw(ctx, consent_id=grant.id, at=at, reason=reason)
+    return Withdrawal(wid, takedown_for_consent(ctx, consent_id=grant.id))
 
 
 def withdraw(
     ctx: Context, *, consent_id: str, at: datetime | None = None, reason: str | None = None
 ) -> str:
     """Withdraw a grant, effective at `at` (default now); returns the withdrawal's ID."""
-    grant = ctx.session.get(ConsentEvent, consent_id) if text.is_key(consent_id) else None
-    if grant is None:
-        raise NotFoundError(f"unknown consent {consent_id!r}")
+    grant = by_id(ctx, ConsentEvent, consent_id, what="consent")
     if grant.kind != EventKind.GRANT:
         raise InvalidInputError(
-            f"consent {consent_id} is a {grant.kind}, only a grant can be withdrawn"
+            f"consent {grant.id} is a {grant.kind}, only a grant can be withdrawn"
         )
     if ctx.session.scalar(select(ConsentEvent.id).where(ConsentEvent.withdraws_id == grant.id)):
-        raise InvalidInputError(f"consent {consent_id} is already withdrawn")
+        raise InvalidInputError(f"consent {grant.id} is already withdrawn")
     reason = reason.strip() if reason and reason.strip() else None
     if reason:
         text.check_text(reason, field="--reason", limit=text.REASON)

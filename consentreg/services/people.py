@@ -15,6 +15,7 @@ from consentreg.domain.caption import normalise_name
 from consentreg.domain.model import PersonKind
 from consentreg.errors import InvalidInputError, NotFoundError
 from consentreg.services.audit import log as audit_log
+from consentreg.services.lookup import by_id
 from consentreg.services.row_batch import RowBatch
 from consentreg.services.unit_of_work import Context, new_id
 from consentreg.services.units import unit_by_code
@@ -51,15 +52,15 @@ def _ref_bidx(ctx: Context, ref: str) -> str:
 
 
 def resolve_person(ctx: Context, key: str, *, role: str = "person") -> Person:
-    """A person by opaque ID, or by external reference written `ref:EXTERNAL_ID`."""
-    if key.startswith(REF_PREFIX):
-        person = (
-            ctx.session.scalar(select(Person).where(Person.ref_bidx == _ref_bidx(ctx, key[4:])))
-            if text.is_utf8(key)
-            else None
-        )
-    else:
-        person = ctx.session.get(Person, key) if text.is_key(key) else None
+    """A person by ID (or a unique prefix of at least six characters), or by external reference
+    written `ref:EXTERNAL_ID`."""
+    if not key.startswith(REF_PREFIX):
+        return by_id(ctx, Person, key, what=role)
+    person = (
+        ctx.session.scalar(select(Person).where(Person.ref_bidx == _ref_bidx(ctx, key[4:])))
+        if text.is_utf8(key)
+        else None
+    )
     if person is None:
         raise NotFoundError(f"unknown {role} {key!r}")
     return person
