@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .output import OPTIONS, emit, message, table
+from .output import OPTIONS, clean, emit, message, table
 from .progress import progress_bar
 from .runtime import open_register, unit_of_work
 
@@ -84,9 +84,10 @@ def check(
     from consentreg.services.publishing.releases import check_files
 
     when = parse_at(at) if at else None
+    paths = _gathered(files)
     with unit_of_work(writer=False) as ctx:
         outcomes = check_files(
-            ctx, inputs=files, purpose=purpose, at=when or ctx.now, caption=caption
+            ctx, inputs=paths, purpose=purpose, at=when or ctx.now, caption=caption
         )
     _report(outcomes)
 
@@ -129,10 +130,9 @@ def publish(
 
         consentreg publish photos/ --purpose facebook --out ready/ --jobs 2
     """
-    from consentreg.services.publishing.releases import expand_inputs
     from consentreg.services.publishing.releases import publish as publish_inputs
 
-    paths = expand_inputs(inputs)
+    paths = _gathered(inputs)
     with progress_bar("publishing", len(paths)) as advance:
         report = publish_inputs(
             open_register(),
@@ -146,6 +146,18 @@ def publish(
         )
     _say_repairs(report)
     _report(report.outcomes, {"repaired": [asdict(r) for r in report.repairs]})
+
+
+def _gathered(inputs: list[Path]) -> list[Path]:
+    """The batch's files; folders' files that are not images are counted and named on stderr;
+    a folder without images is refused (exit 2)."""
+    from consentreg.services.publishing.releases import gather_inputs
+
+    gathered = gather_inputs(inputs)
+    if gathered.skipped:
+        names = ", ".join(clean(str(p)) for p in gathered.skipped)
+        message(f"skipped {len(gathered.skipped)} file(s) that are not images: {names}")
+    return gathered.files
 
 
 def _say_repairs(report: PublishReport) -> None:

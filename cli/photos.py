@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .output import clean, emit, table
+from .output import clean, emit, message, table
 from .runtime import unit_of_work
+
+if TYPE_CHECKING:
+    from consentreg.services.photos import PhotoInput
 
 photo_app = typer.Typer(help="The photo register: who is in which photo.", no_args_is_help=True)
 
@@ -30,28 +33,55 @@ def photo_add(
     complete: Annotated[
         bool, typer.Option("--complete", help="Every identifiable person is tagged.")
     ] = False,
+    skip_bad: Annotated[
+        bool,
+        typer.Option(
+            "--skip-bad",
+            help="Register the good files even when others cannot be (each is named on stderr).",
+        ),
+    ] = False,
 ) -> None:
     """Register photos by the SHA-256 of their bytes (the original is not kept); each is fully
-    decoded first, and on any error none is registered. Prints one ID per file.
+    decoded first. Every file that cannot be registered is named with its reason; then none is
+    registered (exit 5, or 2 when the only faults are files already registered), or with
+    --skip-bad the others are (exit 5 when a file was unusable). Prints one ID per file.
 
     Example:
 
         consentreg photo add IMG_2041.jpg --photographer "Kari Lærer" --subject ref:K001 --complete
     """
-    from consentreg import imaging
-    from consentreg.services.photos import PhotoInput, add_photos
+    from consentreg.errors import InputsUnreadableError
+    from consentreg.services.photos import register_photos
 
-    inputs = [PhotoInput(f.name, imaging.read_input(f)) for f in files]
     with unit_of_work() as ctx:
-        ids = add_photos(
+        added = register_photos(
             ctx,
-            files=inputs,
+            files=[_read(f) for f in files],
             photographer=photographer,
             subjects=subject or [],
             unit=unit,
             complete=complete,
+            skip_bad=skip_bad,
         )
+    ids = added.ids
     emit({"ids": ids, "id": ids[0] if len(ids) == 1 else None}, ids)
+    for failure in added.failures:
+        message(f"not registered: {clean(failure.name)}: {failure.code}: {failure.message}")
+    unusable = [f for f in added.failures if f.code.startswith("image_")]
+    if unusable:
+        raise InputsUnreadableError(f"{len(unusable)} file(s) not registered")
+
+
+def _read(path: Path) -> PhotoInput:
+    """The file's bytes, or the error that kept them from being read (reported with the rest)."""
+    from consentreg import imaging
+    from consentreg.errors import ImageError
+    from consentreg.services.photos import PhotoInput
+
+    try:
+        return PhotoInput(path.name, imaging.read_input(path))
+    except ImageError as exc:
+        return PhotoInput(path.name, b"", error=exc)
 
 
 @photo_app.command("tag")

@@ -119,6 +119,12 @@ class ImageError(ConsentRegError):
         return (type(self), (str(self),), {"code": self.code})
 
 
+class PhotoFilesUnusableError(ImageError):
+    """`photo add`: at least one file of the batch cannot be registered as an image (unreadable,
+    damaged, not a supported format); the message names every file that cannot, with its
+    reason. Nothing was registered."""
+
+
 # --- 6: the schema ------------------------------------------------------------------------------
 
 

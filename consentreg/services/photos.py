@@ -13,7 +13,13 @@ from consentreg import imaging
 from consentreg.crypto import sha256_hex
 from consentreg.db.models import Photo, PhotoSubject, Unit
 from consentreg.domain import text
-from consentreg.errors import InvalidInputError, NotFoundError
+from consentreg.errors import (
+    ConsentRegError,
+    ImageError,
+    InvalidInputError,
+    NotFoundError,
+    PhotoFilesUnusableError,
+)
 from consentreg.services.audit import log as audit_log
 from consentreg.services.people import resolve_person
 from consentreg.services.unit_of_work import Context, new_id
@@ -22,10 +28,27 @@ from consentreg.services.units import unit_by_code
 
 @dataclass(frozen=True)
 class PhotoInput:
-    """One file as read by the caller: its base name (kept encrypted) and bytes."""
+    """One file as read by the caller: its base name (kept encrypted) and bytes, or the error
+    that kept it from being read."""
 
     name: str
     data: bytes
+    error: ImageError | None = None
+
+
+@dataclass(frozen=True)
+class PhotoFailure:
+    """A file of a batch that was not registered, and why (a reason code and a message)."""
+
+    name: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class AddedPhotos:
+    ids: list[str]
+    failures: list[PhotoFailure]
 
 
 @dataclass(frozen=True)
@@ -71,6 +94,30 @@ def add_photos(
     complete: bool = False,
 ) -> list[str]:
     """Register photos (each fully decoded first); all of them or, on any error, none."""
+    return register_photos(
+        ctx,
+        files=files,
+        photographer=photographer,
+        subjects=subjects,
+        unit=unit,
+        complete=complete,
+    ).ids
+
+
+def register_photos(
+    ctx: Context,
+    *,
+    files: Sequence[PhotoInput],
+    photographer: str,
+    subjects: Sequence[str] = (),
+    unit: str | None = None,
+    complete: bool = False,
+    skip_bad: bool = False,
+) -> AddedPhotos:
+    """Register a batch of photos, each fully decoded first. Every file that cannot be
+    registered (unreadable, damaged, not a supported image, already registered) is found and
+    named; then none is registered (PhotoFilesUnusableError for an image fault, else
+    InvalidInputError, each listing every file), or with `skip_bad` the others are."""
     photographer = " ".join(photographer.split())
     if not photographer:
         raise InvalidInputError("--photographer is empty (copyright: the creator must be recorded)")
@@ -78,21 +125,51 @@ def add_photos(
     unit_id = unit_by_code(ctx, unit).id if unit else None
     people = [resolve_person(ctx, s, role="subject") for s in subjects]
     seen: set[str] = set()
-    ids = []
+    good, failures = [], []
     for item in files:
-        digest = sha256_hex(item.data)
-        existing = photo_by_sha256(ctx, digest)
-        if existing is not None or digest in seen:
-            raise InvalidInputError(
-                f"{item.name}: already registered"
-                + (f" as photo {existing.id}" if existing else "")
-            )
-        seen.add(digest)
-        info = imaging.inspect_image(item.data)
+        try:
+            digest, info = _admit(ctx, item, seen)
+        except ConsentRegError as exc:
+            code = exc.code if isinstance(exc, ImageError) else "already_registered"
+            failures.append(PhotoFailure(text.file_name(item.name), code, str(exc)))
+            continue
+        good.append((item, digest, info))
+    if failures and not skip_bad:
+        raise _batch_error(failures, len(files))
+    ids = []
+    for item, digest, info in good:
         ids.append(_insert_photo(ctx, item, digest, info, photographer, unit_id, complete))
         for person in people:
             _tag(ctx, ids[-1], person.id, region=None, identifiable=True)
-    return ids
+    return AddedPhotos(ids, failures)
+
+
+def _admit(ctx: Context, item: PhotoInput, seen: set[str]) -> tuple[str, imaging.ImageInfo]:
+    if item.error is not None:
+        raise item.error
+    digest = sha256_hex(item.data)
+    existing = photo_by_sha256(ctx, digest)
+    if existing is not None or digest in seen:
+        raise InvalidInputError(
+            "already registered" + (f" as photo {existing.id}" if existing else " (twice given)")
+        )
+    seen.add(digest)
+    return digest, imaging.inspect_image(item.data)
+
+
+def _batch_error(failures: list[PhotoFailure], total: int) -> ConsentRegError:
+    listed = "; ".join(f"{f.name}: {f.message}" for f in failures)
+    if total == 1:
+        listed = f"{failures[0].name}: {failures[0].message}"
+    else:
+        listed = (
+            f"{len(failures)} of {total} files cannot be registered, so none was "
+            f"(--skip-bad registers the others): {listed}"
+        )
+    image_codes = [f.code for f in failures if f.code.startswith("image_")]
+    if image_codes:
+        return PhotoFilesUnusableError(listed, code=image_codes[0])
+    return InvalidInputError(listed)
 
 
 def _insert_photo(

@@ -29,6 +29,7 @@ EXPECTED = {
     "NotFoundError": 4,
     "ImageError": 5,
     "InputsUnreadableError": 5,
+    "PhotoFilesUnusableError": 5,
     "SchemaOutOfDateError": 6,
     "SchemaTooNewError": 6,
     "AuditVerificationError": 7,

@@ -36,6 +36,7 @@ from consentreg.errors import (
     ImageError,
     InputsRefusedError,
     InputsUnreadableError,
+    InvalidInputError,
     OutputError,
 )
 from consentreg.release_folder import ReleaseFolder
@@ -100,21 +101,45 @@ class PublishReport:
 Opener = Register | AbstractContextManager[Register]
 
 
-def expand_inputs(paths: Sequence[Path]) -> list[Path]:
-    """Files as given; folders contribute their image files (sorted, hidden files skipped)."""
+@dataclass(frozen=True)
+class Inputs:
+    """The files of a batch, and the files of its folders skipped as not images."""
+
+    files: list[Path]
+    skipped: list[Path]
+
+
+def gather_inputs(paths: Sequence[Path]) -> Inputs:
+    """Files as given; folders contribute their image files (sorted; hidden files ignored),
+    and their other files are listed as skipped. A folder without any image file is refused
+    (InvalidInputError): publishing or checking it would do nothing."""
     files: list[Path] = []
+    skipped: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            files += sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and p.suffix.lower() in IMAGE_SUFFIXES
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-        else:
+        if not path.is_dir():
             files.append(path)
-    return files
+            continue
+        found = sorted(
+            p
+            for p in path.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
+        images = [p for p in found if p.suffix.lower() in IMAGE_SUFFIXES]
+        others = [p for p in found if p.suffix.lower() not in IMAGE_SUFFIXES]
+        if not images:
+            what = f"{len(others)} other file(s), no image" if others else "empty"
+            raise InvalidInputError(
+                f"folder {text.file_name(str(path))} holds no image to publish ({what}; "
+                "images are .jpg, .jpeg, .png, .webp, .heic, .heif)"
+            )
+        files += images
+        skipped += others
+    return Inputs(files, skipped)
+
+
+def expand_inputs(paths: Sequence[Path]) -> list[Path]:
+    """The files of `gather_inputs`."""
+    return gather_inputs(paths).files
 
 
 def require_all_passed(outcomes: Sequence[Outcome]) -> None:
