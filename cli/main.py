@@ -19,7 +19,7 @@ app = typer.Typer(
     "Example:\n\n    consentreg publish photo.jpg --purpose facebook --out ready/",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode=None,
 )
 
