@@ -102,7 +102,9 @@ def test_a_batch_killed_at_any_instant_leaves_only_committed_releases_and_is_rep
     inputs = _register(env, tmp_path)
     out = tmp_path / "ready"
     instants = random.Random(seed)  # noqa: S311 - kill instants, not secrets
+    # --again: every run releases the whole folder anew, so that each kill can fall inside a batch
     publish = ["consentreg", "publish", str(inputs), "--purpose", "facebook", "--out", str(out)]
+    publish.append("--again")
     partial: list[bytes] = []
     interrupted = 0
     for _ in range(KILLS):
