@@ -397,9 +397,7 @@ def test_a_folder_published_twice_releases_each_photo_once_and_names_the_earlier
     second = releases.publish(
         open_register, inputs=[gallery.inputs], purpose="facebook", out=out, jobs=1
     )
-    earlier = {
-        o.input: o.publication_id or "" for o in first.outcomes if o.decision == "released"
-    }
+    earlier = {o.input: o.publication_id or "" for o in first.outcomes if o.decision == "released"}
     assert len(earlier) == len(gallery.allowed)
     for outcome in second.outcomes:
         if outcome.input in earlier:
