@@ -10,6 +10,7 @@ import multiprocessing
 import sqlite3
 import stat
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlalchemy import make_url, text
 from consentreg.db.engine import _PG_WRITER_LOCK as WRITER_LOCK
 from consentreg.db.engine import make_engine
 from consentreg.parallel import Helpers
-from tests.cli.conftest import Invoke, Result
+from tests.cli.conftest import Invoke, Result, born_years_ago, school_year_start, today
 from tests.services.test_audit_verify import drop_append_only_guards
 
 NOTICE = "Vi publiserer bilder på Facebook-siden til Solsikken barnehage.\n"
@@ -39,13 +40,13 @@ def scenario(cli: Invoke, tmp_path: Path) -> dict[str, str]:
     notice.write_text(NOTICE, encoding="utf-8")
     cli("unit", "add", "bhg", "--name", "Solsikken")
     cli("purpose", "add", "facebook", "--title", "Facebook", "--notice-file", notice)
-    child = _id(cli("person", "add", "--name", "Emma Nordmann", "--born", "2021-03-14",
+    child = _id(cli("person", "add", "--name", "Emma Nordmann", "--born", born_years_ago(5),
                     "--unit", "bhg", "--ref", "K001"))  # fmt: skip
     mother = _id(cli("person", "add", "--name", "Åse Nordmann", "--born", "1988-01-01",
                      "--kind", "adult"))  # fmt: skip
     cli("guardian", "add", child, mother)
     consent = _id(cli("consent", "grant", child, "--purpose", "facebook", "--by", mother,
-                      "--given", "2026-09-01"))  # fmt: skip
+                      "--given", school_year_start().isoformat()))  # fmt: skip
     photo_path = tmp_path / "IMG_Emma.jpg"
     Image.new("RGB", (300, 200), (200, 120, 40)).save(photo_path, "JPEG")
     photo = _id(cli("photo", "add", photo_path, "--photographer", "Kari Lærer",
@@ -146,7 +147,8 @@ def test_consents_come_as_a_table_as_csv_or_as_json(cli: Invoke, scenario: dict[
     assert [(r["allowed"], r["role"], r["consenter"], r["decision"]) for r in mine] == [
         ("True", "guardian", scenario["mother"], "grant")
     ]
-    as_of = json.loads(cli("audit", "consents", "--format", "json", "--as-of", "2026-01-01").stdout)
+    yesterday = (today() - timedelta(days=1)).isoformat()  # before anyone was registered
+    as_of = json.loads(cli("audit", "consents", "--format", "json", "--as-of", yesterday).stdout)
     assert as_of["standings"] == []
     now = cli("audit", "consents", "--purpose", "facebook", "--format", "json").json()
     (child,) = [s for s in now["standings"] if s["subject_id"] == scenario["child"]]
@@ -171,7 +173,7 @@ def test_consents_read_by_several_processes_print_exactly_what_one_prints(
     them, restricted and refused, has the longest reasons: only its slice's cells are that wide,
     and every slice's table lines are padded as wide."""
     for n in range(30):
-        child = _id(cli("person", "add", "--name", f"Barn {n}", "--born", "2020-05-01",
+        child = _id(cli("person", "add", "--name", f"Barn {n}", "--born", born_years_ago(6),
                         "--unit", "bhg"))  # fmt: skip
         for g in range(n % 3):
             guardian = _id(cli("person", "add", "--name", f"Forelder {n}-{g}",
@@ -179,9 +181,10 @@ def test_consents_read_by_several_processes_print_exactly_what_one_prints(
             cli("guardian", "add", child, guardian)
             verb = ("grant", "refuse")[(n + g) % 2]
             cli("consent", verb, child, "--purpose", "facebook", "--by", guardian,
-                "--given", "2026-09-01")  # fmt: skip
+                "--given", school_year_start().isoformat())  # fmt: skip
     cli("person", "restrict", child, "--reason", "sperret adresse")  # the last child: refused
-    as_of = ("--as-of", "2099-01-01")
+    next_school_year = school_year_start().replace(year=school_year_start().year + 1)
+    as_of = ("--as-of", next_school_year.isoformat())  # every grant has run out
     for fmt in ("table", "csv", "json"):
         one = cli("audit", "consents", "--format", fmt, *as_of, "--jobs", "1")
         assert one.exit_code == 0, one.stderr

@@ -15,7 +15,7 @@ import typer.main
 from PIL import Image
 
 from cli.main import app
-from tests.cli.conftest import Invoke
+from tests.cli.conftest import Invoke, born_years_ago, school_year_start
 
 NOTICE = "Vi publiserer bilder på Facebook-siden til Solsikken barnehage.\n"
 
@@ -43,7 +43,7 @@ def scenario(cli: Invoke, tmp_path: Path) -> dict[str, str]:
             "--name",
             "Emma Nordmann",
             "--born",
-            "2021-03-14",
+            born_years_ago(5),
             "--unit",
             "bhg",
             "--ref",
@@ -63,7 +63,7 @@ def scenario(cli: Invoke, tmp_path: Path) -> dict[str, str]:
         "--by",
         ids["mother"],
         "--given",
-        "2026-09-01",
+        school_year_start().isoformat(),  # a paper form from the start of this school year
     ).stdout.strip()
     ids["photo_path"] = str(photo_file(tmp_path / "IMG_2041_Emma_Nordmann.jpg"))
     ids["photo"] = cli(

@@ -10,7 +10,7 @@ import pytest
 
 import consentreg.parallel
 import consentreg.services.publishing.worker_pool
-from tests.cli.conftest import Invoke
+from tests.cli.conftest import Invoke, born_years_ago
 
 
 def _spawn_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -27,7 +27,7 @@ def test_audit_consents_and_verify_answer_the_same_with_spawned_helpers(
     notice.write_text("Vi publiserer bilder.\n", encoding="utf-8")
     cli("purpose", "add", "facebook", "--title", "Facebook", "--notice-file", notice)
     for i in range(5):
-        cli("person", "add", "--name", f"Barn{i} Nordmann", "--born", "2020-01-0" + str(i + 1))
+        cli("person", "add", "--name", f"Barn{i} Nordmann", "--born", born_years_ago(6 + i))
     alone = cli("audit", "consents", "--jobs", "1")
     _spawn_everywhere(monkeypatch)
     spawned = cli("audit", "consents", "--jobs", "3")
