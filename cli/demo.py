@@ -1,10 +1,12 @@
 """`consentreg demo`: the whole story on samples/, as a new user would type it, on an embedded
-SQLite register in a folder of its own. Each step prints the command, then its real output."""
+SQLite register in a folder of its own. Each step prints the command, then its real output.
+
+The sample files tell the story as of one autumn day; the demo imports copies moved to today
+(`consentreg_samples.scenario.StoryDates`), so that it tells the same story on any date."""
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import importlib
 import io
 import json
@@ -13,6 +15,7 @@ import re
 import shlex
 import sys
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,10 +77,10 @@ def _must(*args: object) -> str:
 def _register_basics(samples: Any) -> None:
     _step("1. A register, units and purposes with their Norwegian notice texts")
     _must("init")
-    for row in csv.DictReader(samples.UNITS_CSV.open(encoding="utf-8")):
+    for row in samples.read_csv(samples.UNITS_CSV):
         extra = ["--parent", row["parent"]] if row["parent"] else []
         _must("unit", "add", row["code"], "--name", row["name"], *extra)
-    for row in csv.DictReader(samples.PURPOSES_CSV.open(encoding="utf-8")):
+    for row in samples.read_csv(samples.PURPOSES_CSV):
         options: list[object] = [
             "--title",
             row["title"],
@@ -96,11 +99,16 @@ def _register_basics(samples: Any) -> None:
     _must("purpose", "list")
 
 
-def _import_people(samples: Any) -> None:
+def _import_people(samples: Any, story: Any, folder: Path) -> None:
     _step("2. People, guardians and consents from CSV (names are stored encrypted)")
-    _must("import", "people", samples.PEOPLE_CSV)
-    _must("import", "guardians", samples.GUARDIANS_CSV)
-    _must("import", "consents", samples.CONSENTS_CSV)
+    start = samples.school_year_start(story.today).year
+    _say(f"The sample files tell the story as of {samples.STORY_TODAY}; the demo tells it as of")
+    _say(f"today, {story.today}: consents dated in the school year {start}/{start + 1}, everyone")
+    _say(f"as old as in the story (the moved copies are in {folder}).")
+    people, guardians, consents = story.write(folder)
+    _must("import", "people", people)
+    _must("import", "guardians", guardians)
+    _must("import", "consents", consents)
     _must("person", "list", "--unit", samples.KINDERGARTEN)
     _must(
         "person", "restrict", f"ref:{samples.PROTECTED_REF}", "--reason", samples.PROTECTED_REASON
@@ -130,7 +138,7 @@ def _register_photos(samples: Any, photo_dir: Path) -> None:
             _must("photo", "tag", photo_id, "--subject", f"ref:{ref}", "--not-identifiable")
 
 
-def _publish(samples: Any, photo_dir: Path, ready: Path) -> None:
+def _publish(samples: Any, story: Any, photo_dir: Path, ready: Path) -> None:
     _step("4. Publish everything for Facebook: releases and refusals, per person")
     _consentreg("publish", photo_dir, "--purpose", samples.PUBLISH_PURPOSE, "--out", ready)
     _say(f"\n$ ls {ready}")
@@ -148,14 +156,14 @@ def _publish(samples: Any, photo_dir: Path, ready: Path) -> None:
         captioned.caption,
     )
     turning = next(p for p in samples.PHOTOS if samples.TURNS_15_REF in p.identifiable)
-    _step(f"6. From the 15th birthday ({samples.TURNS_15_ON}) the pupil decides herself")
+    _step(f"6. From the 15th birthday ({story.turns_15_on}) the pupil decides herself")
     _consentreg(
         "check",
         photo_dir / turning.file_name,
         "--purpose",
         samples.PUBLISH_PURPOSE,
         "--at",
-        samples.TURNS_15_ON.isoformat(),
+        story.turns_15_on.isoformat(),
     )
 
 
@@ -201,8 +209,11 @@ def _withdraw(samples: Any) -> None:
 
 
 def run_demo(directory: Path | None) -> None:
-    """Run the story in `directory` (a new temporary folder by default)."""
+    """Run the story in `directory` (a new temporary folder by default), as of today."""
+    from consentreg.domain.calendar import oslo_day
+
     samples = importlib.import_module("consentreg_samples.scenario")
+    story = samples.StoryDates(oslo_day(datetime.now(UTC)))
     root = (directory or Path(tempfile.mkdtemp(prefix="consentreg-demo-"))).resolve()
     root.mkdir(parents=True, exist_ok=True)
     if any(root.iterdir()):
@@ -214,8 +225,8 @@ def run_demo(directory: Path | None) -> None:
     os.environ.pop("CONSENTREG_KEY_FILE", None)
     _say(f"consentreg demo in {root} (CONSENTREG_HOME={root / 'home'})")
     _register_basics(samples)
-    _import_people(samples)
+    _import_people(samples, story, root / "samples")
     _register_photos(samples, root / "photos")
-    _publish(samples, root / "photos", root / "ready")
+    _publish(samples, story, root / "photos", root / "ready")
     _withdraw(samples)
     _say(f"\nDone. Try: CONSENTREG_HOME={root / 'home'} consentreg takedown list")

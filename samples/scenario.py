@@ -1,15 +1,17 @@
 """The demo's story as constants: where the sample files are, whom to restrict, which consent to
 withdraw, whose birthday to check, and which photos to register with what expected outcome.
 
-All people, places and organisations are fictional. Every expectation below is for
-`publish --purpose facebook` on a date from `OUTCOMES_HOLD_FROM` through `OUTCOMES_HOLD_THROUGH`
-(the demo environment's "today", 2026-11-22, lies inside), after `person restrict PROTECTED_REF`
-and before the withdrawal.
+All people, places and organisations are fictional. The sample files tell the story as it stood on
+`STORY_TODAY` (autumn of the school year 2026/27). Every expectation below is for
+`publish --purpose facebook` on a date from `OUTCOMES_HOLD_FROM` through `OUTCOMES_HOLD_THROUGH`,
+after `person restrict PROTECTED_REF` and before the withdrawal. `consentreg demo` imports the
+files moved to the real today (`StoryDates`), so that the same expectations hold on any date.
 """
 
 from __future__ import annotations
 
 import csv
+import shutil
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -30,7 +32,7 @@ SCHOOL_CLASS = "skole-9b"
 PUBLISH_PURPOSE = "facebook"
 
 PROTECTED_REF = "K004"
-PROTECTED_REASON = "Fortrolig adresse: skal ikke publiseres (avklart med styrer 2026-09-02)"
+PROTECTED_REASON = "Fortrolig adresse: skal ikke publiseres (avklart med styrer ved oppstart)"
 
 WITHDRAW = ("K001", "facebook", "G001")
 """(subject ref, purpose, consenter ref) of the grant the demo withdraws after publishing."""
@@ -45,6 +47,8 @@ STEP_PARENT_REF = "G011"
 REVISED_NOTICE = ("facebook", NOTICES_DIR / "facebook-v2.txt")
 """A wording fix: revise WITHOUT --requires-new-consent, so every facebook consent still holds."""
 
+STORY_TODAY = date(2026, 11, 22)
+"""The day the sample files tell the story as of: "today" in the story."""
 OUTCOMES_HOLD_FROM = date(2026, 10, 14)
 """The newest facebook consent event in consents.csv (a pupil's own refusal)."""
 OUTCOMES_HOLD_THROUGH = TURNS_15_ON - timedelta(days=1)
@@ -228,3 +232,94 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 def person_names() -> dict[str, str]:
     """Full name by ref, from people.csv."""
     return {row["ref"]: row["name"] for row in read_csv(PEOPLE_CSV)}
+
+
+# --- the story moved to another today ---------------------------------------------------------
+
+
+def school_year_start(day: date) -> date:
+    """1 August of the school year `day` falls in (a consent runs to the coming 31 July)."""
+    return date(day.year if day.month >= 8 else day.year - 1, 8, 1)
+
+
+def _years_later(day: date, years: int) -> date:
+    if (day.month, day.day) == (2, 29):
+        day = day.replace(day=28)
+    return day.replace(year=day.year + years)
+
+
+@dataclass(frozen=True)
+class StoryDates:
+    """The sample story as it stands on `today` instead of STORY_TODAY, for a demo that tells it
+    on any date with the same outcomes (`PHOTOS`):
+
+    - consent dates move by whole school years into the school year of `today` (a form dated
+      20 August stays dated 20 August), and one that would fall after `today` is dated `today`:
+      this autumn's consents are all in force, last year's expired one has run out;
+    - birth dates move by the days from STORY_TODAY to `today`: everyone is exactly as old as in
+      the story, so no child turns 15 or 18 in between;
+    - except the pupil who turns 15 (TURNS_15_REF): her 15th birthday is `turns_15_on`.
+    """
+
+    today: date
+
+    @property
+    def school_years(self) -> int:
+        """How many school years the consent dates move."""
+        return school_year_start(self.today).year - school_year_start(STORY_TODAY).year
+
+    @property
+    def turns_15_on(self) -> date:
+        """As many days after `today` as in the story (nine), but no later than 31 July, while
+        this school year's consents hold, and never before tomorrow; never a 29 February."""
+        last_day = _years_later(school_year_start(self.today), 1) - timedelta(days=1)
+        soon = min(self.today + (TURNS_15_ON - STORY_TODAY), last_day)
+        day = max(soon, self.today + timedelta(days=1))
+        return day + timedelta(days=1) if (day.month, day.day) == (2, 29) else day
+
+    def born(self, ref: str, born: date) -> date:
+        if ref == TURNS_15_REF:
+            return _years_later(self.turns_15_on, -15)
+        return born + (self.today - STORY_TODAY)
+
+    def given(self, given: date) -> date:
+        return min(_years_later(given, self.school_years), self.today)
+
+    def until(self, until: date) -> date:
+        return _years_later(until, self.school_years)
+
+    def people(self) -> list[dict[str, str]]:
+        """people.csv's rows with the birth dates moved."""
+        return [
+            row | {"born": self.born(row["ref"], date.fromisoformat(row["born"])).isoformat()}
+            for row in read_csv(PEOPLE_CSV)
+        ]
+
+    def consents(self) -> list[dict[str, str]]:
+        """consents.csv's rows with `given` and `until` (where there is one) moved."""
+        rows = read_csv(CONSENTS_CSV)
+        for row in rows:
+            row["given"] = self.given(date.fromisoformat(row["given"])).isoformat()
+            if row["until"]:
+                row["until"] = self.until(date.fromisoformat(row["until"])).isoformat()
+        return rows
+
+    def write(self, folder: Path) -> tuple[Path, Path, Path]:
+        """people.csv, guardians.csv and consents.csv moved to `today`, written in `folder` with
+        the evidence they cite beside them; returns their paths."""
+        folder.mkdir(parents=True, exist_ok=True)
+        people, guardians, consents = (
+            folder / p.name for p in (PEOPLE_CSV, GUARDIANS_CSV, CONSENTS_CSV)
+        )
+        _write_csv(people, self.people())
+        shutil.copyfile(GUARDIANS_CSV, guardians)
+        _write_csv(consents, self.consents())
+        shutil.copytree(EVIDENCE_DIR, folder / EVIDENCE_DIR.name)
+        return people, guardians, consents
+
+
+def _write_csv(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)

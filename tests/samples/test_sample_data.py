@@ -5,7 +5,8 @@ from __future__ import annotations
 import fnmatch
 import re
 import tomllib
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from samples import scenario
 from samples.scenario import PHOTOS, SamplePhoto, read_csv
 
-DEMO_TODAY = date(2026, 11, 22)
+STORY_TODAY = scenario.STORY_TODAY
 COLUMNS = {
     scenario.UNITS_CSV: ["code", "name", "parent"],
     scenario.PURPOSES_CSV: [
@@ -100,11 +101,11 @@ def test_kindergarten_children_and_pupils_are_under_15_except_the_one_turning_15
     for ref, row in people().items():
         born = date.fromisoformat(row["born"])
         if row["kind"] != "child":
-            assert age_on(born, DEMO_TODAY) >= 18
+            assert age_on(born, STORY_TODAY) >= 18
         elif row["unit"] == scenario.KINDERGARTEN:
             assert 2020 <= born.year <= 2022
         else:
-            assert age_on(born, DEMO_TODAY) == 14, ref
+            assert age_on(born, STORY_TODAY) == 14, ref
 
 
 def test_the_pupil_turning_15_has_the_birthday_the_scenario_names() -> None:
@@ -145,7 +146,7 @@ def test_consent_values_and_dates_follow_the_contract() -> None:
         assert row["decision"] in {"grant", "refusal"}
         assert row["method"] in {"paper", "email", "digital", "in-person"}
         given = date.fromisoformat(row["given"])
-        assert given <= DEMO_TODAY
+        assert given <= STORY_TODAY
         if row["until"]:
             assert given <= date.fromisoformat(row["until"])
 
@@ -214,47 +215,80 @@ def test_the_withdrawn_grant_is_in_the_consents() -> None:
 # --- the story: a small, independent reading of the rules on the sample data --------------------
 
 
-def _latest(subject: str, purpose: str, by: str) -> dict[str, str] | None:
+@dataclass(frozen=True)
+class Register:
+    """The people and consent rows as imported: the files as written, or moved to another day."""
+
+    people: dict[str, dict[str, str]]
+    consents: list[dict[str, str]]
+
+
+AS_WRITTEN = Register(people(), read_csv(scenario.CONSENTS_CSV))
+
+
+def moved_to(today: date) -> Register:
+    story = scenario.StoryDates(today)
+    return Register({row["ref"]: row for row in story.people()}, story.consents())
+
+
+def _until(event: dict[str, str]) -> date:
+    """The event's last day: its own, or the coming 31 July (every purpose the photos are
+    published for runs to 31 July)."""
+    if event["until"]:
+        return date.fromisoformat(event["until"])
+    given = date.fromisoformat(event["given"])
+    return date(given.year + (given > date(given.year, 7, 31)), 7, 31)
+
+
+def _latest(
+    register: Register, subject: str, purpose: str, by: str, day: date
+) -> dict[str, str] | None:
+    """The consenter's latest decision given by `day` (one not yet valid counts as absent)."""
     rows = [
         r
-        for r in read_csv(scenario.CONSENTS_CSV)
+        for r in register.consents
         if (r["subject_ref"], r["purpose"], r["by_ref"]) == (subject, purpose, by)
+        and date.fromisoformat(r["given"]) <= day
     ]
     return max(rows, key=lambda r: r["given"]) if rows else None
 
 
-def _guardian_reasons(subject: str, purpose: str, day: date) -> set[str]:
+def _decision_reasons(event: dict[str, str], day: date) -> set[str]:
+    if event["decision"] == "refusal":
+        return {"consent_refused"}
+    return {"consent_expired"} if _until(event) < day else set()
+
+
+def _guardian_reasons(register: Register, subject: str, purpose: str, day: date) -> set[str]:
     reasons: set[str] = set()
     for guardian in sorted(guardians_of(subject)):
-        event = _latest(subject, purpose, guardian)
+        event = _latest(register, subject, purpose, guardian, day)
         if event is None:
             reasons.add("guardian_consent_missing")
-        elif event["decision"] == "refusal":
-            reasons.add("consent_refused")
-        elif event["until"] and date.fromisoformat(event["until"]) < day:
-            reasons.add("consent_expired")
+        else:
+            reasons |= _decision_reasons(event, day)
     return reasons
 
 
-def _subject_reasons(ref: str, purpose: str, day: date) -> set[str]:
+def _subject_reasons(register: Register, ref: str, purpose: str, day: date) -> set[str]:
     if ref == scenario.PROTECTED_REF:
         return {"protected_identity"}
-    person = people()[ref]
-    own = _latest(ref, purpose, ref)
+    person = register.people[ref]
+    own = _latest(register, ref, purpose, ref, day)
     if person["kind"] != "child" or age_on(date.fromisoformat(person["born"]), day) >= 15:
         if own is None:
             return {"self_consent_required" if person["kind"] == "child" else "no_consent"}
-        return {"consent_refused"} if own["decision"] == "refusal" else set()
+        return _decision_reasons(own, day)
     if own is not None and own["decision"] == "refusal":
         return {"consent_refused"}
-    return _guardian_reasons(ref, purpose, day)
+    return _guardian_reasons(register, ref, purpose, day)
 
 
-def expected_reasons(photo: SamplePhoto, day: date) -> set[str]:
+def expected_reasons(photo: SamplePhoto, day: date, register: Register = AS_WRITTEN) -> set[str]:
     reasons = set() if photo.complete else {"tagging_incomplete"}
     for ref in photo.identifiable:
-        reasons |= _subject_reasons(ref, photo.purpose, day)
-        person = people()[ref]
+        reasons |= _subject_reasons(register, ref, photo.purpose, day)
+        person = register.people[ref]
         minor = age_on(date.fromisoformat(person["born"]), day) < 18
         if photo.caption and minor and person["name"].casefold() in photo.caption.casefold():
             reasons.add("caption_full_name")
@@ -263,9 +297,17 @@ def expected_reasons(photo: SamplePhoto, day: date) -> set[str]:
 
 @pytest.mark.parametrize("photo", PHOTOS, ids=lambda p: p.file_name)
 def test_each_photos_expected_outcome_follows_from_the_sample_data(photo: SamplePhoto) -> None:
-    assert expected_reasons(photo, DEMO_TODAY) == set(photo.expected)
+    assert expected_reasons(photo, STORY_TODAY) == set(photo.expected)
     assert expected_reasons(photo, scenario.OUTCOMES_HOLD_FROM) == set(photo.expected)
     assert expected_reasons(photo, scenario.OUTCOMES_HOLD_THROUGH) == set(photo.expected)
+
+
+def test_as_written_every_release_has_run_out_by_the_next_school_year() -> None:
+    """Why the demo moves the files: as written, the story's consents end on 31 July 2027."""
+    last_day, next_day = date(2027, 7, 31), date(2027, 8, 1)
+    released = [p for p in PHOTOS if p.released and p.file_name != scenario.TURNS_15_PHOTO]
+    assert all(expected_reasons(p, last_day) == set() for p in released)
+    assert all(expected_reasons(p, next_day) == {"consent_expired"} for p in released)
 
 
 def test_the_photo_with_the_pupil_turning_15_is_refused_from_the_birthday() -> None:
@@ -286,6 +328,104 @@ def test_the_story_covers_every_refusal_the_demo_shows() -> None:
         "consent_expired",
     }
     assert sum(photo.released for photo in PHOTOS) == 4
+
+
+# --- the story moved to another today, as `consentreg demo` imports it ---------------------------
+
+# the edges of school years, of the story's window, of leap years, and the day the demo is read
+EDGE_DAYS = [
+    STORY_TODAY,
+    date(2026, 8, 1),
+    date(2026, 8, 13),
+    date(2026, 10, 14),
+    date(2026, 11, 30),
+    date(2026, 12, 1),
+    date(2027, 2, 20),
+    date(2027, 7, 22),
+    date(2027, 7, 31),
+    date(2027, 8, 1),
+    date(2028, 2, 20),
+    date(2028, 2, 29),
+    date(2028, 3, 1),
+    date(2028, 12, 5),
+    date(2031, 1, 1),
+    date.today(),
+]
+
+
+def every_day(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+@pytest.mark.parametrize("today", EDGE_DAYS, ids=str)
+def test_the_moved_story_has_the_same_outcomes_today_and_the_birthday_after(today: date) -> None:
+    story, register = scenario.StoryDates(today), moved_to(today)
+    for photo in PHOTOS:
+        assert expected_reasons(photo, today, register) == set(photo.expected), photo.file_name
+    (turning,) = [p for p in PHOTOS if p.file_name == scenario.TURNS_15_PHOTO]
+    on_birthday = expected_reasons(turning, story.turns_15_on, register)
+    last_day = date(scenario.school_year_start(today).year + 1, 7, 31)
+    if today < last_day:  # within the school year, while Thea's guardians' consents hold
+        assert story.turns_15_on <= last_day
+        assert on_birthday == {"self_consent_required"}
+    else:  # on 31 July her birthday is tomorrow, in a new school year
+        assert story.turns_15_on == today + timedelta(days=1)
+        assert on_birthday == {"self_consent_required", "consent_expired"}
+
+
+def test_the_moved_story_holds_on_every_day_of_three_years() -> None:
+    for today in every_day(date(2027, 1, 1), date(2029, 12, 31)):
+        register = moved_to(today)
+        outcomes = {p.file_name: expected_reasons(p, today, register) for p in PHOTOS}
+        assert outcomes == {p.file_name: set(p.expected) for p in PHOTOS}, today
+
+
+@pytest.mark.parametrize("today", EDGE_DAYS, ids=str)
+def test_the_moved_story_keeps_ages_and_the_dates_of_the_forms(today: date) -> None:
+    story, register = scenario.StoryDates(today), moved_to(today)
+    for ref, row in people().items():
+        born, moved = (
+            date.fromisoformat(row["born"]),
+            date.fromisoformat(register.people[ref]["born"]),
+        )
+        if ref != scenario.TURNS_15_REF:
+            assert age_on(moved, today) == age_on(born, STORY_TODAY), ref
+    vilde = date.fromisoformat(register.people[scenario.TURNS_15_REF]["born"])
+    assert (
+        today
+        < story.turns_15_on
+        <= today + (scenario.TURNS_15_ON - STORY_TODAY + timedelta(days=1))
+    )
+    assert age_on(vilde, story.turns_15_on - timedelta(days=1)) == 14
+    assert age_on(vilde, story.turns_15_on) == 15
+    start = scenario.school_year_start(today)
+    for written, moved_row in zip(read_csv(scenario.CONSENTS_CSV), register.consents, strict=True):
+        given = date.fromisoformat(moved_row["given"])
+        assert start.replace(year=start.year - 2) <= given <= today
+        if written["until"]:  # last year's consent ran out on the 31 July before last, as written
+            assert date.fromisoformat(moved_row["until"]) == date(start.year - 1, 7, 31)
+            assert given < start
+        else:  # this school year's, on the form's own day unless that is still ahead
+            assert given >= start
+            assert given == today or moved_row["given"][4:] == written["given"][4:]
+
+
+def test_the_demo_writes_the_moved_files_for_the_import(tmp_path: Path) -> None:
+    story = scenario.StoryDates(date(2029, 3, 15))
+    people_csv, guardians_csv, consents_csv = story.write(tmp_path / "samples")
+    assert read_csv(people_csv) == story.people()
+    assert read_csv(consents_csv) == story.consents()
+    assert guardians_csv.read_bytes() == scenario.GUARDIANS_CSV.read_bytes()
+    for path, columns in (
+        (people_csv, COLUMNS[scenario.PEOPLE_CSV]),
+        (consents_csv, COLUMNS[scenario.CONSENTS_CSV]),
+    ):
+        assert path.read_text(encoding="utf-8").splitlines()[0].split(",") == columns
+    for row in read_csv(consents_csv):
+        if row["evidence"]:
+            assert (consents_csv.parent / row["evidence"]).read_bytes() == (
+                scenario.CONSENTS_CSV.parent / row["evidence"]
+            ).read_bytes()
 
 
 def test_package_data_globs_ship_every_sample_file() -> None:
