@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := libimage-exiftool-perl libvips-tools chromium
+APT_PACKAGES := libimage-exiftool-perl libvips-tools chromium faketime
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint typecheck test-only system-deps bench wheel-check clean
@@ -16,12 +16,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Debian tools the tests and benchmarks use: exiftool (independent metadata reader),
-# vipsthumbnail (speed peer), chromium (page tests). Installed only when missing.
+# vipsthumbnail (speed peer), chromium (page tests), faketime (the clock moved ahead for a run of
+# the command-line tests). Installed only when missing.
 system-deps:
 	@missing=""; \
 	command -v exiftool >/dev/null || missing="$$missing libimage-exiftool-perl"; \
 	command -v vipsthumbnail >/dev/null || missing="$$missing libvips-tools"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v faketime >/dev/null || missing="$$missing faketime"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
@@ -39,11 +41,23 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The whole suite on SQLite and on a throwaway PostgreSQL (started here, stopped after).
+# The whole suite on SQLite and on a throwaway PostgreSQL (started here, stopped after), then the
+# command-line tests once more on both with the system clock two years ahead: they read the real
+# clock as an installed consentreg does (no variable moves its clock) and hold on any date.
+# `faketime -f '+2y'` moves Python's datetime.now() and date.today() in pytest and in the commands
+# it starts (checked: 2026-12-06 became 2028-12-05; the recipe prints it and fails if it does not).
+# It moves the monotonic clock too, so timed thread waits in the service tests would hang: those
+# inject their clock in-process instead. The PostgreSQL server keeps the real clock; nothing reads
+# its now().
+FAKETIME_TESTS := tests/cli tests/test_readme.py tests/samples
 test: $(STAMP) system-deps lint typecheck
 	@url=$$(scripts/throwaway-postgres.sh start) || exit 1; \
-	CONSENTREG_TEST_PG_URL=$$url CONSENTREG_REQUIRE_PG=1 CONSENTREG_REQUIRE_EXIFTOOL=1 CONSENTREG_REQUIRE_CHROMIUM=1 \
-	  $(BIN)/pytest -q $(PYTEST_ARGS); rc=$$?; \
+	export CONSENTREG_TEST_PG_URL=$$url CONSENTREG_REQUIRE_PG=1 CONSENTREG_REQUIRE_EXIFTOOL=1 CONSENTREG_REQUIRE_CHROMIUM=1; \
+	$(BIN)/pytest -q $(PYTEST_ARGS); rc=$$?; \
+	faketime -f '+2y' $(BIN)/python -c 'import datetime as d, sys; now = d.datetime.now(); \
+	  print("under faketime datetime.now() is", now); sys.exit(now.timestamp() < int(sys.argv[1]) + 700 * 86400)' $$(date +%s) \
+	  && faketime -f '+2y' $(BIN)/pytest -q -p no:cacheprovider $(FAKETIME_TESTS); ahead=$$?; \
+	[ $$rc -ne 0 ] || rc=$$ahead; \
 	scripts/throwaway-postgres.sh stop; exit $$rc
 
 test-only: $(STAMP)
