@@ -121,6 +121,8 @@ class PhotoFacts(NamedTuple):
     tagging_complete: bool = False
     photographer_recorded: bool = False
     subject_ids: tuple[str, ...] = ()
+    # tagged as not identifiable: they need no consent, but a protected identity still refuses
+    hidden_ids: tuple[str, ...] = ()
 
 
 class Reason(NamedTuple):

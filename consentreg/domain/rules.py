@@ -89,6 +89,10 @@ def judge(
         return Decision(reasons=(_photo_reason(ReasonCode.UNREGISTERED_PHOTO),))
     ctx = _Context(purpose, oslo_day(at), latest, caption)
     reasons = _photo_reasons(photo)
+    for hidden_id in dict.fromkeys(photo.hidden_ids):
+        if _subject(subjects, hidden_id).protected:  # R9 refuses even when not identifiable
+            message = f"subject {hidden_id} has a protected identity (tagged not identifiable)"
+            reasons.append(Reason(ReasonCode.PROTECTED_IDENTITY, hidden_id, message))
     relied_on: list[str] = []
     for subject_id in dict.fromkeys(photo.subject_ids):
         subject_reasons, grants = _judge_subject(_subject(subjects, subject_id), ctx)

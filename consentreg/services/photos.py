@@ -139,8 +139,9 @@ def register_photos(
     ids = []
     for item, digest, info in good:
         ids.append(_insert_photo(ctx, item, digest, info, photographer, unit_id, complete))
-        for person in people:
-            _tag(ctx, ids[-1], person.id, region=None, identifiable=True)
+        photo = photo_by_id(ctx, ids[-1])
+        for person in people:  # the photo's first tags: "complete" as registered
+            _tag(ctx, photo, person.id, region=None, identifiable=True, keeps_complete=True)
     return AddedPhotos(ids, failures)
 
 
@@ -218,11 +219,22 @@ def parse_region(region: str) -> str:
 
 
 def _tag(
-    ctx: Context, photo_id: str, person_id: str, *, region: str | None, identifiable: bool
+    ctx: Context,
+    photo: Photo,
+    person_id: str,
+    *,
+    region: str | None,
+    identifiable: bool,
+    keeps_complete: bool = False,
 ) -> None:
+    """Tag a person; a later tag change clears "complete" (as registering with the photo's
+    first tags does not)."""
+    photo_id = photo.id
     existing = ctx.session.get(PhotoSubject, (photo_id, person_id))
     if existing is not None:
         raise InvalidInputError(f"person {person_id} is already tagged in photo {photo_id}")
+    if not keeps_complete:
+        photo.complete = False
     tag = PhotoSubject(
         photo_id=photo_id,
         person_id=person_id,
@@ -233,7 +245,11 @@ def _tag(
     )
     ctx.session.add(tag)
     ctx.session.flush()
-    audit_log.record(ctx, "photo.tag", {"photo_subjects": tag})
+    audit_log.record(ctx, "photo.tag", {"photo_subjects": tag, "photos": _completeness(photo)})
+
+
+def _completeness(photo: Photo) -> dict[str, object]:
+    return {"id": photo.id, "complete": photo.complete}
 
 
 def tag_photo(
@@ -249,7 +265,7 @@ def tag_photo(
     person = resolve_person(ctx, subject, role="subject")
     _tag(
         ctx,
-        photo.id,
+        photo,
         person.id,
         region=parse_region(region) if region else None,
         identifiable=identifiable,
@@ -266,16 +282,20 @@ def untag_photo(ctx: Context, *, photo_id: str, subject: str) -> None:
     )
     if not getattr(gone, "rowcount", 0):
         raise NotFoundError(f"person {person.id} is not tagged in photo {photo.id}")
-    audit_log.record(
-        ctx, "photo.untag", {"photo_subjects": {"photo_id": photo.id, "person_id": person.id}}
-    )
+    photo.complete = False
+    ctx.session.flush()
+    tag = {"photo_id": photo.id, "person_id": person.id}
+    audit_log.record(ctx, "photo.untag", {"photo_subjects": tag, "photos": _completeness(photo)})
 
 
 def complete_photo(ctx: Context, *, photo_id: str) -> None:
-    """Confirm that every identifiable person in the photo is tagged."""
+    """Confirm that every identifiable person in the photo is tagged (again after any tag
+    change since the last confirmation)."""
     photo = photo_by_id(ctx, photo_id)
     if photo.complete:
-        raise InvalidInputError(f"photo {photo.id} is already marked complete")
+        raise InvalidInputError(
+            f"photo {photo.id} is already marked complete and no tag changed since"
+        )
     photo.complete = True
     ctx.session.flush()
     audit_log.record(ctx, "photo.complete", {"photos": photo})

@@ -782,3 +782,20 @@ def test_the_caption_rule_protects_minors_until_their_18th_birthday(
 )
 def test_normalise_name(text: str, normalised: str) -> None:
     assert normalise_name(text) == normalised
+
+
+@pytest.mark.parametrize(
+    ("protected", "expected"),
+    [(True, [("protected_identity", CHILD)]), (False, [])],
+    ids=["protected-refuses", "unprotected-needs-nothing"],
+)
+def test_a_person_tagged_not_identifiable_needs_no_consent_but_a_protected_one_refuses(
+    protected: bool, expected: list[tuple[str, str]]
+) -> None:
+    """R9 and "Protected identity": protection never depends on how a person is tagged."""
+    hidden = child(protected=protected)
+    facts = PhotoFacts(
+        registered=True, tagging_complete=True, photographer_recorded=True, hidden_ids=(CHILD,)
+    )
+    decision = evaluate(photo=facts, purpose=PURPOSE, subjects={CHILD: hidden}, events=[], at=NOON)
+    assert codes(decision) == expected

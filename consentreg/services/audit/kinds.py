@@ -133,6 +133,10 @@ def _legacy_delivery(e: LoggedEvent) -> Any:
     return "delivered" if e.action == "publication.released" else None
 
 
+# a tag change clears "complete" (the tagger confirms again); events from before that rule
+# carry no "complete" and changed nothing
+_TAGS_CHANGED = Part("photos", (ID("id", "photo"), P("complete", absent=_unknown)), op="update")
+
 KINDS: tuple[Kind, ...] = (
     Kind(
         ("unit.add",),
@@ -339,6 +343,7 @@ KINDS: tuple[Kind, ...] = (
                 ),
                 key=("photo_id", "person_id"),
             ),
+            _TAGS_CHANGED,
         ),
     ),
     Kind(
@@ -350,6 +355,7 @@ KINDS: tuple[Kind, ...] = (
                 op="delete",
                 key=("photo_id", "person_id"),
             ),
+            _TAGS_CHANGED,
         ),
     ),
     Kind(

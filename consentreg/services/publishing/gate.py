@@ -160,7 +160,8 @@ def decide(
         )
     tags = _tags(ctx, photo)
     ids = [t.person_id for t in tags if t.identifiable]
-    query = select(Person).where(Person.id.in_(ids))
+    hidden = [t.person_id for t in tags if not t.identifiable]
+    query = select(Person).where(Person.id.in_(ids + hidden))
     if lock:  # the rows a consent change locks: serialises with withdrawals on PostgreSQL
         query = query.with_for_update(read=True)
     people = {p.id: p for p in ctx.session.scalars(query.order_by(Person.id))}
@@ -169,6 +170,7 @@ def decide(
         tagging_complete=photo.complete,
         photographer_recorded=bool(photo.photographer_ct),
         subject_ids=tuple(ids),
+        hidden_ids=tuple(hidden),
     )
     return evaluate(
         photo=facts,
