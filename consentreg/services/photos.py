@@ -21,6 +21,7 @@ from consentreg.errors import (
     PhotoFilesUnusableError,
 )
 from consentreg.services.audit import log as audit_log
+from consentreg.services.lookup import by_id
 from consentreg.services.people import resolve_person
 from consentreg.services.unit_of_work import Context, new_id
 from consentreg.services.units import unit_by_code
@@ -74,10 +75,8 @@ class PhotoView:
 
 
 def photo_by_id(ctx: Context, photo_id: str) -> Photo:
-    photo = ctx.session.get(Photo, photo_id) if text.is_key(photo_id) else None
-    if photo is None:
-        raise NotFoundError(f"unknown photo {photo_id!r}")
-    return photo
+    """A photo by its ID or a unique prefix of at least six characters."""
+    return by_id(ctx, Photo, photo_id, what="photo")
 
 
 def photo_by_sha256(ctx: Context, sha256: str) -> Photo | None:

@@ -31,6 +31,7 @@ from consentreg.domain import model, text
 from consentreg.domain.rules import evaluate
 from consentreg.errors import InvalidInputError, NotFoundError
 from consentreg.services.audit import log as audit_log
+from consentreg.services.lookup import by_id
 from consentreg.services.people import decrypt_born, decrypt_name, restricted_at
 from consentreg.services.photos import photo_by_sha256
 from consentreg.services.purposes import domain_purpose, purpose_by_code
@@ -439,9 +440,7 @@ def _open_releases() -> Select[Publication, str]:
 
 def takedown_for_consent(ctx: Context, *, consent_id: str) -> list[TakedownItem]:
     """Every release of that consent's purpose that relied on its subject, not yet taken down."""
-    grant = ctx.session.get(ConsentEvent, consent_id)
-    if grant is None:
-        raise NotFoundError(f"unknown consent {consent_id!r}")
+    grant = by_id(ctx, ConsentEvent, consent_id, what="consent")
     query = (
         _open_releases()
         .where(
@@ -486,9 +485,7 @@ def takedown_done(ctx: Context, *, publication_id: str, note: str | None = None)
     """Record that a released copy has been taken down."""
     if note is not None:
         text.check_text(note, field="--note", limit=text.NOTE)
-    pub = ctx.session.get(Publication, publication_id) if text.is_key(publication_id) else None
-    if pub is None:
-        raise NotFoundError(f"unknown publication {publication_id!r}")
+    pub = by_id(ctx, Publication, publication_id, what="publication")
     if pub.decision != RELEASED:
         raise InvalidInputError(f"publication {pub.id} was a refusal: nothing to take down")
     if pub.taken_down_at is not None:
