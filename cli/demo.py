@@ -132,10 +132,14 @@ def _register_photos(samples: Any, photo_dir: Path) -> None:
         ]
         args += [a for ref in photo.identifiable for a in ("--subject", f"ref:{ref}")]
         args += ["--unit", photo.unit] if photo.unit else []
-        args += ["--complete"] if photo.complete else []
+        # every tag first, then "complete": a tag change after it clears it (docs/rules.md)
+        later = bool(photo.not_identifiable)
+        args += ["--complete"] if photo.complete and not later else []
         photo_id = _must(*args)
         for ref in photo.not_identifiable:
             _must("photo", "tag", photo_id, "--subject", f"ref:{ref}", "--not-identifiable")
+        if photo.complete and later:
+            _must("photo", "complete", photo_id)
 
 
 def _publish(samples: Any, story: Any, photo_dir: Path, ready: Path) -> None:
