@@ -13,7 +13,6 @@ import hashlib
 import os
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +28,9 @@ _LEFTOVER = re.compile(r"^\.consentreg-(?:(\d+)-)?[0-9a-f]{32}\.tmp$")
 class ReleaseFolder:
     path: Path  # the real folder, resolved
     shown: str  # as the user wrote it, for messages and output lines
+    # the folder's file system's clock when it was prepared (a leftover's age is measured by
+    # the clock that stamped it: a process's own clock may differ, or jump)
+    now: float = 0.0
 
     @classmethod
     def prepare(cls, out: str | Path) -> ReleaseFolder:
@@ -49,20 +51,23 @@ class ReleaseFolder:
             given.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise _failure(shown, "cannot be created", exc) from None
-        folder = cls(given, shown)
-        folder._probe()
-        return folder
+        return cls(given, shown, cls._probe(given, shown))
 
-    def _probe(self) -> None:
+    @classmethod
+    def _probe(cls, path: Path, shown: str) -> float:
         """Write and remove an empty temporary file: a read-only or inaccessible folder is
-        found before the first decision is recorded."""
-        tmp = self._temporary_name()
+        found before the first decision is recorded. Returns the file's time stamp."""
+        tmp = cls(path, shown)._temporary_name()
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            os.close(fd)
+            try:
+                stamped = os.fstat(fd).st_mtime
+            finally:
+                os.close(fd)
             tmp.unlink()
         except OSError as exc:
-            raise _failure(self.shown, "is not writable", exc) from None
+            raise _failure(shown, "is not writable", exc) from None
+        return stamped
 
     def clean_leftovers(self) -> list[str]:
         """Remove temporary files of runs that were killed; returns their names."""
@@ -72,7 +77,8 @@ class ReleaseFolder:
                 match = _LEFTOVER.match(entry.name)
                 if match is None or not entry.is_file(follow_symlinks=False):
                     continue
-                if match.group(1) is not None and _alive(int(match.group(1))) and not _stale(entry):
+                live = match.group(1) is not None and _alive(int(match.group(1)))
+                if live and not _stale(entry, self.now):
                     continue
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(entry.path)
@@ -131,10 +137,11 @@ def _first_symlink(path: Path) -> Path | None:
     return None
 
 
-def _stale(entry: os.DirEntry[str]) -> bool:
-    """Older than any write takes: its process ID may belong to another program by now."""
+def _stale(entry: os.DirEntry[str], now: float) -> bool:
+    """Older than any write takes (by the file system's clock): its process ID may belong to
+    another program by now."""
     try:
-        return entry.stat(follow_symlinks=False).st_mtime < time.time() - _STALE_AFTER_S
+        return entry.stat(follow_symlinks=False).st_mtime < now - _STALE_AFTER_S
     except OSError:
         return False
 

@@ -301,6 +301,10 @@ def test_a_leftover_of_a_process_still_running_is_kept(tmp_path: Path) -> None:
         path.write_bytes(b"x")
     assert sorted(folder.clean_leftovers()) == sorted([dead.name, old_style.name])
     assert sorted(p.name for p in folder.path.iterdir()) == sorted([mine.name, "notes.tmp"])
+    # hours old by the file system's clock: its process ID may have been reused since
+    stamp = mine.stat().st_mtime - 2 * 3600
+    os.utime(mine, (stamp, stamp))
+    assert ReleaseFolder.prepare(folder.path).clean_leftovers() == [mine.name]
 
 
 def test_a_release_never_replaces_a_file_of_the_same_name(tmp_path: Path) -> None:
