@@ -11,7 +11,7 @@ from .output import emit, emit_id, message, table
 from .runtime import unit_of_work
 
 if TYPE_CHECKING:
-    from consentreg.services.publishing.gate import TakedownItem
+    from consentreg.services.publishing.takedown import TakedownItem
 
 consent_app = typer.Typer(
     help="Grants, refusals and withdrawals, with evidence.", no_args_is_help=True

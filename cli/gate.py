@@ -183,7 +183,7 @@ def repair(
         consentreg repair --out ready/
     """
     from consentreg.release_folder import ReleaseFolder
-    from consentreg.services.publishing.releases import repair_releases
+    from consentreg.services.publishing.repair import repair_releases
 
     with open_register() as register:
         folder = ReleaseFolder.prepare(out) if out is not None else None
@@ -207,7 +207,7 @@ def takedown_list_cmd(purpose: Annotated[str | None, typer.Option("--purpose")] 
 
         consentreg takedown list --purpose facebook
     """
-    from consentreg.services.publishing.gate import takedown_list
+    from consentreg.services.publishing.takedown import takedown_list
 
     with unit_of_work(writer=False) as ctx:
         items = takedown_list(ctx, purpose=purpose)
@@ -240,7 +240,7 @@ def takedown_done_cmd(
 
         consentreg takedown done 9d41... --note "slettet fra Facebook-siden"
     """
-    from consentreg.services.publishing.gate import takedown_done
+    from consentreg.services.publishing.takedown import takedown_done
 
     with unit_of_work() as ctx:
         takedown_done(ctx, publication_id=publication_id, note=note)

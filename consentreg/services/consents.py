@@ -27,7 +27,7 @@ from consentreg.services.row_batch import RowBatch
 from consentreg.services.unit_of_work import Context, new_id
 
 if TYPE_CHECKING:
-    from consentreg.services.publishing.gate import TakedownItem
+    from consentreg.services.publishing.takedown import TakedownItem
 
 MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
 
@@ -321,7 +321,7 @@ def withdraw_consent(
     ctx: Context, *, consent_id: str, at: datetime | None = None, reason: str | None = None
 ) -> Withdrawal:
     """The withdrawal use case: record it (see `withdraw`) and answer with its take-down list."""
-    from consentreg.services.publishing.gate import takedown_for_consent
+    from consentreg.services.publishing.takedown import takedown_for_consent
 
     grant = by_id(ctx, ConsentEvent, consent_id, what="consent")
     wid = withdraw(ctx, consent_id=grant.id, at=at, reason=reason)

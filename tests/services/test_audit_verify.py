@@ -30,6 +30,7 @@ from consentreg.services.audit.verify import (
 from consentreg.services.consents import EvidenceFile
 from consentreg.services.photos import PhotoInput
 from consentreg.services.publishing import gate as publishing
+from consentreg.services.publishing import takedown
 from tests import builders
 from tests.conftest import NOW, ContextFactory
 
@@ -106,7 +107,7 @@ def build_register(unit_of_work: ContextFactory) -> Register:
             ctx, ids["child"], protected=False, reason="opphevet"
         )
         ids["withdrawal"] = consents.withdraw(ctx, consent_id=ids["grant_father"], reason="e-post")
-        publishing.takedown_done(ctx, publication_id=ids["release"], note="slettet")
+        takedown.takedown_done(ctx, publication_id=ids["release"], note="slettet")
         purposes.revise_purpose(
             ctx, code="facebook", notice_text="Ny tekst.\n", requires_new_consent=True
         )

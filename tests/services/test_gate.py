@@ -18,6 +18,7 @@ from consentreg.errors import ImageError, InvalidInputError
 from consentreg.services import consents, people, photos, purposes
 from consentreg.services.photos import PhotoInput
 from consentreg.services.publishing import gate as publishing
+from consentreg.services.publishing import takedown
 from consentreg.services.unit_of_work import Context
 from tests import builders
 from tests.conftest import NOW, ContextFactory
@@ -199,16 +200,16 @@ def test_withdrawing_lists_releases_to_take_down_until_they_are_done(
         )
     with unit_of_work(now=NOW + timedelta(hours=1)) as ctx:
         consents.withdraw(ctx, consent_id=consented["g2"])
-        on_withdraw = publishing.takedown_for_consent(ctx, consent_id=consented["g2"])
-        listed = publishing.takedown_list(ctx, purpose="facebook")
+        on_withdraw = takedown.takedown_for_consent(ctx, consent_id=consented["g2"])
+        listed = takedown.takedown_list(ctx, purpose="facebook")
     assert [i.publication_id for i in on_withdraw] == [rec.publication_id]
     assert [i.publication_id for i in listed] == [rec.publication_id]
     with unit_of_work(now=NOW + timedelta(hours=2)) as ctx:
-        publishing.takedown_done(ctx, publication_id=rec.publication_id, note="slettet")
+        takedown.takedown_done(ctx, publication_id=rec.publication_id, note="slettet")
     with unit_of_work(writer=False) as ctx:
-        assert publishing.takedown_list(ctx) == []
+        assert takedown.takedown_list(ctx) == []
     with pytest.raises(InvalidInputError, match="already taken down"), unit_of_work() as ctx:
-        publishing.takedown_done(ctx, publication_id=rec.publication_id)
+        takedown.takedown_done(ctx, publication_id=rec.publication_id)
 
 
 def test_a_withdrawal_between_the_check_and_the_record_blocks_the_release(
@@ -306,7 +307,7 @@ def test_a_withdrawal_waits_for_an_uncommitted_release_and_lists_it_for_take_dow
             consents.withdraw(ctx, consent_id=consented["g1"])
             return [
                 i.publication_id
-                for i in publishing.takedown_for_consent(ctx, consent_id=consented["g1"])
+                for i in takedown.takedown_for_consent(ctx, consent_id=consented["g1"])
             ]
 
     p, p_box = _in_thread(publish)

@@ -22,8 +22,8 @@ from consentreg.release_folder import ReleaseFolder
 from consentreg.services import consents, people, photos
 from consentreg.services.audit.verify import failure_message, verify_log
 from consentreg.services.photos import PhotoInput
+from consentreg.services.publishing import deliveries, releases, repair, takedown
 from consentreg.services.publishing import gate as publishing
-from consentreg.services.publishing import releases
 from consentreg.services.unit_of_work import Register
 from tests import builders
 from tests.conftest import ContextFactory
@@ -131,10 +131,10 @@ def test_a_batch_published_through_the_library_releases_only_what_the_gate_allow
     assert sorted(p.name for p in out.iterdir()) == sorted(
         Path(o.output).name for o in report.outcomes if o.output
     )
-    deliveries: dict[str, set[str | None]] = {}
+    states: dict[str, set[str | None]] = {}
     for p in _publications(engine):
-        deliveries.setdefault(p.decision, set()).add(p.delivery)
-    assert deliveries == {"released": {"delivered"}, "refused": {None}}
+        states.setdefault(p.decision, set()).add(p.delivery)
+    assert states == {"released": {"delivered"}, "refused": {None}}
     _verified(unit_of_work)
 
 
@@ -232,13 +232,13 @@ def test_a_release_whose_original_is_gone_is_marked_failed_and_needs_no_take_dow
     pid = _pending_release(unit_of_work, original, out)
     original.unlink()
 
-    repairs = releases.repair_releases(open_register)
+    repairs = repair.repair_releases(open_register)
     assert [(r.publication_id, r.result) for r in repairs] == [(pid, "failed")]
     (pub,) = [p for p in _publications(engine) if p.id == pid]
     assert pub.delivery == "failed"
     assert list(out.iterdir()) == []
     with unit_of_work(writer=False, now=now()) as ctx:
-        assert publishing.takedown_list(ctx) == []
+        assert takedown.takedown_list(ctx) == []
     _verified(unit_of_work)
 
 
@@ -259,7 +259,7 @@ def test_a_pending_release_whose_file_is_there_is_recorded_as_delivered(
     copy = render_file(str(gallery.allowed[0]), 1280)[1].data
     (out / (pub.output_name or "")).write_bytes(copy)
     gallery.allowed[0].unlink()  # not needed: the copy is already there
-    assert [r.result for r in releases.repair_releases(open_register)] == ["delivered"]
+    assert [r.result for r in repair.repair_releases(open_register)] == ["delivered"]
     _verified(unit_of_work)
 
 
@@ -267,9 +267,9 @@ def test_a_release_for_another_computers_folder_is_left_for_that_computer(
     open_register: Register, gallery: Gallery, tmp_path: Path, unit_of_work: ContextFactory
 ) -> None:
     _pending_release(unit_of_work, gallery.allowed[0], tmp_path / "not-on-this-pc")
-    assert releases.repair_releases(open_register) == []
+    assert repair.repair_releases(open_register) == []
     with unit_of_work(writer=False, now=now()) as ctx:
-        assert len(publishing.pending_releases(ctx)) == 1
+        assert len(deliveries.pending_releases(ctx)) == 1
 
 
 def test_a_folder_that_cannot_take_the_copy_stops_the_batch_with_the_release_voided(
@@ -463,8 +463,8 @@ def test_a_photo_taken_down_or_whose_delivery_failed_is_released_again(
     ).outcomes
     void = _pending_release(unit_of_work, failed, tmp_path / "elsewhere")
     with unit_of_work(now=now()) as ctx:
-        publishing.takedown_done(ctx, publication_id=first.publication_id or "")
-        publishing.mark_failed(ctx, publication_id=void, reason="output_not_written")
+        takedown.takedown_done(ctx, publication_id=first.publication_id or "")
+        deliveries.mark_failed(ctx, publication_id=void, reason="output_not_written")
     outcomes = releases.publish(
         open_register, inputs=[taken, failed], purpose="facebook", out=out, jobs=1
     ).outcomes

@@ -29,9 +29,7 @@ from consentreg.db.models import (
 )
 from consentreg.domain import model, text
 from consentreg.domain.rules import evaluate
-from consentreg.errors import InvalidInputError, NotFoundError
 from consentreg.services.audit import log as audit_log
-from consentreg.services.lookup import by_id
 from consentreg.services.people import decrypt_born, decrypt_name, restricted_at
 from consentreg.services.photos import photo_by_sha256
 from consentreg.services.purposes import domain_purpose, purpose_by_code
@@ -53,17 +51,6 @@ class Recorded:
     publication_id: str
     decision: model.Decision
     output_name: str | None
-
-
-@dataclass(frozen=True)
-class TakedownItem:
-    publication_id: str
-    purpose: str
-    photo_id: str | None
-    output_name: str | None
-    output_sha256: str | None
-    released_at: datetime
-    subject_ids: list[str]
 
 
 def _tags(ctx: Context, photo: Photo) -> list[PhotoSubject]:
@@ -329,171 +316,6 @@ def _encrypted_path(ctx: Context, pid: str, column: str, path: str | None) -> by
     return ctx.keys.encrypt(path, table="publications", column=column, row_id=pid)
 
 
-@dataclass(frozen=True)
-class PendingRelease:
-    """A committed release whose file has not been reported as arrived."""
-
-    publication_id: str
-    purpose: str
-    output_name: str
-    output_sha256: str
-    input_sha256: str
-    output_dir: str | None
-    input_path: str | None
-
-
-def pending_releases(ctx: Context) -> list[PendingRelease]:
-    """Releases committed but not known to have reached their folder (oldest first)."""
-    rows = ctx.session.execute(
-        select(Publication, Purpose.code)
-        .join(Purpose, Purpose.id == Publication.purpose_id)
-        .where(Publication.delivery == PENDING)
-        .order_by(Publication.decided_at, Publication.id)
-    )
-    return [
-        PendingRelease(
-            pub.id,
-            code,
-            pub.output_name or "",
-            pub.output_sha256 or "",
-            pub.input_sha256,
-            _decrypted_path(ctx, pub, "output_dir", pub.output_dir_ct),
-            _decrypted_path(ctx, pub, "input_path", pub.input_path_ct),
-        )
-        for pub, code in rows
-    ]
-
-
-def _decrypted_path(ctx: Context, pub: Publication, column: str, ct: bytes | None) -> str | None:
-    if ct is None:
-        return None
-    return ctx.keys.decrypt(ct, table="publications", column=column, row_id=pub.id)
-
-
-def mark_delivered(ctx: Context, *, publication_ids: list[str]) -> None:
-    """The released files of these publications have their final names in their folder."""
-    _set_delivery(ctx, publication_ids, DELIVERED, reason=None)
-
-
-def mark_failed(ctx: Context, *, publication_id: str, reason: str) -> None:
-    """The released file could not be written and cannot be written again: the release is void
-    (it never reached its folder, so it is on no take-down list). `reason` is a code."""
-    _set_delivery(ctx, [publication_id], FAILED, reason=reason)
-
-
-def _set_delivery(ctx: Context, ids: list[str], state: str, *, reason: str | None) -> None:
-    for pid in ids:
-        pub = ctx.session.get(Publication, pid, with_for_update=True)
-        if pub is None:
-            raise NotFoundError(f"unknown publication {pid!r}")
-        if pub.delivery == state:
-            continue  # reported twice (a repair and the run that wrote it): once is enough
-        if pub.decision != RELEASED or pub.delivery is None:
-            raise InvalidInputError(f"publication {pid} is not a release awaiting its file")
-        pub.delivery = state
-        ctx.session.flush()
-        why = {"reason": reason} if reason else {}
-        audit_log.record(ctx, "publication.delivery", {"publications": pub}, payload=why)
-
-
 def output_name(publication_id: str, extension: str) -> str:
     """Neutral: derived from the random publication ID, never from the input's name."""
     return f"{publication_id}.{extension}"
-
-
-def _takedown_items(ctx: Context, query: Select[Publication, str]) -> list[TakedownItem]:
-    items = []
-    for pub, code in ctx.session.execute(query).all():
-        subjects = list(
-            ctx.session.scalars(
-                select(PublicationSubject.person_id)
-                .where(PublicationSubject.publication_id == pub.id)
-                .order_by(PublicationSubject.person_id)
-            )
-        )
-        items.append(
-            TakedownItem(
-                pub.id,
-                code,
-                pub.photo_id,
-                pub.output_name,
-                pub.output_sha256,
-                pub.decided_at,
-                subjects,
-            )
-        )
-    return items
-
-
-def _open_releases() -> Select[Publication, str]:
-    return (
-        select(Publication, Purpose.code)
-        .join(Purpose, Purpose.id == Publication.purpose_id)
-        .where(
-            Publication.decision == RELEASED,
-            Publication.taken_down_at.is_(None),
-            # a release whose file never arrived is not out there: nothing to take down
-            or_(Publication.delivery.is_(None), Publication.delivery != FAILED),
-        )
-    )
-
-
-def takedown_for_consent(ctx: Context, *, consent_id: str) -> list[TakedownItem]:
-    """Every release of that consent's purpose that relied on its subject, not yet taken down."""
-    grant = by_id(ctx, ConsentEvent, consent_id, what="consent")
-    query = (
-        _open_releases()
-        .where(
-            Publication.purpose_id == grant.purpose_id,
-            Publication.id.in_(
-                select(PublicationSubject.publication_id).where(
-                    PublicationSubject.person_id == grant.subject_id
-                )
-            ),
-        )
-        .order_by(Publication.decided_at, Publication.id)
-    )
-    return _takedown_items(ctx, query)
-
-
-def takedown_list(ctx: Context, *, purpose: str | None = None) -> list[TakedownItem]:
-    """Releases not yet taken down whose subject has since withdrawn or refused for that purpose
-    (or whose relied-on grant was withdrawn, whenever that takes effect)."""
-    later_no = select(ConsentEvent.id).where(
-        ConsentEvent.kind.in_(("withdrawal", "refusal")),
-        ConsentEvent.purpose_id == Publication.purpose_id,
-        ConsentEvent.subject_id == PublicationSubject.person_id,
-        or_(
-            ConsentEvent.recorded_at >= Publication.decided_at,
-            ConsentEvent.withdraws_id.in_(
-                select(PublicationConsent.consent_event_id).where(
-                    PublicationConsent.publication_id == Publication.id
-                )
-            ),
-        ),
-    )
-    affected = select(PublicationSubject.publication_id).where(
-        PublicationSubject.publication_id == Publication.id, later_no.exists()
-    )
-    query = _open_releases().where(Publication.id.in_(affected))
-    if purpose:
-        query = query.where(Publication.purpose_id == purpose_by_code(ctx, purpose).id)
-    return _takedown_items(ctx, query.order_by(Publication.decided_at, Publication.id))
-
-
-def takedown_done(ctx: Context, *, publication_id: str, note: str | None = None) -> None:
-    """Record that a released copy has been taken down."""
-    if note is not None:
-        text.check_text(note, field="--note", limit=text.NOTE)
-    pub = by_id(ctx, Publication, publication_id, what="publication")
-    if pub.decision != RELEASED:
-        raise InvalidInputError(f"publication {pub.id} was a refusal: nothing to take down")
-    if pub.taken_down_at is not None:
-        raise InvalidInputError(f"publication {pub.id} is already taken down")
-    pub.taken_down_at, pub.taken_down_by = ctx.now, ctx.actor
-    if note and note.strip():
-        pub.takedown_note_ct = ctx.keys.encrypt(
-            note.strip(), table="publications", column="takedown_note", row_id=pub.id
-        )
-    ctx.session.flush()
-    audit_log.record(ctx, "publication.takedown", {"publications": pub})

@@ -1,0 +1,82 @@
+"""Whether a release's file arrived: a release is committed as `pending` before its copy is
+written into the output folder, then reported `delivered`, or `failed` (void) when it could not
+be written and cannot be written again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from consentreg.db.models import Publication, Purpose
+from consentreg.errors import InvalidInputError, NotFoundError
+from consentreg.services.audit import log as audit_log
+from consentreg.services.publishing.gate import DELIVERED, FAILED, PENDING, RELEASED
+from consentreg.services.unit_of_work import Context
+
+
+@dataclass(frozen=True)
+class PendingRelease:
+    """A committed release whose file has not been reported as arrived."""
+
+    publication_id: str
+    purpose: str
+    output_name: str
+    output_sha256: str
+    input_sha256: str
+    output_dir: str | None
+    input_path: str | None
+
+
+def pending_releases(ctx: Context) -> list[PendingRelease]:
+    """Releases committed but not known to have reached their folder (oldest first)."""
+    rows = ctx.session.execute(
+        select(Publication, Purpose.code)
+        .join(Purpose, Purpose.id == Publication.purpose_id)
+        .where(Publication.delivery == PENDING)
+        .order_by(Publication.decided_at, Publication.id)
+    )
+    return [
+        PendingRelease(
+            pub.id,
+            code,
+            pub.output_name or "",
+            pub.output_sha256 or "",
+            pub.input_sha256,
+            _decrypted_path(ctx, pub, "output_dir", pub.output_dir_ct),
+            _decrypted_path(ctx, pub, "input_path", pub.input_path_ct),
+        )
+        for pub, code in rows
+    ]
+
+
+def _decrypted_path(ctx: Context, pub: Publication, column: str, ct: bytes | None) -> str | None:
+    if ct is None:
+        return None
+    return ctx.keys.decrypt(ct, table="publications", column=column, row_id=pub.id)
+
+
+def mark_delivered(ctx: Context, *, publication_ids: list[str]) -> None:
+    """The released files of these publications have their final names in their folder."""
+    _set_delivery(ctx, publication_ids, DELIVERED, reason=None)
+
+
+def mark_failed(ctx: Context, *, publication_id: str, reason: str) -> None:
+    """The released file could not be written and cannot be written again: the release is void
+    (it never reached its folder, so it is on no take-down list). `reason` is a code."""
+    _set_delivery(ctx, [publication_id], FAILED, reason=reason)
+
+
+def _set_delivery(ctx: Context, ids: list[str], state: str, *, reason: str | None) -> None:
+    for pid in ids:
+        pub = ctx.session.get(Publication, pid, with_for_update=True)
+        if pub is None:
+            raise NotFoundError(f"unknown publication {pid!r}")
+        if pub.delivery == state:
+            continue  # reported twice (a repair and the run that wrote it): once is enough
+        if pub.decision != RELEASED or pub.delivery is None:
+            raise InvalidInputError(f"publication {pid} is not a release awaiting its file")
+        pub.delivery = state
+        ctx.session.flush()
+        why = {"reason": reason} if reason else {}
+        audit_log.record(ctx, "publication.delivery", {"publications": pub}, payload=why)
