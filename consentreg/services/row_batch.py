@@ -25,7 +25,7 @@ from consentreg.db.base import Base
 from consentreg.db.bulk import insert_rows
 from consentreg.db.models import AuditEvent
 from consentreg.services.audit import log as audit_log
-from consentreg.services.audit.kinds import event_of
+from consentreg.services.audit.derive import event_of
 from consentreg.services.unit_of_work import Context
 
 CHUNK = 5000

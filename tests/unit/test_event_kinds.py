@@ -11,8 +11,9 @@ import pytest
 
 from consentreg.crypto import sha256_hex
 from consentreg.db.base import Base
+from consentreg.services.audit.derive import event_of, expected_rows
 from consentreg.services.audit.events import LoggedEvent
-from consentreg.services.audit.kinds import BY_ACTION, CONSTANTS, KINDS, event_of, expected_rows
+from consentreg.services.audit.kinds import BY_ACTION, CONSTANTS, KINDS
 from consentreg.services.audit.replay import TABLES
 
 AT = datetime(2026, 12, 6, 9, 30, tzinfo=UTC)

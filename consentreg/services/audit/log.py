@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 
 from consentreg.db.models import AuditEvent
 from consentreg.domain.audit_chain import GENESIS, canonical_json, chain_hash, leaf_hash
-from consentreg.services.audit.kinds import event_of
+from consentreg.services.audit.derive import event_of
 from consentreg.services.unit_of_work import AuditHead, Context
 
 

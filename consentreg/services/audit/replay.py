@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from consentreg.db.base import Base
+from consentreg.services.audit.derive import Builder, plan
 from consentreg.services.audit.events import QUERY_ACTION, LoggedEvent
-from consentreg.services.audit.kinds import BY_ACTION, Builder, Part, plan
+from consentreg.services.audit.kinds import BY_ACTION, Part
 
 # every table the log describes; audit_events is the log itself
 TABLES = (
