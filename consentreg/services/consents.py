@@ -33,17 +33,20 @@ MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
-class ConsentView:
+class ConsentRecord:
+    """One consent event as staff and auditors see it (`consent list`, the auditor's views)."""
+
     id: str
+    seq: int
+    kind: str
     subject_id: str
     purpose: str
-    kind: str
     consenter_id: str
     method: str | None
     given_on: date
+    effective_at: datetime
     valid_from: date | None
     valid_until: date | None
-    effective_at: datetime
     notice_version: int
     withdraws: str | None
     evidence_sha256: str | None
@@ -372,7 +375,7 @@ def withdraw(
 
 def list_consents(
     ctx: Context, *, subject: str | None = None, purpose: str | None = None
-) -> list[ConsentView]:
+) -> list[ConsentRecord]:
     query = (
         select(ConsentEvent, Purpose.code, Evidence.sha256)
         .join(Purpose, Purpose.id == ConsentEvent.purpose_id)
@@ -386,21 +389,22 @@ def list_consents(
     return [_consent_view(e, code, sha) for e, code, sha in rows]
 
 
-def _consent_view(e: ConsentEvent, code: str, evidence_sha: str | None) -> ConsentView:
-    return ConsentView(
-        e.id,
-        e.subject_id,
-        code,
-        e.kind,
-        e.consenter_id,
-        e.method,
-        e.given_on,
-        e.valid_from,
-        e.valid_until,
-        e.effective_at,
-        e.notice_version,
-        e.withdraws_id,
-        evidence_sha,
-        e.recorded_at,
-        e.recorded_by,
+def _consent_view(e: ConsentEvent, code: str, evidence_sha: str | None) -> ConsentRecord:
+    return ConsentRecord(
+        id=e.id,
+        seq=e.seq,
+        kind=e.kind,
+        subject_id=e.subject_id,
+        purpose=code,
+        consenter_id=e.consenter_id,
+        method=e.method,
+        given_on=e.given_on,
+        effective_at=e.effective_at,
+        valid_from=e.valid_from,
+        valid_until=e.valid_until,
+        notice_version=e.notice_version,
+        withdraws=e.withdraws_id,
+        evidence_sha256=evidence_sha,
+        recorded_at=e.recorded_at,
+        recorded_by=e.recorded_by,
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from consentreg.domain.audit_chain import format_instant
@@ -26,6 +26,7 @@ from consentreg.services.audit.standing import (
     register_at,
     standings,
 )
+from consentreg.services.consents import ConsentRecord
 from consentreg.services.people import resolve_person
 from consentreg.services.photos import photo_by_id
 from consentreg.services.purposes import purpose_by_code
@@ -45,26 +46,6 @@ class EventRef:
     at: datetime
     actor: str
     action: str
-
-
-@dataclass(frozen=True)
-class ConsentRecord:
-    id: str
-    seq: int
-    kind: str
-    subject_id: str
-    purpose: str
-    consenter_id: str
-    method: str | None
-    given_on: date
-    effective_at: datetime
-    valid_from: date | None
-    valid_until: date | None
-    notice_version: int
-    withdraws: str | None
-    evidence_sha256: str | None
-    recorded_at: datetime
-    recorded_by: str
 
 
 @dataclass(frozen=True)
