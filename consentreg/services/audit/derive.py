@@ -171,9 +171,19 @@ def _expression(part: Part, f: Field, env: dict[str, Any], tag: str) -> tuple[st
     return f"({value} if {f.name!r} in {source} else absent{tag}(e))", True
 
 
-_EVENTS: dict[str, EventBuilder] = {
-    action: _compile_event(kind) for action, kind in BY_ACTION.items()
-}
-_BUILDERS: dict[str, list[tuple[Part, Builder]]] = {
-    action: [(part, _compile(part)) for part in kind.parts] for action, kind in BY_ACTION.items()
-}
+class _Compiled(dict[str, Any]):
+    """Each action's function compiled on first use: a command compiles only what it uses."""
+
+    def __init__(self, make: Callable[[str], Any]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, action: str) -> Any:
+        self[action] = made = self._make(action)
+        return made
+
+
+_EVENTS: dict[str, EventBuilder] = _Compiled(lambda action: _compile_event(BY_ACTION[action]))
+_BUILDERS: dict[str, list[tuple[Part, Builder]]] = _Compiled(
+    lambda action: [(part, _compile(part)) for part in BY_ACTION[action].parts]
+)

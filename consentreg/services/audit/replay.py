@@ -168,7 +168,7 @@ def _no_state(s: State, e: LoggedEvent) -> None:  # noqa: ARG001 - a read leaves
     return
 
 
-HANDLERS: dict[str, Handler] = {a: _handler(a) for a in BY_ACTION} | {QUERY_ACTION: _no_state}
+HANDLERS: dict[str, Handler] = {QUERY_ACTION: _no_state}  # the others built on first use
 
 
 def replay(events: Iterable[LoggedEvent]) -> State:
@@ -176,6 +176,8 @@ def replay(events: Iterable[LoggedEvent]) -> State:
     state = State()
     for event in events:
         handler = HANDLERS.get(event.action)
+        if handler is None and event.action in BY_ACTION:
+            handler = HANDLERS[event.action] = _handler(event.action)
         if handler is None:
             state.problem(event.seq, "unknown_action", f"action {event.action!r} is not known")
             continue
