@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from consentreg.db.models import Publication, Purpose
 from consentreg.errors import InvalidInputError, NotFoundError
@@ -68,15 +68,40 @@ def mark_failed(ctx: Context, *, publication_id: str, reason: str) -> None:
 
 
 def _set_delivery(ctx: Context, ids: list[str], state: str, *, reason: str | None) -> None:
+    """One UPDATE for the releases still in another state (an arrival reported twice, by a
+    repair and the run that wrote it, changes nothing), then an event for each it changed."""
+    changed = set(
+        ctx.session.scalars(
+            update(Publication)
+            .where(
+                Publication.id.in_(ids),
+                Publication.decision == RELEASED,
+                Publication.delivery.is_not(None),
+                Publication.delivery != state,
+            )
+            .values(delivery=state)
+            .returning(Publication.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if len(changed) < len(set(ids)):
+        _check_unchanged(ctx, [pid for pid in ids if pid not in changed], state)
+    why = {"reason": reason} if reason else {}
     for pid in ids:
-        pub = ctx.session.get(Publication, pid, with_for_update=True)
-        if pub is None:
+        if pid in changed:
+            row = {"publications": {"id": pid, "delivery": state}}
+            audit_log.record(ctx, "publication.delivery", row, payload=why)
+
+
+def _check_unchanged(ctx: Context, ids: list[str], state: str) -> None:
+    """The IDs the update left alone must be releases already in that state."""
+    found = dict(
+        ctx.session.execute(
+            select(Publication.id, Publication.delivery).where(Publication.id.in_(ids))
+        ).all()
+    )
+    for pid in ids:
+        if pid not in found:
             raise NotFoundError(f"unknown publication {pid!r}")
-        if pub.delivery == state:
-            continue  # reported twice (a repair and the run that wrote it): once is enough
-        if pub.decision != RELEASED or pub.delivery is None:
+        if found[pid] != state:
             raise InvalidInputError(f"publication {pid} is not a release awaiting its file")
-        pub.delivery = state
-        ctx.session.flush()
-        why = {"reason": reason} if reason else {}
-        audit_log.record(ctx, "publication.delivery", {"publications": pub}, payload=why)
