@@ -3,13 +3,12 @@ a withdrawal is a new event effective at its own timestamp."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from sqlalchemy import func, select
 
@@ -22,12 +21,10 @@ from consentreg.domain.model import EventKind, Method
 from consentreg.errors import InvalidInputError
 from consentreg.services.lookup import by_id
 from consentreg.services.people import active_guardianships, resolve_person
+from consentreg.services.publishing.takedown import TakedownItem, takedown_for_consent
 from consentreg.services.purposes import current_notice, purpose_by_code
 from consentreg.services.row_batch import RowBatch
 from consentreg.services.unit_of_work import Context, new_id
-
-if TYPE_CHECKING:
-    from consentreg.services.publishing.takedown import TakedownItem
 
 MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
 
@@ -120,11 +117,8 @@ def store_evidence(ctx: Context, evidence: EvidenceFile) -> dict[str, object]:
     blob = ctx.keys.encrypt_blob(evidence.data, blob_id=eid)
     final = ctx.evidence_dir / f"{eid}.bin"
     try:
-        ctx.stage_file(final, blob)
+        ctx.stage_file(final, blob)  # a file that failed half-way is removed there
     except OSError as exc:
-        # the unit of work removes what was staged; a file that failed half-way was not staged
-        with contextlib.suppress(OSError):
-            final.with_name(final.name + ".tmp").unlink(missing_ok=True)
         raise file_error(exc, folder=ctx.evidence_dir, doing="store the evidence file") from None
     return {
         "id": eid,
@@ -324,8 +318,6 @@ def withdraw_consent(
     ctx: Context, *, consent_id: str, at: datetime | None = None, reason: str | None = None
 ) -> Withdrawal:
     """The withdrawal use case: record it (see `withdraw`) and answer with its take-down list."""
-    from consentreg.services.publishing.takedown import takedown_for_consent
-
     grant = by_id(ctx, ConsentEvent, consent_id, what="consent")
     wid = withdraw(ctx, consent_id=grant.id, at=at, reason=reason)
     return Withdrawal(wid, takedown_for_consent(ctx, consent_id=grant.id))

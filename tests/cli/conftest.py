@@ -53,6 +53,21 @@ def born_years_ago(years: int) -> str:
     return day.replace(year=day.year - years).isoformat()
 
 
+def in_process(capsys: pytest.CaptureFixture[str]) -> Invoke:
+    """The real entry point run in this process, its output captured per call."""
+
+    def invoke(*args: object) -> Result:
+        capsys.readouterr()
+        try:
+            run([str(a) for a in args])
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    return invoke
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     return tmp_path / "home"
@@ -74,14 +89,6 @@ def cli(
     else:
         monkeypatch.setenv("CONSENTREG_DB", db_url)
 
-    def invoke(*args: str) -> Result:
-        capsys.readouterr()
-        try:
-            run([str(a) for a in args])
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = capsys.readouterr()
-        return Result(code, out, err)
-
+    invoke = in_process(capsys)
     assert invoke("init").exit_code == 0
     return invoke

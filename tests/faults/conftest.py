@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import run
-from tests.cli.conftest import Invoke, Result, cli, home
+from tests.cli.conftest import Invoke, Result, cli, home, in_process
 
 __all__ = ["Invoke", "Result", "cli", "home"]  # the CLI tests' fixtures, re-exported
 
@@ -45,17 +44,7 @@ def digest(path: Path) -> str:
 def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Invoke:
     """The command line in-process with the environment as the test set it (no `init`)."""
     monkeypatch.delenv("CONSENTREG_KEY_FILE", raising=False)
-
-    def invoke_(*args: str) -> Result:
-        capsys.readouterr()
-        try:
-            run([str(a) for a in args])
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = capsys.readouterr()
-        return Result(code, out, err)
-
-    return invoke_
+    return in_process(capsys)
 
 
 def _mount(*args: str) -> None:
