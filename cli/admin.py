@@ -1,4 +1,4 @@
-"""init, db upgrade|current|check, demo."""
+"""init, join, key export, db upgrade|current|check, demo."""
 
 from __future__ import annotations
 
@@ -16,38 +16,33 @@ if TYPE_CHECKING:
 db_app = typer.Typer(
     help="Database schema: upgrade, show or check the migration revision.", no_args_is_help=True
 )
+key_app = typer.Typer(
+    help="The register's key: export it to bring another PC in.", no_args_is_help=True
+)
 
 
 def install(app: typer.Typer) -> None:
     app.command("init")(init)
+    app.command("join")(join)
+    app.add_typer(key_app, name="key")
     app.command("demo")(demo)
     app.add_typer(db_app, name="db")
 
 
 def init() -> None:
-    """Create the home folder, the key files (mode 0600) and the schema; safe to run again.
+    """Create the home folder, the key files (mode 0600), the schema and the register's identity;
+    safe to run again. Against a register that already exists it never makes a new key: it checks
+    this PC's key, or tells how to join (`consentreg join`).
 
     Example:
 
         CONSENTREG_HOME=/srv/consentreg consentreg init
     """
-    from consentreg.config import ensure_home
-    from consentreg.crypto import Keyring, create_key_file, create_signing_key_file
-    from consentreg.db.engine import make_engine
-    from consentreg.db.schema import current_revision, upgrade
+    from consentreg.services.register_identity import initialise
 
     s = settings()
-    ensure_home(s)
-    created_key = create_key_file(s.key_file)
-    created_signing = create_signing_key_file(s.signing_key_file)
-    Keyring.load(s.key_file)  # refuses a key file others can read
-    engine = make_engine(s.db_url)
-    try:
-        upgrade(engine)
-        revision = current_revision(engine)
-    finally:
-        engine.dispose()
-    if created_key:
+    report = initialise(s)
+    if report.created_key:
         message(
             f"created key file {s.key_file}: back it up; without it the register cannot be read"
         )
@@ -55,12 +50,131 @@ def init() -> None:
         {
             "home": str(s.home),
             "key_file": str(s.key_file),
-            "created_key": created_key,
-            "created_signing_key": created_signing,
-            "revision": revision,
+            "register_id": report.register_id,
+            "created_register": report.created_register,
+            "created_key": report.created_key,
+            "created_signing_key": report.created_signing_key,
+            "revision": report.revision,
         },
-        [f"register ready at {s.home} (schema {revision})"],
+        [f"register {report.register_id} ready at {s.home} (schema {report.revision})"],
     )
+
+
+def _passphrase(passphrase_file: Path | None, *, confirm: bool) -> str:
+    """The passphrase from --passphrase-file (its first line), else asked twice (once to join)."""
+    from consentreg.errors import InvalidInputError
+
+    if passphrase_file is not None:
+        try:
+            lines = passphrase_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+            raise InvalidInputError(
+                f"--passphrase-file {passphrase_file} cannot be read ({reason})"
+            ) from None
+        if not lines or not lines[0]:
+            raise InvalidInputError(f"--passphrase-file {passphrase_file} is empty")
+        return lines[0]
+    return str(typer.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm, err=True))
+
+
+PassphraseFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--passphrase-file",
+        help="Read the passphrase from this file's first line (scripts); default: ask for it.",
+    ),
+]
+
+
+@key_app.command("export")
+def key_export(
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Where to write the key export (a new file).")
+    ],
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Write this register's key sealed under a passphrase, to bring another PC in with
+    `consentreg join`. Carry the file and tell the passphrase by different ways (a USB stick and
+    a phone call); delete the file after the join.
+
+    Example:
+
+        consentreg key export -o /media/usb/consentreg.key
+    """
+    from consentreg.errors import InvalidInputError
+    from consentreg.services.register_identity import export_key
+
+    if output.exists() or output.is_symlink():
+        raise InvalidInputError(f"{output} already exists: not overwritten")
+    data = export_key(settings(), passphrase=_passphrase(passphrase_file, confirm=True))
+    write_new_private(output, data)
+    emit({"output": str(output)}, [f"wrote {output}"])
+
+
+def join(
+    key_file: Annotated[
+        Path,
+        typer.Option("--key-file", help="The key export written by `consentreg key export`."),
+    ],
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Bring this PC into the register at CONSENTREG_DB: open a key export with its passphrase,
+    check it belongs to that register, then write this PC's key file and a signing key of its own
+    that the register trusts. Nothing is written when anything does not match.
+
+    Example:
+
+        CONSENTREG_DB=postgresql+psycopg://kari@db.kommune.no/consentreg \\
+            consentreg join --key-file /media/usb/consentreg.key
+    """
+    from consentreg.errors import InvalidInputError
+    from consentreg.services.register_identity import join_register
+
+    try:
+        export = key_file.read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(f"--key-file {key_file} cannot be read ({exc.strerror})") from None
+    s = settings()
+    report = join_register(s, export=export, passphrase=_passphrase(passphrase_file, confirm=False))
+    lines = [
+        f"{'already joined' if report.already_joined else 'joined'} register"
+        f" {report.register_id}; key file {s.key_file}",
+        f"this PC signs checkpoints with {report.signing_key}",
+    ]
+    emit(
+        {
+            "register_id": report.register_id,
+            "key_file": str(s.key_file),
+            "signing_key": report.signing_key,
+            "already_joined": report.already_joined,
+        },
+        lines,
+    )
+
+
+def write_new_private(path: Path, data: bytes) -> None:
+    """Write a new file readable by its owner only; never over an existing one."""
+    import os
+
+    from consentreg.errors import InvalidInputError
+
+    try:
+        fd = os.open(
+            path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600
+        )
+    except FileExistsError:
+        raise InvalidInputError(f"{path} already exists: not overwritten") from None
+    except OSError as exc:
+        raise InvalidInputError(f"{path} cannot be written ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise InvalidInputError(f"{path} cannot be written ({exc.strerror})") from None
 
 
 def _db_engine(*, create: bool = False) -> Engine:

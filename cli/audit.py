@@ -227,16 +227,12 @@ def log_cmd(since: Since = None) -> None:
 
 
 def _pinned_key(pubkey: Path | None) -> VerifierKey | None:
-    """--pubkey, else this installation's own signing key, else none."""
-    from consentreg.crypto import Signer
-    from consentreg.services.audit.checkpoint import parse_verifier_key, verifier_key
+    """--pubkey (an auditor's own copy of one key), else None: the keys the register trusts."""
+    from consentreg.services.audit.checkpoint import parse_verifier_key
 
-    if pubkey is not None:
-        return parse_verifier_key(_read(pubkey, option="--pubkey").decode("utf-8", "replace"))
-    key_file = settings().signing_key_file
-    if not key_file.exists():
+    if pubkey is None:
         return None
-    return verifier_key(Signer.load(key_file).public_key_bytes())
+    return parse_verifier_key(_read(pubkey, option="--pubkey").decode("utf-8", "replace"))
 
 
 def _verify_lines(report: VerifyReport) -> list[str]:
@@ -256,7 +252,11 @@ def verify_cmd(
     ] = None,
     pubkey: Annotated[
         Path | None,
-        typer.Option("--pubkey", help="Verifier key from `audit public-key` (default: own key)."),
+        typer.Option(
+            "--pubkey",
+            help="Check checkpoints against this key only (from `audit public-key`); default:"
+            " every signing key the register trusts (one per PC).",
+        ),
     ] = None,
 ) -> None:
     """Recompute the hash chain, compare every table with the events, and check the signed

@@ -16,6 +16,9 @@ class Settings:
     home: Path
     db_url: str
     key_file: Path
+    # a folder the database's owner cannot rewrite (another share): `audit checkpoint` leaves a
+    # copy of each checkpoint there and `audit verify` checks the newest
+    witness_dir: Path | None = None
 
     @property
     def signing_key_file(self) -> Path:
@@ -51,7 +54,14 @@ def load_settings(*, db_url: str | None = None, env: Mapping[str, str] | None = 
     key_file = (
         Path(env["CONSENTREG_KEY_FILE"]) if env.get("CONSENTREG_KEY_FILE") else home / "master.key"
     )
-    return Settings(home=home.absolute(), db_url=url, key_file=key_file.absolute())
+    witness = (
+        Path(env["CONSENTREG_WITNESS_DIR"]).absolute()
+        if env.get("CONSENTREG_WITNESS_DIR")
+        else None
+    )
+    return Settings(
+        home=home.absolute(), db_url=url, key_file=key_file.absolute(), witness_dir=witness
+    )
 
 
 def file_error(exc: OSError, *, folder: Path, doing: str) -> ConsentRegError:

@@ -25,9 +25,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from consentreg.config import file_error
-from consentreg.errors import ConfigError
+from consentreg.errors import ConfigError, InvalidInputError
 
 # TamperedDataError lived here before it moved to consentreg.errors: still importable from here
 from consentreg.errors import TamperedDataError as TamperedDataError
@@ -90,25 +91,53 @@ def _write_private_file(path: Path, content: bytes, *, what: str) -> None:
         raise file_error(exc, folder=path.parent, doing=f"write the {what} {path}") from None
 
 
+def new_master_key() -> bytes:
+    return os.urandom(32)
+
+
+def write_key_file(path: Path, master: bytes) -> None:
+    """Write a master key file (mode 0600); the file must not exist yet."""
+    _write_private_file(path, base64.b64encode(master) + b"\n", what="key file")
+
+
 def create_key_file(path: Path) -> bool:
     """Create a new master key file (mode 0600); False if one already exists."""
     if path.exists():
         return False
-    _write_private_file(path, base64.b64encode(os.urandom(32)) + b"\n", what="key file")
+    write_key_file(path, new_master_key())
     return True
+
+
+def read_master_key(path: Path) -> bytes:
+    """The 32 bytes of a master key file (checked private, as `Keyring.load` does)."""
+    data = _read_private_file(path, "key file")
+    try:
+        master = base64.b64decode(data.strip(), validate=True)
+    except ValueError:
+        raise ConfigError(f"key file {path} is not a consentreg key") from None
+    if len(master) != 32:
+        raise ConfigError(f"key file {path} is not a consentreg key")
+    return master
+
+
+def new_signing_key_pem() -> bytes:
+    key = Ed25519PrivateKey.generate()
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def write_signing_key_file(path: Path, pem: bytes) -> None:
+    _write_private_file(path, pem, what="signing key file")
 
 
 def create_signing_key_file(path: Path) -> bool:
     """Create the Ed25519 key that signs audit checkpoints; False if one exists."""
     if path.exists():
         return False
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    _write_private_file(path, pem, what="signing key file")
+    write_signing_key_file(path, new_signing_key_pem())
     return True
 
 
@@ -123,17 +152,12 @@ class Keyring:
     field_key: bytes
     blob_key: bytes
     index_root: bytes
+    # names the key without revealing it: the register stores it and every command compares
+    fingerprint: str
 
     @classmethod
     def load(cls, path: Path) -> Keyring:
-        data = _read_private_file(path, "key file")
-        try:
-            master = base64.b64decode(data.strip(), validate=True)
-        except ValueError:
-            raise ConfigError(f"key file {path} is not a consentreg key") from None
-        if len(master) != 32:
-            raise ConfigError(f"key file {path} is not a consentreg key")
-        return cls.from_master(master)
+        return cls.from_master(read_master_key(path))
 
     @classmethod
     def from_master(cls, master: bytes) -> Keyring:
@@ -141,6 +165,7 @@ class Keyring:
             field_key=_hkdf(master, "consentreg/field/v1"),
             blob_key=_hkdf(master, "consentreg/blob/v1"),
             index_root=_hkdf(master, "consentreg/bidx/v1"),
+            fingerprint=_hkdf(master, "consentreg/fingerprint/v1").hex(),
         )
 
     def encrypt(self, plaintext: str, *, table: str, column: str, row_id: str) -> bytes:
@@ -213,13 +238,16 @@ class Signer:
 
     @classmethod
     def load(cls, path: Path) -> Signer:
-        data = _read_private_file(path, "signing key file")
+        return cls.from_pem(_read_private_file(path, "signing key file"), label=str(path))
+
+    @classmethod
+    def from_pem(cls, data: bytes, *, label: str = "") -> Signer:
         try:
             key = serialization.load_pem_private_key(data, password=None)
         except (ValueError, TypeError):
-            raise ConfigError(f"signing key file {path} is not an Ed25519 key") from None
+            raise ConfigError(f"signing key file {label} is not an Ed25519 key") from None
         if not isinstance(key, Ed25519PrivateKey):
-            raise ConfigError(f"signing key file {path} is not an Ed25519 key")
+            raise ConfigError(f"signing key file {label} is not an Ed25519 key")
         return cls(key)
 
     def sign(self, message: bytes) -> bytes:
@@ -237,3 +265,74 @@ def verify_signature(public_key: bytes, signature: bytes, message: bytes) -> boo
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+# --- key export: the master key sealed under a passphrase, to bring another PC in -------------
+
+_EXPORT_MAGIC = "consentreg key export v1"
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**17, 8, 1  # about 128 MiB and a third of a second per try
+_SALT_BYTES = 16
+MIN_PASSPHRASE = 12
+
+
+def _passphrase_key(passphrase: str, salt: bytes) -> bytes:
+    kdf = Scrypt(salt=salt, length=32, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P)
+    return kdf.derive(passphrase.encode())
+
+
+def _export_aad(register_id: str) -> bytes:
+    return f"{_EXPORT_MAGIC}|{register_id}".encode()
+
+
+def seal_master_key(master: bytes, *, register_id: str, passphrase: str) -> bytes:
+    """A key export: the register's ID in clear (so that a file for another register is named as
+    such before any passphrase is tried) and the master key under AES-256-GCM with a key derived
+    from the passphrase by scrypt; the ID is bound as associated data."""
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise InvalidInputError(f"the passphrase must have at least {MIN_PASSPHRASE} characters")
+    salt, nonce = os.urandom(_SALT_BYTES), os.urandom(_NONCE_BYTES)
+    sealed = AESGCM(_passphrase_key(passphrase, salt)).encrypt(
+        nonce, master, _export_aad(register_id)
+    )
+    body = base64.b64encode(salt + nonce + sealed).decode()
+    return f"{_EXPORT_MAGIC}\nregister {register_id}\n{body}\n".encode()
+
+
+def export_register_id(data: bytes) -> str:
+    """The register a key export is for; InvalidInputError when the file is not one."""
+    return _parse_export(data)[0]
+
+
+def _parse_export(data: bytes) -> tuple[str, bytes]:
+    not_one = InvalidInputError("the key file is not a consentreg key export (or it is damaged)")
+    try:
+        lines = data.decode("ascii").splitlines()
+    except UnicodeDecodeError:
+        raise not_one from None
+    if len(lines) != 3 or lines[0] != _EXPORT_MAGIC or not lines[1].startswith("register "):
+        raise not_one
+    register_id = lines[1].removeprefix("register ")
+    try:
+        raw = base64.b64decode(lines[2], validate=True)
+    except ValueError:
+        raise not_one from None
+    if len(register_id) != 32 or len(raw) != _SALT_BYTES + _NONCE_BYTES + 32 + 16:
+        raise not_one
+    return register_id, raw
+
+
+def open_master_key(data: bytes, *, passphrase: str) -> tuple[str, bytes]:
+    """(register ID, master key) from a key export; InvalidInputError when the passphrase does
+    not open it (a typo, or the file was altered: AES-GCM cannot tell which)."""
+    register_id, raw = _parse_export(data)
+    salt, nonce = raw[:_SALT_BYTES], raw[_SALT_BYTES : _SALT_BYTES + _NONCE_BYTES]
+    body = raw[_SALT_BYTES + _NONCE_BYTES :]
+    try:
+        master = AESGCM(_passphrase_key(passphrase, salt)).decrypt(
+            nonce, body, _export_aad(register_id)
+        )
+    except InvalidTag:
+        raise InvalidInputError(
+            "the passphrase does not open the key file (a typo?), or the file was altered"
+        ) from None
+    return register_id, master

@@ -166,6 +166,13 @@ class TamperedDataError(ConsentRegError):
     exit_code = 7
 
 
+class WrongKeyError(ConsentRegError):
+    """The key file (or a key export, or a backup) belongs to another register than the one at
+    the database: refused before anything is read or written."""
+
+    exit_code = 7
+
+
 class DatabaseCorruptError(ConsentRegError):
     """The database file is damaged (SQLite: "file is not a database", "database disk image is
     malformed"; PostgreSQL: data or index corruption reported by the server).

@@ -292,3 +292,31 @@ class AuditCheckpoint(Base):
     note: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(128))
+
+
+class RegisterIdentity(Base):
+    """The register's one identity row: its ID and its master key's fingerprint (never the
+    key). Every command checks its key against it before it reads or writes."""
+
+    __tablename__ = "register_identity"
+    __table_args__ = (CheckConstraint("slot = 1", name="one_row"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, unique=True)
+    key_fingerprint: Mapped[str] = mapped_column(SHA256)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class TrustedKey(Base):
+    """An Ed25519 public key whose signed checkpoints the register accepts (one per PC that
+    signs; added by `init`, `join` or that PC's first checkpoint)."""
+
+    __tablename__ = "trusted_keys"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(64))
+    public_key: Mapped[str] = mapped_column(SHA256, unique=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    added_by: Mapped[str] = mapped_column(String(128))

@@ -137,14 +137,17 @@ class Register:
 
 @contextmanager
 def open_register(settings: Settings, *, actor: str | None = None) -> Iterator[Register]:
-    """Settings, engine, schema-at-head check (SchemaOutOfDateError) and keys, for as long as the
-    block runs."""
+    """Settings, engine, schema-at-head check (SchemaOutOfDateError), keys and the check that
+    they are this register's (WrongKeyError, exit 7), for as long as the block runs."""
     from consentreg.db.schema import require_head
+    from consentreg.services.register_identity import require_key
 
     engine = engine_for(settings)
     try:
         require_head(engine)
-        yield Register(settings, engine, Keyring.load(settings.key_file), actor)
+        keys = Keyring.load(settings.key_file)
+        require_key(settings, engine, keys)  # another register's key: refused before anything
+        yield Register(settings, engine, keys, actor)
     finally:
         engine.dispose()
 

@@ -14,6 +14,7 @@ from consentreg.crypto import Signer, create_signing_key_file
 from consentreg.db.base import Base
 from consentreg.db.models import AuditEvent
 from consentreg.domain.audit_chain import chain_hash, leaf_hash
+from consentreg.services import register_identity
 from consentreg.services.audit.events import LoggedEvent, read_log
 from consentreg.services.audit.replay import TABLES, replay
 from consentreg.services.audit.verify import create_checkpoint, failure_message
@@ -168,6 +169,7 @@ def test_every_column_of_every_table_is_compared(
 ) -> None:
     create_signing_key_file(tmp_path / "signing.key")
     with unit_of_work() as ctx:
+        register_identity.claim(ctx, ctx.keys)
         create_checkpoint(ctx, signer=Signer.load(tmp_path / "signing.key"))
         state = replay(read_log(ctx))
     unchecked = {

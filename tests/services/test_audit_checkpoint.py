@@ -30,6 +30,7 @@ from consentreg.services.audit.verify import (
     create_checkpoint,
     verify_log,
 )
+from consentreg.services.register_identity import trust_key
 from consentreg.services.unit_of_work import Context
 from tests.conftest import NOW, ContextFactory
 from tests.services.test_audit_verify import Register, build_register, last_seq, seq_of, tamper
@@ -42,17 +43,30 @@ def signer(tmp_path: Path) -> Signer:
     return Signer.load(path)
 
 
+@pytest.fixture
+def other_signer(tmp_path: Path) -> Signer:
+    path = tmp_path / "other-signing.key"
+    create_signing_key_file(path)
+    return Signer.load(path)
+
+
 def _verify(
     unit_of_work: ContextFactory, signer: Signer, *files: ExternalCheckpoint
 ) -> VerifyReport:
     with unit_of_work() as ctx:
-        return verify_log(ctx, key=verifier_key(signer.public_key_bytes()), external=files)
+        return verify_log(ctx, keys=[verifier_key(signer.public_key_bytes())], external=files)
 
 
 def _checkpoint(unit_of_work: ContextFactory, signer: Signer) -> ExternalCheckpoint:
     with unit_of_work() as ctx:
         view = create_checkpoint(ctx, signer=signer)
     return ExternalCheckpoint("kept.checkpoint", view.note.encode())
+
+
+def _trust(unit_of_work: ContextFactory, signer: Signer) -> None:
+    """List the signer as trusted first, so that the events a test counts are its own."""
+    with unit_of_work() as ctx:
+        trust_key(ctx, signer.public_key_bytes())
 
 
 @pytest.fixture
@@ -67,8 +81,9 @@ def test_a_checkpoint_of_a_clean_log_is_stored_recorded_and_verifies(
     kept = _checkpoint(unit_of_work, signer)
     report = _verify(unit_of_work, signer, kept)
     assert report.ok
-    assert [c.size for c in report.checkpoints] == [size, size]
-    assert (report.size, report.unanchored) == (size + 1, 1)  # the checkpoint's own event
+    # the first checkpoint on a PC covers the event that lists its key as trusted
+    assert [c.size for c in report.checkpoints] == [size + 1, size + 1]
+    assert (report.size, report.unanchored) == (size + 2, 1)  # the checkpoint's own event
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM audit_checkpoints")).scalar_one() == 1
 
@@ -86,6 +101,7 @@ def test_a_tampered_log_is_never_signed(
 def test_a_truncated_tail_passes_alone_but_not_against_a_kept_checkpoint(
     unit_of_work: ContextFactory, signer: Signer, register: Register, engine: Engine
 ) -> None:
+    _trust(unit_of_work, signer)
     with unit_of_work() as ctx:
         for _ in range(3):
             record_query(ctx, "log", ids={})
@@ -166,7 +182,7 @@ def _stored_ids(engine: Engine) -> list[str]:
 
 
 def kept_size(kept: ExternalCheckpoint, signer: Signer) -> int:
-    return parse_checkpoint(kept.data, key=verifier_key(signer.public_key_bytes())).size
+    return parse_checkpoint(kept.data, keys=verifier_key(signer.public_key_bytes())).size
 
 
 @contextmanager
@@ -216,7 +232,9 @@ def test_a_register_restored_from_an_older_backup_fails_a_kept_checkpoint(
             units.add_unit(ctx, code="skole", name="Skolen")
         kept = _checkpoint(unit_of_work, signer)
         with work_on(backup, keys, tmp_path) as ctx:
-            restored = verify_log(ctx, key=verifier_key(signer.public_key_bytes()), external=[kept])
+            restored = verify_log(
+                ctx, keys=[verifier_key(signer.public_key_bytes())], external=[kept]
+            )
     assert [f.kind for f in restored.findings] == ["checkpoint_truncation"]
 
 
@@ -238,8 +256,8 @@ def test_a_fork_of_the_log_fails_the_other_branchs_checkpoint(
             units.add_unit(ctx, code="annen", name="Annen skole")
             units.add_unit(ctx, code="tredje", name="Tredje skole")
         with work_on(fork, keys, tmp_path) as ctx:
-            alone = verify_log(ctx, key=key)
-            against = verify_log(ctx, key=key, external=[kept])
+            alone = verify_log(ctx, keys=[key])
+            against = verify_log(ctx, keys=[key], external=[kept])
     assert alone.ok
     (finding,) = against.findings
     assert (finding.kind, finding.seq) == ("checkpoint_root_mismatch", kept_size(kept, signer))
@@ -272,9 +290,33 @@ def test_a_stored_checkpoint_changed_or_replayed_out_of_order_is_found(
     }
 
 
-def test_checkpoints_cannot_be_checked_without_a_public_key(
+def test_a_checkpoint_signed_on_one_pc_verifies_on_another_by_the_registers_trusted_keys(
+    unit_of_work: ContextFactory, signer: Signer, other_signer: Signer, register: Register
+) -> None:
+    _checkpoint(unit_of_work, signer)  # PC A signs: its key joins the trusted keys
+    _checkpoint(unit_of_work, other_signer)  # PC B signs: so does its key
+    with unit_of_work() as ctx:  # any PC verifies both without pinning a key
+        report = verify_log(ctx)
+    assert report.ok, report.findings
+    assert [c.ok for c in report.checkpoints] == [True, True]
+    assert report.unanchored == 1  # the second checkpoint's own event
+
+
+def test_a_key_the_register_does_not_trust_does_not_vouch_for_a_checkpoint(
+    unit_of_work: ContextFactory, signer: Signer, other_signer: Signer, register: Register
+) -> None:
+    kept = _checkpoint(unit_of_work, signer)
+    with unit_of_work() as ctx:  # an auditor pins another key than the one that signed
+        report = verify_log(ctx, keys=[verifier_key(other_signer.public_key_bytes())])
+        against_file = verify_log(ctx, external=[kept])
+    assert [f.kind for f in report.findings] == ["checkpoint_invalid"]
+    assert "no signature by a trusted key" in report.findings[0].message
+    assert against_file.ok
+
+
+def test_checkpoints_cannot_be_checked_when_the_register_trusts_no_key(
     unit_of_work: ContextFactory, signer: Signer, register: Register
 ) -> None:
-    _checkpoint(unit_of_work, signer)
+    kept = _checkpoint(unit_of_work, signer)
     with pytest.raises(ConfigError, match="--pubkey"), unit_of_work() as ctx:
-        verify_log(ctx, key=None)
+        verify_log(ctx, keys=[], external=[kept])

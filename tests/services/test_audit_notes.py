@@ -94,7 +94,7 @@ def test_a_well_formed_note_parses_and_an_unknown_extra_signature_is_ignored(
     note = _note(signer)
     foreign = sign_note(note.split("\n\n")[0] + "\n", other_signer).split("\n\n")[1]
     checkpoint = parse_checkpoint(
-        (note + foreign).encode(), key=verifier_key(signer.public_key_bytes())
+        (note + foreign).encode(), keys=verifier_key(signer.public_key_bytes())
     )
     assert (checkpoint.size, checkpoint.root, checkpoint.head) == (5, bytes(32), "ab" * 32)
 
@@ -117,7 +117,7 @@ def _wrong_key_hint(note: str) -> str:
 
 PROBES = {
     "one bit flipped in the signature": (_flip_signature_bit, "does not verify"),
-    "a key ID hint that is not the pinned key's": (_wrong_key_hint, "no signature by the pinned"),
+    "a key ID hint that is not the pinned key's": (_wrong_key_hint, "no signature by a trusted"),
     "no blank line": (lambda n: n.replace("\n\n", "\n"), "no blank line"),
     "two blank lines": (lambda n: n.replace("\n\n", "\n\n\n"), "more than one blank line"),
     "no final newline": (lambda n: n.rstrip("\n"), "does not end with a newline"),
@@ -132,7 +132,7 @@ def test_every_corrupted_note_is_rejected_with_its_own_message(signer: Signer, p
     corrupt, message = PROBES[probe]
     key = verifier_key(signer.public_key_bytes())
     with pytest.raises(CheckpointError, match=message):
-        parse_checkpoint(corrupt(_note(signer)).encode(), key=key)
+        parse_checkpoint(corrupt(_note(signer)).encode(), keys=key)
 
 
 @pytest.mark.parametrize(
@@ -144,7 +144,7 @@ def test_a_size_that_is_not_a_plain_decimal_is_rejected(
 ) -> None:
     key = verifier_key(signer.public_key_bytes())
     with pytest.raises(CheckpointError, match=message):
-        parse_checkpoint(_note(signer, size=size).encode(), key=key)
+        parse_checkpoint(_note(signer, size=size).encode(), keys=key)
 
 
 def test_invalid_utf8_a_short_root_another_origin_and_another_key_are_rejected(
@@ -158,11 +158,11 @@ def test_invalid_utf8_a_short_root_another_origin_and_another_key_are_rejected(
         b"\xff\xfe" + _note(signer).encode(): "not valid UTF-8",
         short_root.encode(): "not 32 bytes",
         _note(signer, origin="consentreg/elsewhere").encode(): "origin",
-        _note(other_signer).encode(): "no signature by the pinned key",
+        _note(other_signer).encode(): "no signature by a trusted key",
     }
     for data, message in cases.items():
         with pytest.raises(CheckpointError, match=message):
-            parse_checkpoint(data, key=key)
+            parse_checkpoint(data, keys=key)
 
 
 def test_a_verifier_key_round_trips_and_a_forged_one_is_refused(signer: Signer) -> None:

@@ -157,7 +157,7 @@ def last_seq(engine: Engine) -> int:
 
 def verify(unit_of_work: ContextFactory) -> Any:
     with unit_of_work() as ctx:
-        return verify_log(ctx, key=None)
+        return verify_log(ctx)
 
 
 def test_a_clean_history_verifies_with_every_table_compared(
@@ -394,7 +394,7 @@ def _split(unit_of_work: ContextFactory) -> Any:
             part = verify_consent_events(other, through=through)
             return lambda: part
 
-        return verify_log(ctx, key=None, consents=elsewhere)
+        return verify_log(ctx, consents=elsewhere)
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -437,7 +437,7 @@ def test_a_helper_that_sees_another_log_gives_way_to_the_command_doing_it_all(
             assert asked == through  # the log as the command's snapshot holds it
             return lambda: None
 
-        report = verify_log(ctx, key=None, consents=refused)
+        report = verify_log(ctx, consents=refused)
     assert report.ok, failure_message(report)
     assert report.size == through
 

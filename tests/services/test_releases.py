@@ -94,7 +94,7 @@ def _publications(engine: Engine) -> list[Publication]:
 
 def _verified(unit_of_work: ContextFactory) -> None:
     with unit_of_work(writer=False, now=now()) as ctx:
-        report = verify_log(ctx, key=None)
+        report = verify_log(ctx)
     assert report.ok, failure_message(report)
 
 

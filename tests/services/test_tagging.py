@@ -77,7 +77,7 @@ def test_an_untag_after_complete_clears_it_too(
         photos.untag_photo(ctx, photo_id=photo["photo"], subject=photo["child"])
     assert _codes(unit_of_work) == ["tagging_incomplete"]
     with unit_of_work() as ctx:
-        report = verify_log(ctx, key=None)
+        report = verify_log(ctx)
     assert report.ok, failure_message(report)
 
 

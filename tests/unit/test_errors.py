@@ -35,6 +35,7 @@ EXPECTED = {
     "AuditVerificationError": 7,
     "CheckpointError": 7,
     "TamperedDataError": 7,
+    "WrongKeyError": 7,
     "DatabaseCorruptError": 7,
     "NotPermittedError": 8,
     "DatabasePermissionError": 8,

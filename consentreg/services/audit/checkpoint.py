@@ -10,8 +10,9 @@ and transparency-dev witnesses use), Ed25519 via consentreg.crypto.
     — <key name> <base64(4-byte key ID || signature)>
 
 Key ID = SHA-256(key name || 0x0A || 0x01 || 32-byte public key)[:4]. Signatures by unknown keys
-are ignored; a note with no signature by the pinned key, or a failing one, is rejected. The
-verifier key is exported as `<name>+<hex key ID>+<base64(0x01 || public key)>`.
+are ignored; a note with no signature by a trusted key (the register's list of signing keys, one
+per PC, or the one key an auditor pins), or a failing one, is rejected. The verifier key is
+exported as `<name>+<hex key ID>+<base64(0x01 || public key)>`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import base64
 import binascii
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from consentreg.crypto import Signer, verify_signature
@@ -123,8 +125,11 @@ def _split(data: bytes) -> tuple[str, list[str]]:
     return body + "\n", lines
 
 
-def _check_signatures(body: str, lines: list[str], key: VerifierKey) -> None:
-    verified = False
+def _check_signatures(body: str, lines: list[str], keys: Sequence[VerifierKey]) -> VerifierKey:
+    """The trusted key whose signature verifies; a note signed by none of them is rejected, and
+    so is one with a failing signature by one of them."""
+    by_name = {(k.name, k.key_id): k for k in keys}
+    verified: VerifierKey | None = None
     for line in lines:
         match = _SIGNATURE.fullmatch(line)
         if match is None:
@@ -135,13 +140,15 @@ def _check_signatures(body: str, lines: list[str], key: VerifierKey) -> None:
             raise CheckpointError("checkpoint signature is not base64") from None
         if len(signature) < 5:
             raise CheckpointError("checkpoint signature is too short")
-        if match[1] != key.name or signature[:4].hex() != key.key_id:
+        key = by_name.get((match[1], signature[:4].hex()))
+        if key is None:
             continue  # another key's signature: ignored, as the spec says
         if not verify_signature(key.public_key, signature[4:], body.encode()):
-            raise CheckpointError("checkpoint signature by the pinned key does not verify")
-        verified = True
-    if not verified:
-        raise CheckpointError("checkpoint carries no signature by the pinned key")
+            raise CheckpointError(f"checkpoint signature by trusted key {key.name} does not verify")
+        verified = verified or key
+    if verified is None:
+        raise CheckpointError("checkpoint carries no signature by a trusted key")
+    return verified
 
 
 def _parse_body(body: str) -> Checkpoint:
@@ -164,11 +171,13 @@ def _parse_body(body: str) -> Checkpoint:
     return Checkpoint(origin, int(size), root, head, extra.get("time"))
 
 
-def parse_checkpoint(data: bytes, *, key: VerifierKey) -> Checkpoint:
-    """Parse a signed note strictly and check it is this log's, signed by the pinned key."""
+def parse_checkpoint(data: bytes, *, keys: VerifierKey | Sequence[VerifierKey]) -> Checkpoint:
+    """Parse a signed note strictly and check it is signed by one of the trusted keys (the
+    register's list, or the one key an auditor pinned), with that key's origin."""
+    trusted = [keys] if isinstance(keys, VerifierKey) else list(keys)
     body, signatures = _split(data)
-    _check_signatures(body, signatures, key)
+    key = _check_signatures(body, signatures, trusted)
     checkpoint = _parse_body(body)
     if checkpoint.origin != key.name:
-        raise CheckpointError("checkpoint origin is not this log's origin")
+        raise CheckpointError("checkpoint origin is not the signing key's log origin")
     return checkpoint

@@ -423,6 +423,37 @@ KINDS: tuple[Kind, ...] = (
         (Part("publications", (ID("id", "publication"), P("delivery")), op="update"),),
     ),
     Kind(
+        ("register.create",),
+        (
+            Part(
+                "register_identity",
+                (
+                    ID("id", "register"),
+                    Field("slot", "const"),
+                    P("key_fingerprint"),
+                    AT("created_at"),
+                    BY("created_by"),
+                ),
+            ),
+        ),
+    ),
+    Kind(
+        ("register.trust_key",),
+        (
+            Part(
+                "trusted_keys",
+                (
+                    ID("id", "trusted_key"),
+                    P("key_id"),
+                    P("name"),
+                    P("public_key"),
+                    AT("added_at"),
+                    BY("added_by"),
+                ),
+            ),
+        ),
+    ),
+    Kind(
         ("audit.checkpoint",),
         (
             Part(
@@ -444,6 +475,7 @@ KINDS: tuple[Kind, ...] = (
 
 # the constant columns: what every new row holds there (the writer checks its row agrees)
 CONSTANTS: dict[tuple[str, str], Any] = {
+    ("register_identity", "slot"): 1,
     ("people", "protected"): False,
     ("guardianships", "removed_at"): None,
     ("guardianships", "removed_by"): None,

@@ -35,6 +35,8 @@ TABLES = (
     "publication_consents",
     "publication_subjects",
     "audit_checkpoints",
+    "register_identity",
+    "trusted_keys",
 )
 PRIMARY_KEYS = {t: tuple(c.name for c in Base.metadata.tables[t].primary_key) for t in TABLES}
 

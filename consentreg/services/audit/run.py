@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from consentreg.parallel import forked
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
         PartResult,
         VerifyReport,
     )
+    from consentreg.services.unit_of_work import Context
 
 
 def _cores() -> int:
@@ -58,30 +60,58 @@ def _consents_part(task: tuple[Settings, int]) -> PartResult | None:
 def verify_register(
     settings: Settings,
     *,
-    key: VerifierKey | None,
+    key: VerifierKey | None = None,
     external: Sequence[ExternalCheckpoint] = (),
     start_method: str | None = None,
 ) -> VerifyReport:
-    """The chain, every table against the events, every checkpoint: one snapshot, read without
-    holding up a writer. Findings are in the report (`ok` false), never raised."""
+    """The chain, every table against the events, every checkpoint (against `key` when an auditor
+    pins one, else the register's trusted keys) and the newest witnessed one: one snapshot, read
+    without holding up a writer. Findings are in the report (`ok` false), never raised."""
     from consentreg.services.audit.verify import verify_log
 
     with (
         _consents_elsewhere(settings, start_method) as consents,
         unit_of_work(settings, writer=False) as ctx,
     ):
-        return verify_log(ctx, key=key, external=external, consents=consents)
+        files = [*external, *_witnessed(ctx, settings)]
+        keys = [key] if key is not None else None
+        return verify_log(ctx, keys=keys, external=files, consents=consents)
+
+
+def _witnessed(ctx: Context, settings: Settings) -> list[ExternalCheckpoint]:
+    from consentreg.services.audit import witness
+    from consentreg.services.audit.verify import ExternalCheckpoint
+    from consentreg.services.register_identity import register_id
+
+    if settings.witness_dir is None:
+        return []
+    found = witness.newest(settings.witness_dir, register_id(ctx))
+    return [ExternalCheckpoint(f"witnessed {found[0]}", found[1])] if found else []
 
 
 def checkpoint_register(
     settings: Settings, *, signer: Signer | None = None, start_method: str | None = None
 ) -> CheckpointView:
-    """Sign and store a checkpoint of the verified log with this register's signing key (or
-    `signer`); AuditVerificationError when the log does not verify."""
+    """Sign and store a checkpoint of the verified log with this PC's signing key (or `signer`),
+    then leave a copy in the witness folder when one is configured; AuditVerificationError when
+    the log does not verify."""
     from consentreg.crypto import Signer
+    from consentreg.services.audit import witness
     from consentreg.services.audit.verify import create_checkpoint
+    from consentreg.services.register_identity import register_id
 
     with _consents_elsewhere(settings, start_method) as consents, open_register(settings) as reg:
         key = signer or Signer.load(reg.settings.signing_key_file)
         with reg.work() as ctx:
-            return create_checkpoint(ctx, signer=key, consents=consents)
+            view = create_checkpoint(ctx, signer=key, consents=consents)
+            register = register_id(ctx)
+        if settings.witness_dir is not None:  # after the commit: never a note the log lacks
+            path = witness.witness(
+                settings.witness_dir,
+                register,
+                size=view.size,
+                checkpoint_id=view.id,
+                note=view.note,
+            )
+            view = replace(view, witnessed=str(path))
+        return view

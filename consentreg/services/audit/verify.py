@@ -33,7 +33,6 @@ from consentreg.services.audit.checkpoint import (
     format_body,
     parse_checkpoint,
     sign_note,
-    verifier_key,
 )
 from consentreg.services.audit.events import (
     LoggedEvent,
@@ -105,6 +104,7 @@ class CheckpointView:
     head: str
     origin: str
     note: str
+    witnessed: str | None = None  # the copy's path in the witness folder
 
 
 @dataclass
@@ -323,10 +323,10 @@ def _compare_table(ctx: Context, state: State, table: str) -> tuple[int, list[Fi
 
 
 def _check_note(
-    log: _Log, data: bytes, key: VerifierKey, label: str
+    log: _Log, data: bytes, keys: Sequence[VerifierKey], label: str
 ) -> tuple[Checkpoint | None, list[Finding]]:
     try:
-        cp = parse_checkpoint(data, key=key)
+        cp = parse_checkpoint(data, keys=keys)
     except CheckpointError as exc:
         return None, [Finding("checkpoint_invalid", None, f"{label}: {exc}")]
     size = log.size
@@ -343,15 +343,17 @@ def _check_note(
 
 
 def _check_stored(
-    ctx: Context, log: _Log, key: VerifierKey
+    ctx: Context, log: _Log, keys: Sequence[VerifierKey]
 ) -> tuple[list[CheckpointResult], list[Finding]]:
     rows = ctx.session.scalars(
-        select(AuditCheckpoint).order_by(AuditCheckpoint.created_at, AuditCheckpoint.id)
+        select(AuditCheckpoint).order_by(
+            AuditCheckpoint.created_at, AuditCheckpoint.size, AuditCheckpoint.id
+        )
     )
     results, found, previous = [], [], None
     for row in rows:
         label = f"stored checkpoint {row.id}"
-        cp, problems = _check_note(log, row.note.encode(), key, label)
+        cp, problems = _check_note(log, row.note.encode(), keys, label)
         if cp is not None and (cp.size, cp.root.hex(), cp.head) != (row.size, row.root, row.head):
             problems.append(
                 Finding("checkpoint_invalid", row.size, f"{label}: note and row differ")
@@ -367,11 +369,11 @@ def _check_stored(
 
 
 def _check_external(
-    log: _Log, key: VerifierKey, files: Sequence[ExternalCheckpoint]
+    log: _Log, keys: Sequence[VerifierKey], files: Sequence[ExternalCheckpoint]
 ) -> tuple[list[CheckpointResult], list[Finding]]:
     results, found = [], []
     for item in files:
-        cp, problems = _check_note(log, item.data, key, f"checkpoint file {item.label}")
+        cp, problems = _check_note(log, item.data, keys, f"checkpoint file {item.label}")
         results.append(
             CheckpointResult(f"file {item.label}", cp.size if cp else None, not problems)
         )
@@ -386,14 +388,23 @@ def _order(finding: Finding) -> float:
 
 
 def _check_checkpoints(
-    ctx: Context, log: _Log, key: VerifierKey | None, external: Sequence[ExternalCheckpoint]
+    ctx: Context,
+    log: _Log,
+    keys: Sequence[VerifierKey] | None,
+    external: Sequence[ExternalCheckpoint],
 ) -> tuple[list[CheckpointResult], list[Finding]]:
-    if key is None:
+    """Every stored checkpoint and every file against `keys` (an auditor's pinned key), by
+    default the signing keys the register trusts (one per PC: any PC verifies any other's)."""
+    if keys is None:
+        from consentreg.services.register_identity import trusted_keys
+
+        keys = trusted_keys(ctx)
+    if not keys:
         if external or ctx.session.scalar(select(AuditCheckpoint.id).limit(1)):
             raise ConfigError("no public key to check the checkpoints: give --pubkey FILE")
         return [], []
-    stored, stored_findings = _check_stored(ctx, log, key)
-    files, file_findings = _check_external(log, key, external)
+    stored, stored_findings = _check_stored(ctx, log, keys)
+    files, file_findings = _check_external(log, keys, external)
     return stored + files, stored_findings + file_findings
 
 
@@ -464,7 +475,7 @@ def _check_state(ctx: Context, walk: _Walk, through: int) -> tuple[int, list[Fin
 def verify_log(
     ctx: Context,
     *,
-    key: VerifierKey | None,
+    keys: Sequence[VerifierKey] | None = None,
     external: Sequence[ExternalCheckpoint] = (),
     consents: ConsentsPart | None = None,
 ) -> VerifyReport:
@@ -482,7 +493,7 @@ def verify_log(
     part = waiting() if waiting is not None else None
     if part is None:
         part = _consent_part(ctx, through)
-    results, checkpoint_findings = _check_checkpoints(ctx, log, key, external)
+    results, checkpoint_findings = _check_checkpoints(ctx, log, keys, external)
     findings = sorted(
         walk.chain + walk.malformed + state_findings + part.findings + checkpoint_findings,
         key=_order,
@@ -534,9 +545,13 @@ def create_checkpoint(
     ctx: Context, *, signer: Signer, consents: ConsentsPart | None = None
 ) -> CheckpointView:
     """Sign the log's size, root and head, store the note and record it; refuses (exit 7) to sign
-    a log that does not verify, so tampering is never laundered into a checkpoint."""
-    key = verifier_key(signer.public_key_bytes())
-    report = verify_log(ctx, key=key, consents=consents)
+    a log that does not verify, so tampering is never laundered into a checkpoint. The signing
+    key joins the register's trusted keys if it is not among them (this PC holds the register's
+    key, so it may)."""
+    from consentreg.services.register_identity import trust_key, trusted_keys
+
+    key = trust_key(ctx, signer.public_key_bytes())  # covered by the checkpoint it signs
+    report = verify_log(ctx, keys=trusted_keys(ctx), consents=consents)
     if not report.ok:
         raise AuditVerificationError("refusing to sign: " + failure_message(report))
     body = format_body(
