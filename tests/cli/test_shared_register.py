@@ -177,8 +177,7 @@ def test_a_checkpoint_signed_on_one_pc_verifies_on_the_other(
     )
     assert pc_b(cli, "audit", "checkpoint").exit_code == 0
     assert cli("audit", "checkpoint").exit_code == 0
-    for on in (cli, lambda *a: pc_b(cli, *a)):
-        result = on("--json", "audit", "verify")
+    for result in (cli("--json", "audit", "verify"), pc_b(cli, "--json", "audit", "verify")):
         assert result.exit_code == 0, result.stderr
         assert [c["ok"] for c in result.json()["checkpoints"]] == [True, True]
 
