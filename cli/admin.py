@@ -23,6 +23,7 @@ key_app = typer.Typer(
 
 def install(app: typer.Typer) -> None:
     app.command("init")(init)
+    app.command("doctor")(doctor)
     app.command("join")(join)
     app.add_typer(key_app, name="key")
     app.command("demo")(demo)
@@ -276,3 +277,26 @@ def demo(
     from .demo import run_demo
 
     run_demo(directory)
+
+
+def doctor() -> None:
+    """Check this PC's set-up: key files and their permissions, the database, the schema, that
+    the key belongs to the register, this user's role, the age of the newest checkpoint, the
+    witness folder. One line per check; exits with the first problem's exit code.
+
+    Example:
+
+        consentreg doctor
+    """
+    from datetime import UTC, datetime
+
+    from consentreg.services.doctor import diagnose
+
+    checks = diagnose(settings(), now=datetime.now(UTC))
+    label = {"ok": "ok     ", "problem": "PROBLEM", "skipped": "skipped"}
+    lines = [f"{label[c.status]}  {c.message}" for c in checks]
+    emit({"ok": all(c.ok for c in checks), "checks": checks}, lines)
+    problems = [c for c in checks if not c.ok]
+    if problems:
+        message(f"{len(problems)} problem(s) found")
+        raise typer.Exit(problems[0].exit_code or 1)

@@ -320,3 +320,30 @@ class TrustedKey(Base):
     public_key: Mapped[str] = mapped_column(SHA256, unique=True)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
     added_by: Mapped[str] = mapped_column(String(128))
+
+
+class User(Base):
+    """A login's role, from when it was added until it was removed (the acting user: the
+    database login on PostgreSQL, the OS login on SQLite)."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'registrar', 'publisher', 'auditor')", name="role"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    login: Mapped[str] = mapped_column(String(128), index=True)
+    role: Mapped[str] = mapped_column(String(10))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    added_by: Mapped[str] = mapped_column(String(128))
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    removed_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class UserUnit(Base):
+    """A unit a registrar works for (its sub-units included)."""
+
+    __tablename__ = "user_units"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), primary_key=True)

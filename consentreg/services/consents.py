@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from consentreg.config import file_error
 from consentreg.crypto import sha256_hex
@@ -19,6 +19,7 @@ from consentreg.domain import text
 from consentreg.domain.calendar import default_valid_until, oslo_day, start_of_day
 from consentreg.domain.model import EventKind, Method
 from consentreg.errors import InvalidInputError
+from consentreg.services.access import registrar_scope, require, require_in_scope
 from consentreg.services.lookup import by_id
 from consentreg.services.people import active_guardianships, resolve_person
 from consentreg.services.publishing.takedown import TakedownItem, takedown_for_consent
@@ -273,6 +274,7 @@ def record_decision(
     named (`notice_version`: an older paper form), never to one the consenter was not shown."""
     purpose_row = purpose_by_code(ctx, purpose)
     subject_p = resolve_person(ctx, subject, role="subject")
+    require(ctx, f"consent.{kind.value}", units=[subject_p.unit_id])
     consenter = resolve_person(ctx, by, role="consenter")
     effective_at = start_of_day(given) if given is not None else ctx.now
     version = bound_version(ctx, purpose_row, notice_version)
@@ -328,6 +330,7 @@ def withdraw(
 ) -> str:
     """Withdraw a grant, effective at `at` (default now); returns the withdrawal's ID."""
     grant = by_id(ctx, ConsentEvent, consent_id, what="consent")
+    require(ctx, "consent.withdrawal", units=[_unit_of(ctx, grant.subject_id)])
     if grant.kind != EventKind.GRANT:
         raise InvalidInputError(
             f"consent {grant.id} is a {grant.kind}, only a grant can be withdrawn"
@@ -365,18 +368,29 @@ def withdraw(
     return wid
 
 
+def _unit_of(ctx: Context, person_id: str) -> str | None:
+    return ctx.session.scalar(select(Person.unit_id).where(Person.id == person_id))
+
+
 def list_consents(
     ctx: Context, *, subject: str | None = None, purpose: str | None = None
 ) -> list[ConsentRecord]:
+    require(ctx, "read.register")
     query = (
         select(ConsentEvent, Purpose.code, Evidence.sha256)
         .join(Purpose, Purpose.id == ConsentEvent.purpose_id)
         .outerjoin(Evidence, Evidence.id == ConsentEvent.evidence_id)
     )
     if subject:
-        query = query.where(ConsentEvent.subject_id == resolve_person(ctx, subject).id)
+        person = resolve_person(ctx, subject)
+        require_in_scope(ctx, person.unit_id)
+        query = query.where(ConsentEvent.subject_id == person.id)
     if purpose:
         query = query.where(ConsentEvent.purpose_id == purpose_by_code(ctx, purpose).id)
+    scope = registrar_scope(ctx)
+    if scope is not None:
+        in_scope = select(Person.id).where(or_(Person.unit_id.is_(None), Person.unit_id.in_(scope)))
+        query = query.where(ConsentEvent.subject_id.in_(in_scope))
     rows = ctx.session.execute(query.order_by(ConsentEvent.seq)).all()
     return [_consent_view(e, code, sha) for e, code, sha in rows]
 

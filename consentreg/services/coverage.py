@@ -18,6 +18,7 @@ from sqlalchemy import select
 from consentreg.db.models import Person
 from consentreg.domain.calendar import OSLO
 from consentreg.memory import gc_paused
+from consentreg.services.access import require
 from consentreg.services.audit.events import record_query
 from consentreg.services.audit.standing import RegisterAt, Standing, register_at, standings
 from consentreg.services.people import decrypt_name
@@ -103,6 +104,7 @@ def _header(found: RegisterAt) -> str:
 
 def coverage_report(ctx: Context, *, unit: str | None = None) -> CoverageReport:
     """Who may be published where today, for everyone in the unit (or everyone)."""
+    require(ctx, "audit.read")
     unit_row = unit_by_code(ctx, unit) if unit else None
     with gc_paused():
         found = register_at(ctx, ctx.now, unit_id=unit_row.id if unit_row else None)

@@ -33,6 +33,7 @@ from consentreg.db.models import (
     Unit,
 )
 from consentreg.domain.audit_chain import format_instant
+from consentreg.services.access import require
 from consentreg.services.audit.events import read_log, record_query
 from consentreg.services.people import decrypt_born, decrypt_name, resolve_person
 from consentreg.services.unit_of_work import Context
@@ -231,6 +232,7 @@ def _publications(ctx: Context, pid: str) -> list[dict[str, Any]]:
 def export_subject(ctx: Context, key: str) -> dict[str, Any]:
     """The whole Art 15 document for one person (by ID or `ref:EXTERNAL_ID`); recorded as an
     `audit.query` event (view `export`) naming only the person's ID."""
+    require(ctx, "audit.read")
     person = resolve_person(ctx, key)
     publications = _publications(ctx, person.id)
     document = {

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import select
 
-from consentreg.db.models import Purpose, Unit
+from consentreg.db.models import Person, Purpose, Unit
 from consentreg.domain.calendar import start_of_day
 from consentreg.domain.model import EventKind, Method, PersonKind
 from consentreg.domain.text import NAME, REF, line_problem
 from consentreg.errors import ConsentRegError, InvalidInputError
+from consentreg.services.access import require
 from consentreg.services.consents import (
     EvidenceFile,
     NewEvent,
@@ -179,6 +181,7 @@ def import_people(ctx: Context, path: Path) -> int:
     rows = _read_rows(path, PEOPLE_COLUMNS[:3], PEOPLE_COLUMNS[3:])
     problems = _Problems(path.name)
     units = {u.code: u.id for u in ctx.session.scalars(select(Unit))}
+    require(ctx, "person.add", units=[units.get(r["unit"]) for r in rows])
     taken = ref_taken(ctx, [r["ref"] for r in rows if r["ref"]])
     checked: list[tuple[Row, str, date]] = []
     for row in rows:
@@ -234,11 +237,22 @@ def _resolve_refs(
     return ids
 
 
+def _units_of(ctx: Context, person_ids: Iterable[str]) -> set[str | None]:
+    """The units of these people (for a registrar's scope)."""
+    wanted = sorted(set(person_ids))
+    found: set[str | None] = set()
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start : start + 1000]
+        found |= set(ctx.session.scalars(select(Person.unit_id).where(Person.id.in_(chunk))))
+    return found
+
+
 def import_guardians(ctx: Context, path: Path) -> int:
     """Columns child_ref,guardian_ref,parental_responsibility (yes|no, default yes)."""
     rows = _read_rows(path, GUARDIAN_COLUMNS[:2], GUARDIAN_COLUMNS[2:])
     problems = _Problems(path.name)
     ids = _resolve_refs(ctx, problems, rows, ("child_ref", "guardian_ref"))
+    require(ctx, "guardian.add", units=_units_of(ctx, ids.values()))
     pairs = active_pairs(ctx, sorted(set(ids.values())))
     links: list[tuple[str, str, bool]] = []
     for row in rows:
@@ -348,6 +362,7 @@ def import_consents(ctx: Context, path: Path) -> int:
     rows = _read_rows(path, CONSENT_COLUMNS[:4], CONSENT_COLUMNS[4:])
     problems = _Problems(path.name)
     ids = _resolve_refs(ctx, problems, rows, ("subject_ref", "by_ref"))
+    require(ctx, "consent.grant", units=_units_of(ctx, ids.values()))
     lookups = _Consents(ctx, rows, ids)
     methods, folder = {m.value for m in Method}, path.parent
     events: list[NewEvent] = []

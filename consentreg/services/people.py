@@ -14,6 +14,7 @@ from consentreg.domain.calendar import oslo_day
 from consentreg.domain.caption import normalise_name
 from consentreg.domain.model import PersonKind
 from consentreg.errors import InvalidInputError, NotFoundError
+from consentreg.services.access import registrar_scope, require, require_in_scope
 from consentreg.services.audit import log as audit_log
 from consentreg.services.lookup import by_id
 from consentreg.services.row_batch import RowBatch
@@ -152,6 +153,7 @@ def add_person(
     """Register a person; returns the new ID."""
     name = check_person(ctx, name=name, born=born, kind=kind)
     unit_id = unit_by_code(ctx, unit).id if unit else None
+    require(ctx, "person.add", units=[unit_id])
     ref = ref.strip() if ref and ref.strip() else None
     if ref:
         text.check_line(ref, field="--ref", limit=text.REF)
@@ -166,7 +168,9 @@ def add_person(
 def list_people(
     ctx: Context, *, unit: str | None = None, name: str | None = None
 ) -> list[PersonView]:
-    """People, optionally in one unit and/or whose name contains every word of `name`."""
+    """People, optionally in one unit and/or whose name contains every word of `name`; a
+    registrar sees the people of their units and those of no unit (guardians)."""
+    require(ctx, "read.register")
     query = select(Person)
     if unit:
         query = query.where(Person.unit_id == unit_by_code(ctx, unit).id)
@@ -180,6 +184,9 @@ def list_people(
             .having(func.count() == len(tokens))
         )
         query = query.where(Person.id.in_(matching))
+    scope = registrar_scope(ctx)
+    if scope is not None:
+        query = query.where(or_(Person.unit_id.is_(None), Person.unit_id.in_(scope)))
     views = [_view(ctx, p) for p in ctx.session.scalars(query)]
     # a truncated blind index can collide: confirm every hit on the decrypted name
     views = [v for v in views if set(words) <= set(normalise_name(v.name).split())]
@@ -211,7 +218,10 @@ def _view(ctx: Context, person: Person, *, links: bool = False) -> PersonView:
 
 
 def show_person(ctx: Context, key: str) -> PersonView:
-    return _view(ctx, resolve_person(ctx, key), links=True)
+    require(ctx, "read.register")
+    person = resolve_person(ctx, key)
+    require_in_scope(ctx, person.unit_id)
+    return _view(ctx, person, links=True)
 
 
 def set_protected(ctx: Context, key: str, *, protected: bool, reason: str) -> str:
@@ -220,6 +230,7 @@ def set_protected(ctx: Context, key: str, *, protected: bool, reason: str) -> st
         raise InvalidInputError("--reason is empty")
     text.check_text(reason.strip(), field="--reason", limit=text.REASON)
     person = resolve_person(ctx, key)
+    require(ctx, "person.restrict" if protected else "person.unrestrict", units=[person.unit_id])
     if person.protected == protected:
         state = "already restricted" if protected else "not restricted"
         raise InvalidInputError(f"person {person.id} is {state}")
@@ -323,6 +334,7 @@ def add_guardian(
     """Link a guardian to a child, with or without parental responsibility."""
     child_p = resolve_person(ctx, child, role="child")
     guardian_p = resolve_person(ctx, guardian, role="guardian")
+    require(ctx, "guardian.add", units=[child_p.unit_id])
     check_guardianship(child_p.id, guardian_p.id, active_pairs(ctx, [child_p.id]))
     batch = RowBatch(ctx)
     gid = stage_guardianship(
@@ -340,6 +352,7 @@ def remove_guardian(ctx: Context, *, child: str, guardian: str) -> str:
     """End a guardianship (kept in history: checks at earlier instants still see it)."""
     child_p = resolve_person(ctx, child, role="child")
     guardian_p = resolve_person(ctx, guardian, role="guardian")
+    require(ctx, "guardian.remove", units=[child_p.unit_id])
     links = active_guardianships(ctx, child_id=child_p.id, guardian_id=guardian_p.id)
     if not links:
         raise NotFoundError(f"{guardian_p.id} is not a guardian of {child_p.id}")

@@ -20,6 +20,7 @@ from consentreg.errors import (
     NotFoundError,
     PhotoFilesUnusableError,
 )
+from consentreg.services.access import require
 from consentreg.services.audit import log as audit_log
 from consentreg.services.lookup import by_id
 from consentreg.services.people import resolve_person
@@ -117,6 +118,7 @@ def register_photos(
     registered (unreadable, damaged, not a supported image, already registered) is found and
     named; then none is registered (PhotoFilesUnusableError for an image fault, else
     InvalidInputError, each listing every file), or with `skip_bad` the others are."""
+    require(ctx, "photo.add")
     photographer = " ".join(photographer.split())
     if not photographer:
         raise InvalidInputError("--photographer is empty (copyright: the creator must be recorded)")
@@ -260,6 +262,7 @@ def tag_photo(
     identifiable: bool = True,
 ) -> None:
     """Say who is in a photo; a not-identifiable person needs no consent."""
+    require(ctx, "photo.tag")
     photo = photo_by_id(ctx, photo_id)
     person = resolve_person(ctx, subject, role="subject")
     _tag(
@@ -272,6 +275,7 @@ def tag_photo(
 
 
 def untag_photo(ctx: Context, *, photo_id: str, subject: str) -> None:
+    require(ctx, "photo.untag")
     photo = photo_by_id(ctx, photo_id)
     person = resolve_person(ctx, subject, role="subject")
     gone = ctx.session.execute(
@@ -290,6 +294,7 @@ def untag_photo(ctx: Context, *, photo_id: str, subject: str) -> None:
 def complete_photo(ctx: Context, *, photo_id: str) -> None:
     """Confirm that every identifiable person in the photo is tagged (again after any tag
     change since the last confirmation)."""
+    require(ctx, "photo.complete")
     photo = photo_by_id(ctx, photo_id)
     if photo.complete:
         raise InvalidInputError(
@@ -304,6 +309,7 @@ def show_photo(
     ctx: Context, *, photo_id: str | None = None, data: bytes | None = None
 ) -> PhotoView:
     """A photo by ID or by the bytes of a file."""
+    require(ctx, "read.register")
     if data is not None:
         found = photo_by_sha256(ctx, sha256_hex(data))
         if found is None:

@@ -13,6 +13,7 @@ from consentreg.db.models import NoticeVersion, Purpose
 from consentreg.domain import model, text
 from consentreg.domain.model import DEFAULT_MAX_PX
 from consentreg.errors import InvalidInputError
+from consentreg.services.access import require
 from consentreg.services.audit import log as audit_log
 from consentreg.services.unit_of_work import Context, new_id
 from consentreg.services.units import check_code
@@ -61,6 +62,7 @@ def add_purpose(
     valid_days: int | None = None,
 ) -> str:
     """Register a channel with its first notice text (version 1)."""
+    require(ctx, "purpose.add")
     check_code(code, what="purpose")
     notice_text = _check_notice(notice_text)
     if ctx.session.scalar(select(Purpose.id).where(Purpose.code == code)):
@@ -133,6 +135,7 @@ def _add_notice(ctx: Context, purpose: Purpose, body: str, *, requires_new_conse
 
 def revise_purpose(ctx: Context, *, code: str, notice_text: str, requires_new_consent: bool) -> int:
     """Add a new notice version; with requires_new_consent older consents stop sufficing."""
+    require(ctx, "purpose.notice")
     notice_text = _check_notice(notice_text)
     purpose = purpose_by_code(ctx, code)
     latest = current_notice(ctx, purpose.id, at=ctx.now)
@@ -184,6 +187,7 @@ def domain_purpose(ctx: Context, purpose: Purpose, *, at: datetime) -> model.Pur
 
 
 def list_purposes(ctx: Context) -> list[PurposeView]:
+    require(ctx, "read.register")
     views = []
     for p in ctx.session.scalars(select(Purpose).order_by(Purpose.code)):
         notice = current_notice(ctx, p.id, at=ctx.now)

@@ -21,6 +21,7 @@ from sqlalchemy import inspect, select, text
 from consentreg.crypto import Keyring
 from consentreg.db.models import Person, Photo, RegisterIdentity, TrustedKey
 from consentreg.errors import ConfigError, InvalidInputError, TamperedDataError, WrongKeyError
+from consentreg.services.access import first_admin
 from consentreg.services.audit import log as audit_log
 from consentreg.services.audit.checkpoint import VerifierKey, verifier_key
 from consentreg.services.unit_of_work import Context, Register, engine_for, new_id
@@ -183,6 +184,7 @@ def initialise(settings: Settings) -> InitReport:
         with register.work() as ctx:
             if identity is None:
                 identity = claim(ctx, keys)
+                first_admin(ctx)  # whoever creates the register administers it
             _trust_own_signing_key(ctx, settings)
         return InitReport(
             identity.register_id,

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -54,6 +54,8 @@ class Context:
     evidence_dir: Path
     staged_files: list[tuple[Path, Path]] = field(default_factory=list)
     audit_head: AuditHead | None = None
+    # what a use case looked up once for the whole transaction (the acting user's roles)
+    cache: dict[str, Any] = field(default_factory=dict)
 
     def stage_file(self, final: Path, data: bytes) -> None:
         final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from consentreg.db.models import Unit
 from consentreg.domain import text
 from consentreg.errors import InvalidInputError
+from consentreg.services.access import require
 from consentreg.services.audit import log as audit_log
 from consentreg.services.unit_of_work import Context, new_id
 
@@ -41,6 +42,7 @@ def unit_by_code(ctx: Context, code: str) -> Unit:
 
 def add_unit(ctx: Context, *, code: str, name: str, parent: str | None = None) -> str:
     """Register a unit; its code is what people and photos refer to."""
+    require(ctx, "unit.add")
     check_code(code, what="unit")
     if not name.strip():
         raise InvalidInputError("unit name is empty")
@@ -63,6 +65,7 @@ def add_unit(ctx: Context, *, code: str, name: str, parent: str | None = None) -
 
 
 def list_units(ctx: Context) -> list[UnitView]:
+    require(ctx, "read.register")
     units = ctx.session.scalars(select(Unit).order_by(Unit.code)).all()
     codes = {u.id: u.code for u in units}
     return [UnitView(u.id, u.code, u.name, codes.get(u.parent_id or "")) for u in units]

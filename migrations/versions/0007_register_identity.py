@@ -1,11 +1,14 @@
-"""The register knows who it is: its ID, its key's fingerprint, the signing keys it trusts.
+"""The register knows who it is, and who may do what: its ID, its key's fingerprint, the signing
+keys it trusts, its users and their roles.
 
 `register_identity` holds one row (`slot` is 1 and unique): the register's random ID and the
 fingerprint of its master key (an HKDF derivation, never the key). Every command compares its key
 with it before it reads or writes. `trusted_keys` lists the Ed25519 public keys whose signed
 checkpoints this register accepts: one per PC that signs. Both are append-only, like the log.
-Registers from before this revision get their identity from `consentreg init` on a PC holding
-their key.
+`users` holds each login's role (admin, registrar, publisher, auditor) from when it was added
+until it was removed; `user_units` the units a registrar works for (their sub-units included).
+Registers from before this revision get their identity, and their first admin, from
+`consentreg init` on a PC holding their key.
 
 Revision ID: 0007
 Revises: 0006
@@ -76,6 +79,34 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_trusted_keys")),
         sa.UniqueConstraint("public_key", name=op.f("uq_trusted_keys_public_key")),
     )
+    op.create_table(
+        "users",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("login", sa.String(length=128), nullable=False),
+        sa.Column("role", sa.String(length=10), nullable=False),
+        sa.Column("added_at", sa.DateTime(), nullable=False),
+        sa.Column("added_by", sa.String(length=128), nullable=False),
+        sa.Column("removed_at", sa.DateTime(), nullable=True),
+        sa.Column("removed_by", sa.String(length=128), nullable=True),
+        sa.CheckConstraint(
+            "role IN ('admin', 'registrar', 'publisher', 'auditor')", name=op.f("ck_users_role")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
+    )
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_users_login"), ["login"], unique=False)
+    op.create_table(
+        "user_units",
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("unit_id", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_user_units_user_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"], ["units.id"], name=op.f("fk_user_units_unit_id_units")
+        ),
+        sa.PrimaryKeyConstraint("user_id", "unit_id", name=op.f("pk_user_units")),
+    )
     for table in TABLES:
         _create_append_only_triggers(table)
 
@@ -83,5 +114,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in TABLES:
         _drop_append_only_triggers(table)
+    op.drop_table("user_units")
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_users_login"))
+    op.drop_table("users")
     op.drop_table("trusted_keys")
     op.drop_table("register_identity")

@@ -300,8 +300,9 @@ def test_subject_photo_publications_and_log_views_answer_by_id(
     publications = cli("--json", "audit", "publications", "--purpose", "facebook").json()
     assert [p["decision"] for p in publications["publications"]] == ["released"]
     log = cli("--json", "audit", "log", "--since", "2000-01-01").json()
-    assert [e["action"] for e in log["events"][:3]] == [
+    assert [e["action"] for e in log["events"][:4]] == [
         "register.create",
+        "user.add",
         "register.trust_key",
         "unit.add",
     ]

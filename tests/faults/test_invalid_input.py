@@ -25,8 +25,8 @@ def _nothing_written(cli: Invoke) -> None:
     assert cli("--json", "purpose", "list").json() == {"purposes": []}
     assert cli("audit", "verify").exit_code == 0
     events = cli("--json", "audit", "log").json()["events"]
-    # only `init`'s: the register's identity and this PC's signing key
-    assert [e["action"] for e in events] == ["register.create", "register.trust_key"]
+    # only `init`'s: the register's identity, its first admin and this PC's signing key
+    assert [e["action"] for e in events] == ["register.create", "user.add", "register.trust_key"]
 
 
 def test_a_title_of_201_characters_is_refused_alike_on_both_engines(

@@ -454,6 +454,33 @@ KINDS: tuple[Kind, ...] = (
         ),
     ),
     Kind(
+        ("user.add",),
+        (
+            Part(
+                "users",
+                (
+                    ID("id", "user"),
+                    P("login"),
+                    P("role"),
+                    AT("added_at"),
+                    BY("added_by"),
+                    Field("removed_at", "const"),
+                    Field("removed_by", "const"),
+                ),
+            ),
+            Part(
+                "user_units",
+                (ID("user_id", "user"), ITEM("unit_id")),
+                key=("user_id", "unit_id"),
+                each="ids:units",
+            ),
+        ),
+    ),
+    Kind(
+        ("user.remove",),
+        (Part("users", (ID("id", "user"), AT("removed_at"), BY("removed_by")), op="update"),),
+    ),
+    Kind(
         ("audit.checkpoint",),
         (
             Part(
@@ -476,6 +503,8 @@ KINDS: tuple[Kind, ...] = (
 # the constant columns: what every new row holds there (the writer checks its row agrees)
 CONSTANTS: dict[tuple[str, str], Any] = {
     ("register_identity", "slot"): 1,
+    ("users", "removed_at"): None,
+    ("users", "removed_by"): None,
     ("people", "protected"): False,
     ("guardianships", "removed_at"): None,
     ("guardianships", "removed_by"): None,

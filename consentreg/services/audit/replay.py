@@ -37,6 +37,8 @@ TABLES = (
     "audit_checkpoints",
     "register_identity",
     "trusted_keys",
+    "users",
+    "user_units",
 )
 PRIMARY_KEYS = {t: tuple(c.name for c in Base.metadata.tables[t].primary_key) for t in TABLES}
 

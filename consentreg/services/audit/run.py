@@ -73,6 +73,9 @@ def verify_register(
         _consents_elsewhere(settings, start_method) as consents,
         unit_of_work(settings, writer=False) as ctx,
     ):
+        from consentreg.services.access import require
+
+        require(ctx, "audit.read")
         files = [*external, *_witnessed(ctx, settings)]
         keys = [key] if key is not None else None
         return verify_log(ctx, keys=keys, external=files, consents=consents)

@@ -548,8 +548,10 @@ def create_checkpoint(
     a log that does not verify, so tampering is never laundered into a checkpoint. The signing
     key joins the register's trusted keys if it is not among them (this PC holds the register's
     key, so it may)."""
+    from consentreg.services.access import require
     from consentreg.services.register_identity import trust_key, trusted_keys
 
+    require(ctx, "audit.checkpoint")
     key = trust_key(ctx, signer.public_key_bytes())  # covered by the checkpoint it signs
     report = verify_log(ctx, keys=trusted_keys(ctx), consents=consents)
     if not report.ok:

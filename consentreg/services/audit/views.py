@@ -18,6 +18,7 @@ from typing import Any
 from consentreg.domain.audit_chain import format_instant
 from consentreg.errors import AuditVerificationError
 from consentreg.memory import gc_paused
+from consentreg.services.access import require
 from consentreg.services.audit.events import LoggedEvent, read_log, record_query
 from consentreg.services.audit.replay import State, replay
 from consentreg.services.audit.standing import (
@@ -165,6 +166,7 @@ def consents_query(
 ) -> ConsentsQuery:
     """The question resolved: the instant (default now), the purpose and unit by id (an unknown
     code is NotFoundError)."""
+    require(ctx, "audit.read")
     at = as_of or ctx.now
     purpose_id = purpose_by_code(ctx, purpose).id if purpose else None
     unit_id = unit_by_code(ctx, unit).id if unit else None
@@ -229,6 +231,7 @@ def _known(state: State, table: str, row_id: str) -> dict[str, Any]:
 
 def subject(ctx: Context, key: str) -> SubjectView:
     """Everything the log records about one person, by ID (or `ref:EXTERNAL_ID`)."""
+    require(ctx, "audit.read")
     pid = resolve_person(ctx, key).id
     events = read_log(ctx)
     state = replay(events)
@@ -260,6 +263,7 @@ def subject(ctx: Context, key: str) -> SubjectView:
 
 def photo(ctx: Context, photo_id: str) -> PhotoHistory:
     """One photo: its register entry (no names), who is tagged, every decision about it."""
+    require(ctx, "audit.read")
     pid = photo_by_id(ctx, photo_id).id
     events = read_log(ctx)
     state = replay(events)
@@ -290,6 +294,7 @@ def publications(
     ctx: Context, *, since: datetime | None = None, purpose: str | None = None
 ) -> list[PublicationRecord]:
     """Every release and refusal (since an instant, for a purpose), with what it relied on."""
+    require(ctx, "audit.read")
     code = purpose_by_code(ctx, purpose).code if purpose else None
     state = replay(read_log(ctx))
     found = _publications(
@@ -307,6 +312,7 @@ def publications(
 
 def log(ctx: Context, *, since: datetime | None = None) -> list[LoggedEvent]:
     """The audit events themselves (since an instant): IDs, codes and digests."""
+    require(ctx, "audit.read")
     found = [e for e in read_log(ctx) if since is None or e.at >= since]
     payload = {"since": format_instant(since) if since else None, "events": len(found)}
     record_query(ctx, "log", ids={}, payload=payload)

@@ -29,6 +29,7 @@ from consentreg.db.models import (
 )
 from consentreg.domain import model, text
 from consentreg.domain.rules import evaluate
+from consentreg.services.access import require
 from consentreg.services.audit import log as audit_log
 from consentreg.services.people import decrypt_born, decrypt_name, restricted_at
 from consentreg.services.photos import photo_by_sha256
@@ -181,6 +182,7 @@ def check(
 ) -> GateResult:
     """The decision only: writes nothing. With `again=False`, an allowed photo already released
     for the purpose (and not taken down) is answered `already_released`, as `publish` would."""
+    require(ctx, "publish.check")
     if caption is not None:
         text.check_text(caption, field="--caption", limit=text.CAPTION)
     purpose_row = purpose_by_code(ctx, purpose)
@@ -254,6 +256,7 @@ def record_decision(
     then reports it with `mark_delivered` (or `mark_failed`). The folder and the input's path
     are kept encrypted, so that a later run can finish a delivery a crash interrupted.
     """
+    require(ctx, "publication.released")
     if caption is not None:
         text.check_text(caption, field="--caption", limit=text.CAPTION)
     purpose_row = purpose_by_code(ctx, purpose)

@@ -40,6 +40,7 @@ from consentreg.errors import (
     OutputError,
 )
 from consentreg.release_folder import ReleaseFolder
+from consentreg.services.access import require
 from consentreg.services.publishing import worker_pool
 from consentreg.services.publishing.repair import repair_releases
 from consentreg.services.unit_of_work import Register
@@ -209,6 +210,7 @@ def publish(
             from consentreg.services.purposes import purpose_by_code
 
             with reg.work(writer=False) as ctx:
+                require(ctx, "publication.released")  # a role that may not: before any work
                 max_px = purpose_by_code(ctx, purpose).max_px  # unknown purpose: first
             folder = ReleaseFolder.prepare(out)
             removed = folder.clean_leftovers()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from consentreg.errors import ImageError
 from consentreg.release_folder import ReleaseFolder
+from consentreg.services.access import require
 from consentreg.services.unit_of_work import Register
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ def repair_releases(register: Register, *, folder: ReleaseFolder | None = None) 
     )
 
     with register.work(writer=False) as ctx:
+        require(ctx, "publication.delivery")
         pending = pending_releases(ctx)
     repairs = []
     for item in pending:

@@ -17,6 +17,7 @@ from consentreg.db.models import (
 )
 from consentreg.domain import text
 from consentreg.errors import InvalidInputError
+from consentreg.services.access import require
 from consentreg.services.audit import log as audit_log
 from consentreg.services.lookup import by_id
 from consentreg.services.publishing.gate import FAILED, RELEASED
@@ -93,6 +94,7 @@ def takedown_for_consent(ctx: Context, *, consent_id: str) -> list[TakedownItem]
 def takedown_list(ctx: Context, *, purpose: str | None = None) -> list[TakedownItem]:
     """Releases not yet taken down whose subject has since withdrawn or refused for that purpose
     (or whose relied-on grant was withdrawn, whenever that takes effect)."""
+    require(ctx, "takedown.list")
     later_no = select(ConsentEvent.id).where(
         ConsentEvent.kind.in_(("withdrawal", "refusal")),
         ConsentEvent.purpose_id == Publication.purpose_id,
@@ -117,6 +119,7 @@ def takedown_list(ctx: Context, *, purpose: str | None = None) -> list[TakedownI
 
 def takedown_done(ctx: Context, *, publication_id: str, note: str | None = None) -> None:
     """Record that a released copy has been taken down."""
+    require(ctx, "publication.takedown")
     if note is not None:
         text.check_text(note, field="--note", limit=text.NOTE)
     pub = by_id(ctx, Publication, publication_id, what="publication")
