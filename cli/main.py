@@ -10,7 +10,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from . import admin, audit, gate, photos, register
+from . import admin, audit, backup, gate, photos, register
 from .output import OPTIONS, emit, message
 
 app = typer.Typer(
@@ -54,6 +54,7 @@ register.install(app)
 photos.install(app)
 gate.install(app)
 audit.install(app)
+backup.install(app)
 
 
 def _fail(code: int, text: str, kind: str) -> NoReturn:
