@@ -28,7 +28,7 @@ from sqlalchemy import (
     column,
     table,
 )
-from sqlalchemy.types import TypeEngine
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from consentreg.errors import BackupDamagedError
 
@@ -58,7 +58,8 @@ _TAGS_BY_TYPE: tuple[tuple[str, type[Any]], ...] = (
 
 def type_tag(col: Column[Any]) -> str:
     """The tag of a column of the register's metadata, by the Python type its values have."""
-    python_type = col.type.python_type
+    engine_type = col.type.impl_instance if isinstance(col.type, TypeDecorator) else col.type
+    python_type = engine_type.python_type
     for tag, kind in _TAGS_BY_TYPE:  # bool before int, datetime before date
         if issubclass(python_type, kind):
             return tag
