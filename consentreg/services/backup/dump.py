@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import Connection, LargeBinary, Table, func, select, text
+from sqlalchemy import Connection, Table, func, select, text
 
 from consentreg import __version__
 from consentreg.config import file_error
@@ -27,8 +27,8 @@ from consentreg.services.backup.rows import STREAM_FORMAT, control, encoder, typ
 from consentreg.services.backup.sealed import Header, SealedWriter
 from consentreg.services.unit_of_work import Context
 
-# rows fetched at once: fewer for tables with bytes columns, whose rows may be large
-BATCH_ROWS, BATCH_ROWS_WITH_BYTES = 1000, 64
+# rows fetched at once: the first batch small, then as many as make about BATCH_BYTES
+FIRST_BATCH_ROWS, MAX_BATCH_ROWS, BATCH_BYTES = 1, 2000, 1 << 20
 
 Advance = Callable[[int], None]
 Progress = Callable[[str, int], AbstractContextManager[Advance]]
@@ -83,23 +83,29 @@ def write_backup(
 
 
 def _write_table(conn: Connection, t: Table, writer: SealedWriter, advance: Advance) -> None:
+    """The table's rows in primary-key order, fetched in batches of about BATCH_BYTES: the
+    batch size follows the size of the rows seen so far, shrinking at once and growing by at
+    most double (a people table: two thousand rows at a time; evidence chunks of a mebibyte:
+    two). A long run of small rows followed by large ones is fetched in larger batches for a
+    while."""
     columns = list(t.columns)
     tags = [type_tag(c) for c in columns]
-    writer.write(
-        control(
-            {"table": t.name, "columns": [[c.name, g] for c, g in zip(columns, tags, strict=True)]}
-        )
-    )
+    described = [[c.name, g] for c, g in zip(columns, tags, strict=True)]
+    writer.write(control({"table": t.name, "columns": described}))
     encode = encoder(tags)
-    has_bytes = any(isinstance(c.type, LargeBinary) for c in columns)
-    batch = BATCH_ROWS_WITH_BYTES if has_bytes else BATCH_ROWS
     query = select(*columns).order_by(*t.primary_key.columns)
-    result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
-    rows = 0
-    for partition in result.partitions():
-        writer.write(b"".join(encode(row) for row in partition))
+    result = conn.execution_options(stream_results=True).execute(query)
+    rows, batch = 0, FIRST_BATCH_ROWS
+    while partition := result.fetchmany(batch):
+        size = 0
+        for row in partition:
+            line = encode(row)
+            writer.write(line)
+            size += len(line)
         rows += len(partition)
         advance(len(partition))
+        fitting = BATCH_BYTES * len(partition) // max(size, 1)
+        batch = max(1, min(MAX_BATCH_ROWS, 2 * batch, fitting))
     writer.write(control({"end": t.name, "rows": rows}))
 
 

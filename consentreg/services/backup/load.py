@@ -44,7 +44,7 @@ from consentreg.services.backup.sealed import Header, check_key, lines, opened_c
 if TYPE_CHECKING:
     from sqlalchemy.engine import Inspector
 
-BATCH_ROWS, BATCH_BYTES = 1000, 4 << 20
+BATCH_ROWS, BATCH_BYTES = 1000, 1 << 20
 VERSION_TABLE = "alembic_version"
 
 
