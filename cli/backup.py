@@ -50,7 +50,7 @@ def restore_cmd(
     backup: Annotated[Path, typer.Argument(help="A file written by `consentreg backup`.")],
 ) -> None:
     """Restore a backup into an EMPTY register (the database of --db / CONSENTREG_DB, SQLite or
-    PostgreSQL, whichever the backup came from), with the register's own key files in place. The
+    PostgreSQL, whatever engine the backup was taken on), with the register's own key files in place. The
     schema is built at the backup's revision, every row goes in in one transaction, then the
     schema is upgraded to this version's. Refuses a register that holds rows (exit 2), another
     register's backup or a damaged file (exit 7), a backup of a newer schema (exit 6).
