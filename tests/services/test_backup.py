@@ -241,7 +241,7 @@ def _damage(path: Path, how: str) -> None:
     elif how == "a byte added":
         data += b"\x00"
     elif how == "its revision changed":
-        start = len(MAGIC) + 2
+        start = len(MAGIC) + 2  # another revision this program knows: the chunks then fail
         data[start : start + 4] = b"0005"
     path.write_bytes(bytes(data))
 
@@ -275,7 +275,7 @@ def test_a_backup_of_a_newer_schema_is_refused(
 ) -> None:
     data = bytearray(backup_file.read_bytes())
     start = len(MAGIC) + 2
-    data[start : start + 4] = b"9999"
+    data[start : start + len(HEAD_REVISION)] = b"9" * len(HEAD_REVISION)
     backup_file.write_bytes(bytes(data))
     with empty_database("sqlite", tmp_path) as settings:
         with pytest.raises(BackupTooNewError) as caught:

@@ -5,6 +5,7 @@ register's key is told apart from damage."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 import os
 
 import pytest
@@ -70,7 +71,7 @@ def _rebuilt(head: bytes, chunks: list[bytes]) -> bytes:
     return head + b"".join(chunks)
 
 
-DAMAGE = {
+DAMAGE: dict[str, Callable[[bytes, list[bytes]], bytes]] = {
     "the last chunk dropped": lambda h, c: _rebuilt(h, c[:-1]),
     "a middle chunk dropped": lambda h, c: _rebuilt(h, [c[0], *c[2:]]),
     "two chunks swapped": lambda h, c: _rebuilt(h, [c[1], c[0], *c[2:]]),
