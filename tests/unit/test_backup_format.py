@@ -5,8 +5,8 @@ register's key is told apart from damage."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 import os
+from collections.abc import Callable
 
 import pytest
 
