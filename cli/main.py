@@ -10,7 +10,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from . import admin, audit, gate, photos, register, users
+from . import admin, audit, backup, gate, photos, register, users
 from .output import OPTIONS, emit, message
 
 app = typer.Typer(
@@ -55,6 +55,7 @@ photos.install(app)
 gate.install(app)
 audit.install(app)
 users.install(app, admin.db_app)
+backup.install(app)
 
 
 def _fail(code: int, text: str, kind: str) -> NoReturn:

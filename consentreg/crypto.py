@@ -154,6 +154,7 @@ class Keyring:
     index_root: bytes
     # names the key without revealing it: the register stores it and every command compares
     fingerprint: str
+    backup_root: bytes  # each backup file's key is derived from it with the file's salt
 
     @classmethod
     def load(cls, path: Path) -> Keyring:
@@ -166,6 +167,7 @@ class Keyring:
             blob_key=_hkdf(master, "consentreg/blob/v1"),
             index_root=_hkdf(master, "consentreg/bidx/v1"),
             fingerprint=_hkdf(master, "consentreg/fingerprint/v1").hex(),
+            backup_root=_hkdf(master, "consentreg/backup-root/v1"),
         )
 
     def encrypt(self, plaintext: str, *, table: str, column: str, row_id: str) -> bytes:
@@ -336,3 +338,63 @@ def open_master_key(data: bytes, *, passphrase: str) -> tuple[str, bytes]:
             "the passphrase does not open the key file (a typo?), or the file was altered"
         ) from None
     return register_id, master
+
+
+# --- backups (docs/shared-server.md, "Backup and restore") --------------------------------------
+#
+# A backup file is sealed in chunks of at most BACKUP_CHUNK bytes, each with AES-256-GCM under a
+# key of its own file: HKDF(the keyring's backup root, itself HKDF of the master key under a label
+# of its own, salt = the file's random salt), so a backup key is never a field, blob or index key. The nonce is the
+# chunk's index and final flag (unique, since every file has its own key), and the associated data
+# is the file's header, the index and the flag: a chunk moved, dropped, added after the last one or
+# cut off, or a header changed, fails to open.
+
+BACKUP_CHUNK = 1 << 20
+BACKUP_TAG_BYTES = 16
+BACKUP_SALT_BYTES = 32
+BACKUP_KEY_CHECK_BYTES = 16
+
+
+def _backup_ikm(keys: Keyring) -> bytes:
+    return keys.backup_root
+
+
+def backup_key_check(keys: Keyring) -> bytes:
+    """A short fingerprint of the register's keys, stored in every backup's header, so that a
+    backup read with another register's key is told apart from a damaged one (it reveals nothing
+    of the key)."""
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=BACKUP_KEY_CHECK_BYTES,
+        salt=None,
+        info=b"consentreg/backup/key-check/v1",
+    ).derive(_backup_ikm(keys))
+
+
+class BackupCipher:
+    """Seals and opens the chunks of one backup file (its salt and its header)."""
+
+    def __init__(self, keys: Keyring, *, salt: bytes, header: bytes) -> None:
+        key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=salt, info=b"consentreg/backup/v1"
+        ).derive(_backup_ikm(keys))
+        self._aead = AESGCM(key)
+        self._header = header
+
+    def _nonce_and_aad(self, index: int, final: bool) -> tuple[bytes, bytes]:
+        flag = b"\x01" if final else b"\x00"
+        position = index.to_bytes(8, "big") + flag
+        return b"\x00\x00\x00" + position, self._header + position
+
+    def seal(self, index: int, data: bytes, *, final: bool) -> bytes:
+        nonce, aad = self._nonce_and_aad(index, final)
+        return self._aead.encrypt(nonce, data, aad)
+
+    def open(self, index: int, sealed: bytes, *, final: bool) -> bytes:
+        """The chunk's plaintext; TamperedDataError when it is not the chunk sealed at this index
+        with this flag under this header and key."""
+        nonce, aad = self._nonce_and_aad(index, final)
+        try:
+            return self._aead.decrypt(nonce, sealed, aad)
+        except InvalidTag:
+            raise TamperedDataError(f"backup chunk {index} does not authenticate") from None

@@ -35,6 +35,16 @@ class InvalidInputError(ConsentRegError):
     exit_code = 2
 
 
+class NotABackupError(InvalidInputError):
+    """`restore`: the file is not a consentreg backup (no backup header), or not one of a format
+    this program reads. Nothing was written."""
+
+
+class RegisterNotEmptyError(InvalidInputError):
+    """`restore`: the target register already holds rows (the message names a table); a backup
+    is restored only into an empty register. Nothing was written."""
+
+
 class ConfigError(ConsentRegError):
     """Key file missing or readable by others, unusable home folder, unknown database URL, ..."""
 
@@ -147,6 +157,11 @@ class SchemaTooNewError(SchemaOutOfDateError):
     the schema and the program do not match), a message that says which side to upgrade."""
 
 
+class BackupTooNewError(SchemaTooNewError):
+    """`restore`: the backup was made at a schema revision this program does not know (a newer
+    consentreg made it): upgrade consentreg. Nothing was written."""
+
+
 # --- 7: integrity -------------------------------------------------------------------------------
 
 
@@ -171,6 +186,16 @@ class WrongKeyError(ConsentRegError):
     the database: refused before anything is read or written."""
 
     exit_code = 7
+
+
+class BackupKeyError(TamperedDataError):
+    """`restore`: the backup was sealed with another register's key (or this key file is not the
+    register's). Nothing was written."""
+
+
+class BackupDamagedError(TamperedDataError):
+    """`restore`: the backup file is damaged, cut short, reordered or changed. Nothing was
+    written."""
 
 
 class DatabaseCorruptError(ConsentRegError):

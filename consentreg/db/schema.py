@@ -132,3 +132,21 @@ def require_intact(engine: Engine) -> None:
             f" {len(problems)} problem(s), the first: {problems[0][:120]}): restore it from a"
             " backup"
         )
+
+
+def migrate_to(engine: Engine, revision: str) -> None:
+    """Bring the schema to exactly `revision`, up or down (`restore` builds an empty register at
+    the revision of its backup). Downgrading is only for an empty register: a downgrade may drop
+    columns."""
+    from alembic.script import ScriptDirectory
+
+    current = current_revision(engine)
+    if current == revision:
+        return
+    newest_first = [
+        r.revision for r in ScriptDirectory.from_config(alembic_config(engine)).walk_revisions()
+    ]
+    if current is not None and newest_first.index(revision) > newest_first.index(current):
+        downgrade(engine, revision)
+    else:
+        upgrade(engine, revision)

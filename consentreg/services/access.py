@@ -241,6 +241,17 @@ def list_users(ctx: Context) -> list[UserView]:
     ]
 
 
+def ensure_admin(ctx: Context) -> str | None:
+    """Make the acting login an admin of a restored register whose users are other logins (no
+    role check: the restoring login holds the key and the backup). None when it is one already
+    or the register has no users."""
+    who = _acting(ctx)
+    if who is None or "admin" in who.roles:
+        return None
+    ctx.cache["acting"] = None  # act unguarded for this one change
+    return add_user(ctx, login=ctx.actor, role="admin")
+
+
 def first_admin(ctx: Context) -> str | None:
     """Make the acting login the register's first admin, when it has no user yet (`init`)."""
     if ctx.session.scalar(select(User.id).limit(1)) is not None:

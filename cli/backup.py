@@ -1,0 +1,76 @@
+"""backup -o FILE, restore FILE (docs/shared-server.md, "Backup and restore")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .output import emit
+from .progress import counting_bar
+from .runtime import settings, unit_of_work
+
+
+def install(app: typer.Typer) -> None:
+    app.command("backup")(backup_cmd)
+    app.command("restore")(restore_cmd)
+
+
+def backup_cmd(
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o", "--output", help="The backup file to create (never over an existing file)."
+        ),
+    ],
+) -> None:
+    """Write an encrypted, consistent snapshot of the whole register (every table, evidence
+    included, and the schema revision) to a new file of mode 0600, while others keep working.
+    Only this register's key can read it: back the key files up separately.
+
+    Example:
+
+        consentreg backup -o /mnt/backup/consentreg-2026-11-30.crbackup
+    """
+    from consentreg.services.backup.dump import describe, write_backup
+
+    with unit_of_work(writer=False) as ctx:
+        summary = write_backup(ctx, output, progress=counting_bar)
+    emit(
+        describe(summary),
+        [
+            f"backup written to {summary.path}: {summary.rows} rows of {summary.tables} tables,"
+            f" schema {summary.revision}, {summary.size} bytes"
+        ],
+    )
+
+
+def restore_cmd(
+    backup: Annotated[Path, typer.Argument(help="A file written by `consentreg backup`.")],
+) -> None:
+    """Restore a backup into an EMPTY register (the database of --db / CONSENTREG_DB, SQLite or
+    PostgreSQL, whatever engine the backup was taken on), with the register's own key files in place. The
+    schema is built at the backup's revision, every row goes in in one transaction, then the
+    schema is upgraded to this version's. Refuses a register that holds rows (exit 2), another
+    register's backup or a damaged file (exit 7), a backup of a newer schema (exit 6).
+
+    Example:
+
+        CONSENTREG_DB=postgresql+psycopg://consentreg@db/consentreg consentreg restore consentreg-2026-11-30.crbackup
+    """
+    from consentreg.services.backup.load import restore_backup
+
+    summary = restore_backup(settings(), backup, progress=counting_bar)
+    emit(
+        {
+            "revision": summary.revision,
+            "upgraded_to": summary.upgraded_to,
+            "tables": summary.tables,
+            "rows": summary.rows,
+        },
+        [
+            f"restored {summary.rows} rows of {summary.tables} tables (schema {summary.revision},"
+            f" now {summary.upgraded_to}): run `consentreg audit verify`"
+        ],
+    )
