@@ -47,6 +47,7 @@ def init() -> None:
         revision = current_revision(engine)
     finally:
         engine.dispose()
+    _adopt_evidence_files()
     if created_key:
         message(
             f"created key file {s.key_file}: back it up; without it the register cannot be read"
@@ -88,9 +89,22 @@ def db_upgrade() -> None:
     engine = _db_engine(create=True)
     try:
         upgrade(engine)
-        emit({"revision": current_revision(engine)}, [f"at {current_revision(engine)}"])
+        revision = current_revision(engine)
     finally:
         engine.dispose()
+    _adopt_evidence_files()
+    emit({"revision": revision}, [f"at {revision}"])
+
+
+def _adopt_evidence_files() -> None:
+    """Evidence files an older release kept in this PC's home folder, moved into the register."""
+    from consentreg.services.evidence_files import adopt_evidence_files
+
+    done = adopt_evidence_files(settings())
+    if done.adopted:
+        message(f"moved {done.adopted} evidence file(s) from {done.folder} into the register")
+    for kept in done.kept:
+        message(f"warning: evidence file left in {done.folder}: {kept}")
 
 
 @db_app.command("current")

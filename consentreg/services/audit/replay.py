@@ -27,6 +27,7 @@ TABLES = (
     "person_name_tokens",
     "restriction_events",
     "guardianships",
+    "evidence_blobs",
     "evidence",
     "consent_events",
     "photos",
