@@ -127,13 +127,13 @@ def store_evidence(
     """Store an evidence file's bytes in this transaction, unless the same content is stored
     already; returns the rows to record with the consent event it proves (the blob and its
     chunks are written here, the `evidence` row is the caller's to write). `before_write` runs
-    before the first write (a batch waits there for the rows it is writing)."""
+    before the session is used (a batch waits there for the rows its thread is writing)."""
     eid = new_id()
     name_ct = ctx.keys.encrypt(evidence.name, table="evidence", column="name", row_id=eid)
+    if before_write is not None:
+        before_write()
     blob = None
     if blob_for(ctx, evidence.sha256) is None:
-        if before_write is not None:
-            before_write()
         try:
             with _reopened(evidence) as fh:
                 blob = write_blob(
