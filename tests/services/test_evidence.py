@@ -141,6 +141,30 @@ def test_an_import_stores_each_distinct_scan_once_in_its_transaction(
     assert findings(unit_of_work) == []
 
 
+def test_an_import_larger_than_a_batch_chunk_stores_each_scan_once(
+    unit_of_work: ContextFactory, engine: Engine, tmp_path: Path
+) -> None:
+    """Several chunks of rows (on PostgreSQL each copied on a thread while the next is staged,
+    and the scans looked up and stored in between)."""
+    with unit_of_work() as ctx:
+        builders.purpose(ctx)
+        builders.person(ctx, "Emma Nordmann", "2021-03-14", ref="K1")
+        builders.person(ctx, "Mor Nordmann", "1988-01-01", kind="adult", ref="G1")
+        people.add_guardian(ctx, child="ref:K1", guardian="ref:G1")
+    for n in range(4):
+        (tmp_path / f"{n}.pdf").write_bytes(f"scan {n}".encode())
+    rows = [f"K1,facebook,G1,grant,paper,,,{n % 4}.pdf\n" for n in range(2400)]
+    csv = tmp_path / "c.csv"
+    csv.write_text(
+        "subject_ref,purpose,by_ref,decision,method,given,until,evidence\n" + "".join(rows),
+        encoding="utf-8",
+    )
+    with unit_of_work() as ctx:
+        imports.import_consents(ctx, csv)
+    assert (count(engine, "evidence"), count(engine, "evidence_blobs")) == (2400, 4)
+    assert findings(unit_of_work) == []
+
+
 def test_a_file_changed_between_its_check_and_its_storing_is_refused(
     unit_of_work: ContextFactory, engine: Engine, tmp_path: Path
 ) -> None:
