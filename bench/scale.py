@@ -196,7 +196,7 @@ sha = hashlib.sha256(open({str(photo)!r}, 'rb').read()).hexdigest()
 times = []
 for _ in range({repeats}):
     with session_scope(engine, writer=False) as session:
-        ctx = Context(session=session, keys=keys, actor='bench', now=datetime.now(UTC), evidence_dir=s.evidence_dir)
+        ctx = Context(session=session, keys=keys, actor='bench', now=datetime.now(UTC))
         t = time.perf_counter()
         result = check(ctx, input_sha256=sha, purpose='facebook', at=ctx.now)
         times.append(time.perf_counter() - t)

@@ -43,6 +43,7 @@ def init() -> None:
 
     s = settings()
     report = initialise(s)
+    _adopt_evidence_files()
     if report.created_key:
         message(
             f"created key file {s.key_file}: back it up; without it the register cannot be read"
@@ -203,9 +204,28 @@ def db_upgrade() -> None:
     engine = _db_engine(create=True)
     try:
         upgrade(engine)
-        emit({"revision": current_revision(engine)}, [f"at {current_revision(engine)}"])
+        revision = current_revision(engine)
     finally:
         engine.dispose()
+    _adopt_evidence_files()
+    emit({"revision": revision}, [f"at {revision}"])
+
+
+def _adopt_evidence_files() -> None:
+    """Evidence files an older release kept in this PC's home folder, moved into the register."""
+    from consentreg.services.evidence_files import adopt_evidence_files
+
+    from consentreg.errors import ConfigError
+
+    try:
+        done = adopt_evidence_files(settings())
+    except ConfigError as exc:  # a register from before its identity: `init` finishes the move
+        message(f"warning: evidence files not moved yet: {exc}")
+        return
+    if done.adopted:
+        message(f"moved {done.adopted} evidence file(s) from {done.folder} into the register")
+    for kept in done.kept:
+        message(f"warning: evidence file left in {done.folder}: {kept}")
 
 
 @db_app.command("current")

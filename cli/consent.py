@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from .output import emit, emit_id, message, table
-from .runtime import unit_of_work
+from .runtime import open_register, unit_of_work
 
 if TYPE_CHECKING:
     from consentreg.services.publishing.takedown import TakedownItem
@@ -62,7 +62,8 @@ def _record(
 ) -> None:
     from consentreg.domain.calendar import parse_date
     from consentreg.domain.model import EventKind
-    from consentreg.services.consents import read_evidence, record_decision
+    from consentreg.services.consents import record_decision
+    from consentreg.services.evidence import read_evidence
 
     given_on = parse_date(given, field="--given") if given else None
     until_on = parse_date(until, field="--until") if until else None
@@ -179,6 +180,36 @@ def takedown_lines(items: list[TakedownItem]) -> list[str]:
             for i in items
         ],
     )
+
+
+@consent_app.command("evidence")
+def evidence_cmd(
+    consent_id: str,
+    out: Annotated[
+        Path, typer.Option("-o", "--output", help="The new file to write (never written over).")
+    ],
+) -> None:
+    """Write the evidence stored with a consent (its scan, PDF or e-mail) to a new file of mode
+    0600; the reading is recorded in the audit log. Exit 4 when the consent has no evidence.
+
+    Example:
+
+        consentreg consent evidence 3f2a9c -o skjema.pdf
+    """
+    from consentreg.services.evidence_copy import save_evidence
+
+    with open_register() as register:
+        copy = save_evidence(register, consent_id=consent_id, out=out)
+    emit(
+        {
+            "consent_id": copy.consent_id,
+            "evidence_id": copy.evidence_id,
+            "sha256": copy.sha256,
+            "size": copy.size,
+            "path": str(copy.path),
+        }
+    )
+    message(f"wrote the evidence of consent {copy.consent_id} ({copy.size} bytes) to {out}")
 
 
 @consent_app.command("list")

@@ -26,6 +26,8 @@ class Settings:
 
     @property
     def evidence_dir(self) -> Path:
+        """Where releases before schema revision 0007 kept evidence files; `init` and
+        `db upgrade` move them into the database (consentreg.services.evidence_files)."""
         return self.home / "evidence"
 
     @property

@@ -191,7 +191,9 @@ class Keyring:
         return _open(_cipher(key or self.field_key), token, aad)
 
     def encrypt_blob(self, data: bytes, *, blob_id: str) -> bytes:
-        """Encrypt an evidence file; the blob id is bound as associated data."""
+        """Encrypt a whole evidence file as releases before revision 0007 stored them in
+        `$CONSENTREG_HOME/evidence` (kept to read and test those files); the blob id is bound
+        as associated data."""
         return self.encrypt_bytes(
             data, aad=b"consentreg/blob/v1|" + blob_id.encode(), key=self.blob_key
         )
@@ -226,6 +228,44 @@ def _open(cipher: AESGCM, token: bytes, aad: bytes) -> bytes:
         raise TamperedDataError(
             "an encrypted value does not belong where it is stored (wrong key or tampering)"
         ) from None
+
+
+class ChunkCipher:
+    """The chunks of one stored evidence blob: each chunk is AES-256-GCM on its own, with the
+    blob's ID, the chunk's index and the number of chunks bound as associated data, so a chunk
+    moved to another blob or place, a chunk left out or a blob cut short does not decrypt. The
+    key is explicit (today the register's blob key; a person's own key once erasure exists)."""
+
+    def __init__(self, key: bytes, *, blob_id: str, count: int) -> None:
+        self._cipher, self._count = AESGCM(key), count
+        self._prefix = f"consentreg/chunk/v1|{blob_id}|{count}|".encode()
+
+    def seal(self, index: int, data: bytes) -> bytes:
+        nonce = os.urandom(_NONCE_BYTES)
+        return _FIELD_VERSION + nonce + self._cipher.encrypt(nonce, data, self._aad(index))
+
+    def open(self, index: int, token: bytes) -> bytes:
+        return _open(self._cipher, token, self._aad(index))
+
+    def _aad(self, index: int) -> bytes:
+        if not 0 <= index < self._count:
+            raise TamperedDataError(f"chunk {index} is outside the blob's {self._count} chunks")
+        return self._prefix + str(index).encode()
+
+
+class StreamHash:
+    """SHA-256 of data given piece by piece (the plaintext of a large scan)."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self.size = 0
+
+    def update(self, data: bytes) -> None:
+        self._hash.update(data)
+        self.size += len(data)
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
 
 
 def _field_aad(table: str, column: str, row_id: str) -> bytes:

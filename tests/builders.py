@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 
 from consentreg.domain.model import EventKind
 from consentreg.services import consents, people, purposes, units
+from consentreg.services.evidence import EvidenceFile, read_evidence
 from consentreg.services.unit_of_work import Context
 
 NOTICE = "Vi publiserer bilder på kommunens Facebook-side. Samtykket kan trekkes tilbake.\n"
@@ -83,3 +88,13 @@ def refuse(
         kind=EventKind.REFUSAL,
         given=date.fromisoformat(given),
     )
+
+
+@contextmanager
+def scan(data: bytes, name: str = "skjema.pdf") -> Iterator[EvidenceFile]:
+    """An evidence file with these bytes, checked as `--evidence` checks it; the file is there
+    until the block ends (a consent reads it again when it stores it)."""
+    with tempfile.TemporaryDirectory(prefix="consentreg-scan-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        yield read_evidence(path)

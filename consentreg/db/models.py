@@ -142,7 +142,9 @@ class Guardianship(Base):
 
 
 class Evidence(Base):
-    """An evidence file (scan, PDF, e-mail); its encrypted bytes live in the evidence store."""
+    """An evidence file (scan, PDF, e-mail) as given for one consent: its name (encrypted), the
+    SHA-256 and size of its bytes. The bytes are stored once per content, in the blob whose
+    `sha256` is the same (EvidenceBlob)."""
 
     __tablename__ = "evidence"
 
@@ -152,6 +154,33 @@ class Evidence(Base):
     name_ct: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(128))
+
+
+class EvidenceBlob(Base):
+    """The bytes of one evidence file, stored once however many consents it proves, as
+    `chunks` encrypted chunks (EvidenceChunk); `sha256` and `size` are those of the plaintext.
+    Append-only."""
+
+    __tablename__ = "evidence_blobs"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    sha256: Mapped[str] = mapped_column(SHA256, unique=True)
+    size: Mapped[int] = mapped_column(Integer)
+    chunks: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class EvidenceChunk(Base):
+    """One encrypted chunk of an evidence blob (1 MiB of plaintext, the last one less); the
+    blob's ID, the index and the count are bound to it (consentreg.crypto.ChunkCipher).
+    Append-only."""
+
+    __tablename__ = "evidence_chunks"
+
+    blob_id: Mapped[str] = mapped_column(ForeignKey("evidence_blobs.id"), primary_key=True)
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ConsentEvent(Base):

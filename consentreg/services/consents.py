@@ -3,31 +3,25 @@ a withdrawal is a new event effective at its own timestamp."""
 
 from __future__ import annotations
 
-import os
-import stat
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy import func, or_, select
 
-from consentreg.config import file_error
-from consentreg.crypto import sha256_hex
 from consentreg.db.models import ConsentEvent, Evidence, Person, Purpose
 from consentreg.domain import text
 from consentreg.domain.calendar import default_valid_until, oslo_day, start_of_day
 from consentreg.domain.model import EventKind, Method
 from consentreg.errors import InvalidInputError
 from consentreg.services.access import registrar_scope, require, require_in_scope
+from consentreg.services.evidence import EvidenceFile, store_evidence
 from consentreg.services.lookup import by_id
 from consentreg.services.people import active_guardianships, resolve_person
 from consentreg.services.publishing.takedown import TakedownItem, takedown_for_consent
 from consentreg.services.purposes import current_notice, purpose_by_code
 from consentreg.services.row_batch import RowBatch
 from consentreg.services.unit_of_work import Context, new_id
-
-MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -50,85 +44,6 @@ class ConsentRecord:
     evidence_sha256: str | None
     recorded_at: datetime
     recorded_by: str
-
-
-@dataclass(frozen=True)
-class EvidenceFile:
-    """An evidence file the caller has read: its bytes and its base name."""
-
-    data: bytes
-    name: str
-
-
-# Kernel and device files: they read as something (/proc/self/environ, /dev/urandom), and
-# none of them is a scan, a PDF or an e-mail
-_NOT_DOCUMENTS = (Path("/proc"), Path("/sys"), Path("/dev"))
-
-
-def read_evidence(path: Path) -> EvidenceFile:
-    """Read an evidence file, or fail with exit 2 naming the problem (not the content)."""
-    found = evidence_or_problem(path)
-    if isinstance(found, str):
-        raise InvalidInputError(f"evidence file {path} {found}")
-    return found
-
-
-def evidence_or_problem(path: Path) -> EvidenceFile | str:
-    """An evidence file's bytes, or what is wrong with it as a phrase ("is empty"): it must be a
-    non-empty regular file of at most 50 MB, outside /proc, /sys and /dev (after following
-    symbolic links). Checked on the opened file, so it cannot be swapped between check and read."""
-    try:
-        real = path.resolve(strict=True)
-    except OSError:
-        return "does not exist or cannot be reached"
-    for root in _NOT_DOCUMENTS:
-        if real == root or root in real.parents:
-            return f"is under {root}: not a document"
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    try:
-        fd = os.open(real, flags)  # non-blocking: a FIFO must not hang the command
-    except OSError as exc:
-        return f"cannot be read ({exc.strerror or type(exc).__name__})"
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        return "is not a regular file (a folder, a device or a pipe)"
-    with os.fdopen(fd, "rb") as fh:
-        return _read_regular(fh, path.name)
-
-
-def _read_regular(fh: BinaryIO, name: str) -> EvidenceFile | str:
-    if os.fstat(fh.fileno()).st_size > MAX_EVIDENCE_BYTES:
-        return "is larger than 50 MB"
-    try:
-        data = fh.read(MAX_EVIDENCE_BYTES + 1)
-    except OSError as exc:
-        return f"cannot be read ({exc.strerror or type(exc).__name__})"
-    if not data:
-        return "is empty"
-    if len(data) > MAX_EVIDENCE_BYTES:
-        return "is larger than 50 MB"
-    return EvidenceFile(data, text.file_name(name))
-
-
-def store_evidence(ctx: Context, evidence: EvidenceFile) -> dict[str, object]:
-    """Stage an evidence file, encrypted, to be moved into the store after the commit; returns
-    its row, to be recorded with the consent event it proves."""
-    eid, digest = new_id(), sha256_hex(evidence.data)
-    name_ct = ctx.keys.encrypt(evidence.name, table="evidence", column="name", row_id=eid)
-    blob = ctx.keys.encrypt_blob(evidence.data, blob_id=eid)
-    final = ctx.evidence_dir / f"{eid}.bin"
-    try:
-        ctx.stage_file(final, blob)  # a file that failed half-way is removed there
-    except OSError as exc:
-        raise file_error(exc, folder=ctx.evidence_dir, doing="store the evidence file") from None
-    return {
-        "id": eid,
-        "sha256": digest,
-        "size": len(evidence.data),
-        "name_ct": name_ct,
-        "created_at": ctx.now,
-        "created_by": ctx.actor,
-    }
 
 
 def check_consenter(subject_id: str, consenter_id: str, guardians: set[str]) -> None:
@@ -168,8 +83,12 @@ class NewEvent(NamedTuple):
 
 
 def stage_event(ctx: Context, batch: RowBatch, event: NewEvent, *, seq: int) -> str:
-    """Stage one consent event (and its evidence) with its audit event; returns its ID."""
-    evidence = store_evidence(ctx, event.evidence) if event.evidence else None
+    """Stage one consent event with its audit event; returns its ID. Its evidence's bytes are
+    written at once (unless stored before), in this transaction."""
+    stored = (
+        store_evidence(ctx, event.evidence, before_write=batch.settle) if event.evidence else None
+    )
+    evidence, blob = stored if stored is not None else (None, None)
     cid = new_id()
     reason_ct = (
         ctx.keys.encrypt(event.reason, table="consent_events", column="reason", row_id=cid)
@@ -195,7 +114,11 @@ def stage_event(ctx: Context, batch: RowBatch, event: NewEvent, *, seq: int) -> 
         "recorded_at": ctx.now,
         "recorded_by": ctx.actor,
     }
-    batch.record(f"consent.{event.kind.value}", {"evidence": evidence, "consent_events": row})
+    batch.record(
+        f"consent.{event.kind.value}",
+        {"evidence_blobs": blob, "evidence": evidence, "consent_events": row},
+        written=("evidence_blobs",),
+    )
     return cid
 
 

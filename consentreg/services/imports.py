@@ -23,14 +23,13 @@ from consentreg.domain.text import NAME, REF, line_problem
 from consentreg.errors import ConsentRegError, InvalidInputError
 from consentreg.services.access import require
 from consentreg.services.consents import (
-    EvidenceFile,
     NewEvent,
     check_consenter,
     check_decision,
-    evidence_or_problem,
     next_seq,
     stage_event,
 )
+from consentreg.services.evidence import EvidenceFile, evidence_or_problem
 from consentreg.services.people import (
     active_pairs,
     check_guardianship,

@@ -54,10 +54,15 @@ class RowBatch:
         *,
         ids: dict[str, Any] | None = None,
         payload: dict[str, Any] | None = None,
+        written: tuple[str, ...] = (),
     ) -> None:
         """Stage the rows a new change inserts (by table) and its audit event, derived from them
-        as the action's description says (consentreg.services.audit.kinds)."""
+        as the action's description says (consentreg.services.audit.kinds). The rows of the
+        tables in `written` are in the database already (an evidence blob): they only shape
+        the event."""
         for table, given in rows.items():
+            if table in written:
+                continue
             for row in given if isinstance(given, list) else [given] if given else []:
                 self.add(_MODELS[table], row)
         event_ids, event_payload = event_of(action, rows, ids=ids, payload=payload)
@@ -74,6 +79,11 @@ class RowBatch:
         self._wait()
         connection, chunk = self._take()
         self._pending = self._writer.submit(_write, connection, chunk)
+
+    def settle(self) -> None:
+        """Wait for the chunk in flight, if any: the session's connection is free for the
+        caller's own statements afterwards."""
+        self._wait()
 
     def flush(self) -> None:
         """Everything staged written before this returns (a chunk in flight first)."""

@@ -2,8 +2,7 @@
 use case in one transaction that commits when it returns and rolls back on any error. Each use
 case receives the transaction's `Context`: the session, the keys, who acts and when.
 
-Every entry point uses this and nothing else: the command line, the tests, the web application.
-Files a use case stages (encrypted evidence) are moved into place only after the commit."""
+Every entry point uses this and nothing else: the command line, the tests, the web application."""
 
 from __future__ import annotations
 
@@ -13,7 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -43,40 +41,16 @@ def new_id() -> str:
 @dataclass
 class Context:
     """What every use case receives: one session (one transaction), the keys, who acts and
-    when. Files a use case writes (encrypted evidence) are staged under a temporary name and
-    moved into place by `finish()` once the transaction has committed; `abandon()` removes them
-    otherwise."""
+    when. Everything a use case stores, evidence too, goes through the session: it is committed
+    with the rest or not at all."""
 
     session: Session
     keys: Keyring
     actor: str
     now: datetime
-    evidence_dir: Path
-    staged_files: list[tuple[Path, Path]] = field(default_factory=list)
     audit_head: AuditHead | None = None
     # what a use case looked up once for the whole transaction (the acting user's roles)
     cache: dict[str, Any] = field(default_factory=dict)
-
-    def stage_file(self, final: Path, data: bytes) -> None:
-        final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = final.with_name(final.name + ".tmp")
-        try:
-            tmp.write_bytes(data)
-            tmp.chmod(0o600)
-        except BaseException:
-            tmp.unlink(missing_ok=True)  # nothing half-written stays behind
-            raise
-        self.staged_files.append((tmp, final))
-
-    def finish(self) -> None:
-        for tmp, final in self.staged_files:
-            tmp.replace(final)
-        self.staged_files.clear()
-
-    def abandon(self) -> None:
-        for tmp, _ in self.staged_files:
-            tmp.unlink(missing_ok=True)
-        self.staged_files.clear()
 
 
 def engine_for(settings: Settings) -> Engine:
@@ -108,26 +82,16 @@ class Register:
 
     @contextmanager
     def work(self, *, writer: bool = True, now: datetime | None = None) -> Iterator[Context]:
-        """One transaction: commit when the block returns, roll back on any error; staged files
-        are moved into place only after the commit, and removed otherwise."""
+        """One transaction: commit when the block returns, roll back on any error."""
         from consentreg.db.engine import session_scope
 
-        ctx: Context | None = None
-        try:
-            with session_scope(self.engine, writer=writer) as session:
-                ctx = Context(
-                    session=session,
-                    keys=self.keys,
-                    actor=self.actor or self._login(session),
-                    now=now or datetime.now(UTC),
-                    evidence_dir=self.settings.evidence_dir,
-                )
-                yield ctx
-        except BaseException:
-            if ctx is not None:
-                ctx.abandon()
-            raise
-        ctx.finish()
+        with session_scope(self.engine, writer=writer) as session:
+            yield Context(
+                session=session,
+                keys=self.keys,
+                actor=self.actor or self._login(session),
+                now=now or datetime.now(UTC),
+            )
 
     def _login(self, session: Session) -> str:
         if self.settings.is_sqlite:

@@ -5,6 +5,7 @@ And the take-down list of `consent withdraw` is data: on stdout, so that `> file
 
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -86,6 +87,19 @@ def _empty(tmp_path: Path) -> Path:
     return path
 
 
+def _fifo(tmp_path: Path) -> Path:
+    path = tmp_path / "skjema.pdf"
+    os.mkfifo(path)  # nobody writes to it: reading would wait for ever
+    return path
+
+
+def _over_the_limit(tmp_path: Path) -> Path:
+    path = tmp_path / "skjema.pdf"
+    with path.open("wb") as fh:
+        fh.truncate(100 * 1024 * 1024 + 1)  # sparse
+    return path
+
+
 @pytest.mark.parametrize(
     ("make", "problem"),
     [
@@ -93,8 +107,10 @@ def _empty(tmp_path: Path) -> Path:
         (lambda _: Path("/proc/self/environ"), "is under /proc: not a document"),
         (lambda _: Path("/dev/zero"), "is under /dev: not a document"),
         (lambda tmp: tmp, "is not a regular file (a folder, a device or a pipe)"),
+        (_fifo, "is not a regular file (a folder, a device or a pipe)"),
+        (_over_the_limit, "is larger than 100 MB, the limit for evidence"),
     ],
-    ids=["empty", "proc-environ", "dev-zero", "folder"],
+    ids=["empty", "proc-environ", "dev-zero", "folder", "fifo", "too-large"],
 )
 def test_evidence_that_is_no_document_is_refused_and_no_consent_recorded(
     cli: Invoke, family: dict[str, str], tmp_path: Path, make: object, problem: str

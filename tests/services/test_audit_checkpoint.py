@@ -208,12 +208,12 @@ def backup_of(db_url: str, engine: Engine, tmp_path: Path) -> Iterator[str]:
 
 
 @contextmanager
-def work_on(url: str, keys: Keyring, tmp_path: Path) -> Iterator[Context]:
+def work_on(url: str, keys: Keyring) -> Iterator[Context]:
     """One committed unit of work on another copy of the register."""
     other = make_engine(url)
     try:
         with session_scope(other, writer=True) as session:
-            yield Context(session, keys, "tester", NOW, tmp_path / "evidence")
+            yield Context(session, keys, "tester", NOW)
     finally:
         other.dispose()
 
@@ -231,7 +231,7 @@ def test_a_register_restored_from_an_older_backup_fails_a_kept_checkpoint(
         with unit_of_work() as ctx:
             units.add_unit(ctx, code="skole", name="Skolen")
         kept = _checkpoint(unit_of_work, signer)
-        with work_on(backup, keys, tmp_path) as ctx:
+        with work_on(backup, keys) as ctx:
             restored = verify_log(
                 ctx, keys=[verifier_key(signer.public_key_bytes())], external=[kept]
             )
@@ -252,10 +252,10 @@ def test_a_fork_of_the_log_fails_the_other_branchs_checkpoint(
         with unit_of_work() as ctx:
             units.add_unit(ctx, code="skole", name="Skolen")
         kept = _checkpoint(unit_of_work, signer)
-        with work_on(fork, keys, tmp_path) as ctx:
+        with work_on(fork, keys) as ctx:
             units.add_unit(ctx, code="annen", name="Annen skole")
             units.add_unit(ctx, code="tredje", name="Tredje skole")
-        with work_on(fork, keys, tmp_path) as ctx:
+        with work_on(fork, keys) as ctx:
             alone = verify_log(ctx, keys=[key])
             against = verify_log(ctx, keys=[key], external=[kept])
     assert alone.ok

@@ -27,7 +27,6 @@ from consentreg.services.audit.verify import (
     verify_consent_events,
     verify_log,
 )
-from consentreg.services.consents import EvidenceFile
 from consentreg.services.photos import PhotoInput
 from consentreg.services.publishing import gate as publishing
 from consentreg.services.publishing import takedown
@@ -35,7 +34,14 @@ from tests import builders
 from tests.conftest import NOW, ContextFactory
 
 NAMES = ("Kari", "Nordmann", "Åse", "Lærer", "2021-03-14", "sperret", "skjema")
-APPEND_ONLY = ("audit_events", "consent_events", "restriction_events", "audit_checkpoints")
+APPEND_ONLY = (
+    "audit_events",
+    "consent_events",
+    "restriction_events",
+    "audit_checkpoints",
+    "evidence_blobs",
+    "evidence_chunks",
+)
 
 
 def jpeg(seed: int = 0) -> bytes:
@@ -63,15 +69,16 @@ def _first_steps(ctx: Any, ids: dict[str, str]) -> None:
     ids["link_step"] = people.add_guardian(
         ctx, child=ids["child"], guardian=ids["step"], parental_responsibility=False
     )
-    ids["grant_mother"] = consents.record_decision(
-        ctx,
-        subject=ids["child"],
-        purpose="facebook",
-        by=ids["mother"],
-        kind=EventKind.GRANT,
-        given=date(2026, 9, 1),
-        evidence=EvidenceFile(b"%PDF skjema Kari Nordmann", "skjema.pdf"),
-    )
+    with builders.scan(b"%PDF skjema Kari Nordmann") as scan:
+        ids["grant_mother"] = consents.record_decision(
+            ctx,
+            subject=ids["child"],
+            purpose="facebook",
+            by=ids["mother"],
+            kind=EventKind.GRANT,
+            given=date(2026, 9, 1),
+            evidence=scan,
+        )
     ids["grant_father"] = builders.grant(ctx, ids["child"], ids["father"])
     ids["grant_staff"] = builders.grant(ctx, ids["staff"], ids["staff"])
     ids["refusal"] = builders.refuse(ctx, ids["staff"], ids["staff"], purpose_code="yearbook")

@@ -9,12 +9,10 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from consentreg.crypto import TamperedDataError
-from consentreg.db.models import AuditEvent, ConsentEvent, Person
+from consentreg.db.models import AuditEvent, Person
 from consentreg.domain.audit_chain import GENESIS
-from consentreg.domain.model import EventKind
 from consentreg.errors import InvalidInputError, NotFoundError
 from consentreg.services import consents, people, purposes
-from consentreg.services.consents import EvidenceFile
 from tests import builders
 from tests.conftest import NOW, ContextFactory
 
@@ -172,54 +170,6 @@ def test_consent_events_cannot_be_updated_or_deleted(
     ):
         with pytest.raises(Exception, match="append-only"), engine.begin() as conn:
             conn.execute(text(statement))
-
-
-def test_evidence_is_stored_encrypted_with_its_sha256(
-    unit_of_work: ContextFactory, tmp_path: object
-) -> None:
-    scan = b"%PDF-1.4 signed form: Emma Nordmann\n"
-    with unit_of_work() as ctx:
-        builders.purpose(ctx)
-        child, (mother, _) = builders.family(ctx)
-        consents.record_decision(
-            ctx,
-            subject=child,
-            purpose="facebook",
-            by=mother,
-            kind=EventKind.GRANT,
-            evidence=EvidenceFile(scan, "skjema.pdf"),
-        )
-        evidence_dir = ctx.evidence_dir
-    with unit_of_work(writer=False) as ctx:
-        (view,) = consents.list_consents(ctx)
-    import hashlib
-
-    assert view.evidence_sha256 == hashlib.sha256(scan).hexdigest()
-    (stored,) = list(evidence_dir.iterdir())
-    assert b"Nordmann" not in stored.read_bytes()
-    assert ctx.keys.decrypt_blob(stored.read_bytes(), blob_id=stored.stem) == scan
-
-
-def test_nothing_is_written_when_a_use_case_fails(
-    unit_of_work: ContextFactory, engine: Engine
-) -> None:
-    with unit_of_work() as ctx:
-        builders.purpose(ctx)
-        child, (mother, _) = builders.family(ctx)
-    with pytest.raises(InvalidInputError), unit_of_work() as ctx:
-        consents.record_decision(
-            ctx,
-            subject=child,
-            purpose="facebook",
-            by=mother,
-            kind=EventKind.GRANT,
-            evidence=EvidenceFile(b"scan", "a.pdf"),
-        )
-        builders.grant(ctx, child, mother, given="2030-01-01")  # fails: in the future
-    with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(ConsentEvent)).scalar_one() == 0
-        assert conn.execute(text("SELECT count(*) FROM evidence")).scalar_one() == 0
-    assert not (ctx.evidence_dir.exists() and any(ctx.evidence_dir.iterdir()))
 
 
 def test_every_change_appends_a_chained_audit_event_without_plaintext_names(

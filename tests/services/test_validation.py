@@ -5,6 +5,7 @@ Evidence files and CSV imports: what is refused, and on which line."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from consentreg.db.models import AuditEvent, NoticeVersion, Person, Purpose, Uni
 from consentreg.domain.model import EventKind
 from consentreg.errors import InvalidInputError, NotFoundError
 from consentreg.services import consents, imports, people, photos, purposes, units
-from consentreg.services.consents import read_evidence
+from consentreg.services.evidence import MAX_EVIDENCE_BYTES, read_evidence
 from consentreg.services.unit_of_work import Context
 from tests import builders
 from tests.conftest import ContextFactory
@@ -256,7 +257,8 @@ def test_a_look_up_with_a_key_that_cannot_exist_finds_nothing_on_both_engines(
 def test_an_evidence_file_with_content_is_read(tmp_path: Path) -> None:
     path = tmp_path / "skjema.txt"
     path.write_bytes(b"x")
-    assert read_evidence(path).data == b"x"
+    found = read_evidence(path)
+    assert (found.size, found.sha256) == (1, hashlib.sha256(b"x").hexdigest())
 
 
 def _fifo(tmp_path: Path) -> Path:
@@ -277,10 +279,18 @@ def _empty(tmp_path: Path) -> Path:
     return path
 
 
+def _too_large(tmp_path: Path) -> Path:
+    path = tmp_path / "huge.pdf"
+    with path.open("wb") as fh:
+        fh.truncate(MAX_EVIDENCE_BYTES + 1)  # sparse: no 100 MB written
+    return path
+
+
 @pytest.mark.parametrize(
     ("make", "problem"),
     [
         (_empty, "is empty"),
+        (_too_large, "is larger than 100 MB, the limit for evidence"),
         (lambda tmp: tmp, "is not a regular file (a folder, a device or a pipe)"),
         (_fifo, "is not a regular file (a folder, a device or a pipe)"),
         (lambda _: Path("/proc/self/environ"), "is under /proc: not a document"),
@@ -289,7 +299,17 @@ def _empty(tmp_path: Path) -> Path:
         (lambda _: Path("/sys/kernel/uevent_seqnum"), "is under /sys: not a document"),
         (lambda tmp: tmp / "missing.pdf", "does not exist or cannot be reached"),
     ],
-    ids=["empty", "folder", "fifo", "proc", "symlink-to-proc", "dev", "sys", "missing"],
+    ids=[
+        "empty",
+        "too-large",
+        "folder",
+        "fifo",
+        "proc",
+        "symlink-to-proc",
+        "dev",
+        "sys",
+        "missing",
+    ],
 )
 def test_evidence_that_is_no_document_is_refused_naming_why(
     tmp_path: Path, make: Callable[[Path], Path], problem: str

@@ -133,6 +133,18 @@ def _legacy_delivery(e: LoggedEvent) -> Any:
     return "delivered" if e.action == "publication.released" else None
 
 
+# an evidence blob: the bytes of one evidence file, stored once per content. Its chunks are not
+# described here: `audit verify` decrypts them (bound to the blob, their index and count) and
+# checks that they hash to the blob's sha256, which these events carry.
+_BLOB_FIELDS = (
+    ID("id", "blob"),
+    P("sha256", "evidence_sha256"),
+    P("size", "evidence_size"),
+    P("chunks", "blob_chunks"),
+    AT("created_at"),
+    BY("created_by"),
+)
+
 # a tag change clears "complete" (the tagger confirms again); events from before that rule
 # carry no "complete" and changed nothing
 _TAGS_CHANGED = Part("photos", (ID("id", "photo"), P("complete", absent=_unknown)), op="update")
@@ -270,6 +282,9 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         ("consent.grant", "consent.refusal", "consent.withdrawal"),
         (
+            # before the evidence part: both carry evidence_sha256 and evidence_size, which the
+            # evidence part also carries when an earlier consent's blob is reused (no blob row)
+            Part("evidence_blobs", _BLOB_FIELDS, present="blob"),
             Part(
                 "evidence",
                 (
@@ -306,6 +321,10 @@ KINDS: tuple[Kind, ...] = (
             ),
         ),
     ),
+    # evidence files an older release kept in a PC's home folder, moved into the register
+    Kind(("evidence.adopt",), (Part("evidence_blobs", _BLOB_FIELDS),)),
+    # a stored scan written out (`consent evidence`): who read which consent's evidence, when
+    Kind(("evidence.read",), ()),
     Kind(
         ("photo.add",),
         (

@@ -27,6 +27,7 @@ TABLES = (
     "person_name_tokens",
     "restriction_events",
     "guardianships",
+    "evidence_blobs",
     "evidence",
     "consent_events",
     "photos",
@@ -40,6 +41,9 @@ TABLES = (
     "users",
     "user_units",
 )
+# the encrypted chunks of evidence blobs are not replayed: `audit verify` decrypts them and checks
+# each blob's bytes against the SHA-256 its event carries (consentreg.services.evidence)
+CHECKED_BY_HASH = ("evidence_chunks",)
 PRIMARY_KEYS = {t: tuple(c.name for c in Base.metadata.tables[t].primary_key) for t in TABLES}
 
 

@@ -1,7 +1,8 @@
 """`audit verify` and `audit checkpoint`.
 
 Verification recomputes the hash chain, replays the events into the state they describe and
-compares it with every table, column by column (ciphertext by digest), and re-checks the signed
+compares it with every table, column by column (ciphertext by digest), decrypts and hashes every
+stored evidence blob against the SHA-256 its events carry, and re-checks the signed
 checkpoints: those stored in the register and the copies an auditor kept (`--checkpoint`), which
 alone can reveal a log that was truncated, rolled back, forked or rewritten wholesale. Findings
 name seqs, tables, columns and row IDs, never values. A checkpoint is signed only for a log that
@@ -43,6 +44,7 @@ from consentreg.services.audit.events import (
     stream_event_rows,
 )
 from consentreg.services.audit.replay import PRIMARY_KEYS, TABLES, State, replay
+from consentreg.services.evidence import evidence_problems
 from consentreg.services.unit_of_work import Context, new_id
 
 MAX_LISTED = 25
@@ -408,11 +410,11 @@ def _check_checkpoints(
     return stored + files, stored_findings + file_findings
 
 
-CONSENT_ACTIONS = ("consent.grant", "consent.refusal", "consent.withdrawal")
+CONSENT_ACTIONS = ("consent.grant", "consent.refusal", "consent.withdrawal", "evidence.adopt")
 """Replayed and compared apart from the rest of the log, in a helper process when the command has
 one: three in four events of a municipality's log. They create rows in CONSENT_TABLES only, and
 no other event touches those tables, so the two parts are independent."""
-CONSENT_TABLES = ("evidence", "consent_events")
+CONSENT_TABLES = ("evidence_blobs", "evidence", "consent_events")
 
 
 @dataclass(frozen=True)
@@ -465,6 +467,22 @@ def _replay_and_compare(
     return compared, findings
 
 
+def _check_evidence(ctx: Context) -> list[Finding]:
+    """Every evidence row has its bytes stored, and every stored blob decrypts, chunk after
+    chunk in its place, to bytes of its size and SHA-256 (which the events carry): a blob
+    deleted, altered, cut short or swapped is a finding."""
+    return [
+        Finding(
+            "evidence_missing" if p.table == "evidence" else "evidence_damaged",
+            None,
+            p.message,
+            p.table,
+            p.row,
+        )
+        for p in evidence_problems(ctx)
+    ]
+
+
 def _check_state(ctx: Context, walk: _Walk, through: int) -> tuple[int, list[Finding]]:
     """Replay the events as the walk reads them (all but the consent events), then compare every
     table but the consent events' with the result."""
@@ -495,7 +513,12 @@ def verify_log(
         part = _consent_part(ctx, through)
     results, checkpoint_findings = _check_checkpoints(ctx, log, keys, external)
     findings = sorted(
-        walk.chain + walk.malformed + state_findings + part.findings + checkpoint_findings,
+        walk.chain
+        + walk.malformed
+        + state_findings
+        + part.findings
+        + _check_evidence(ctx)
+        + checkpoint_findings,
         key=_order,
     )
     anchored = max((r.size or 0 for r in results if r.ok), default=0)
