@@ -35,6 +35,11 @@ class InvalidInputError(ConsentRegError):
     exit_code = 2
 
 
+class DuplicatePersonError(InvalidInputError):
+    """`person add` for a person already registered with the same name and birth date (a likely
+    duplicate): the message names the existing person's ID, never the name."""
+
+
 class ConfigError(ConsentRegError):
     """Key file missing or readable by others, unusable home folder, unknown database URL, ..."""
 

@@ -18,6 +18,7 @@ from consentreg.domain.model import Decision, Reason, ReasonCode
 EXPECTED = {
     "ConsentRegError": 1,
     "InvalidInputError": 2,
+    "DuplicatePersonError": 2,
     "ConfigError": 2,
     "DriverMissingError": 2,
     "DatabaseUnavailableError": 2,
