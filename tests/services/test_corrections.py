@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 
 from consentreg.domain.calendar import oslo_day
 from consentreg.errors import DuplicatePersonError, InvalidInputError, NotFoundError
-from consentreg.services import imports, people
+from consentreg.services import export, imports, people
 from consentreg.services.audit import views as audit_views
 from consentreg.services.audit.events import read_log
 from consentreg.services.audit.replay import replay
@@ -380,3 +380,18 @@ def test_the_retention_report_lists_people_who_left_long_enough_ago(
             retention(ctx, years=-1)
     assert (old.id, old.kind, old.unit, old.name) == (child, "child", "bhg", "Kari Nordman")
     assert old.left_on == oslo_day(NOW - 3 * 365 * DAY)
+
+
+def test_the_access_export_holds_the_values_a_correction_replaced_and_the_day_they_left(
+    unit_of_work: ContextFactory, child: str
+) -> None:
+    with unit_of_work(now=MOVED) as ctx:
+        correct_person(ctx, child, name="Kari Nordmann", unit="skole")
+        leave_person(ctx, child)
+    with unit_of_work(now=MOVED) as ctx:
+        document = export.export_subject(ctx, child)
+    assert document["subject"]["name"] == "Kari Nordmann"
+    assert document["subject"]["left"] is not None
+    ((correction),) = document["corrections"]
+    assert correction["corrected"] == ["name", "unit"]
+    assert correction["previous"] == {"name": "Kari Nordman", "unit": "bhg"}

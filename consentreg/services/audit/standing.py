@@ -5,7 +5,9 @@ on a photo showing only that person).
 The register as it stood at the instant is read from its event records, each kept with the
 instant it was recorded: consent, refusal and withdrawal events (`recorded_at`), restriction
 events (`at`), guardianships added and removed (`added_at`, `removed_at`), people, purposes and
-notice versions (`created_at`). These tables are append-only, and `audit verify` proves that they
+notice versions (`created_at`), and the corrections of people (`at`): a person's unit and birth
+date are read as they are now, with the values corrected since the instant put back from the
+corrections that replaced them. These tables are append-only, and `audit verify` proves that they
 are exactly what the hash-chained audit log says; a test holds this reading to a replay of the
 log at many instants. Reading them with a few indexed queries is what lets `audit consents`
 answer for a whole municipality in seconds, where replaying a million events cannot.
