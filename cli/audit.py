@@ -136,21 +136,30 @@ def _show(value: Any) -> str:
 @audit_app.command("subject")
 def subject_cmd(
     person_id: Annotated[str, typer.Argument(help="Person ID or ref:EXTERNAL_ID.")],
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="As the log recorded it by this date (start of day) or timestamp."
+        ),
+    ] = None,
 ) -> None:
-    """One person's whole history from the audit log, by ID: guardianships, restrictions,
-    consents given or received, photo tags, publications and every event naming them.
+    """One person's whole history from the audit log, by ID: corrections (what changed, the
+    unit moved from), guardianships, restrictions, consents given or received, photo tags,
+    publications and every event naming them; with --as-of, as it stood at that instant.
 
     Example:
 
-        consentreg audit subject ref:K001 --json
+        consentreg audit subject ref:K001 --as-of 2026-08-01 --json
     """
     from consentreg.services.audit.views import subject
 
+    when = _instant(as_of)
     with unit_of_work() as ctx:
-        view = subject(ctx, person_id)
+        view = subject(ctx, person_id, as_of=when)
     emit(
         view,
         _lines("person", [view.person])
+        + _lines("correction", view.corrections)
         + _lines("guardianship", view.guardianships)
         + _lines("restriction", view.restrictions)
         + _lines("consent", view.consents)
@@ -242,6 +251,33 @@ def _verify_lines(report: VerifyReport) -> list[str]:
     ]
     lines += [f"{c.source}: ok (size {c.size})" for c in report.checkpoints]
     return [*lines, f"unanchored events: {report.unanchored} (after the newest checkpoint)"]
+
+
+@report_app.command("retention")
+def retention_cmd(
+    years: Annotated[
+        int,
+        typer.Option("--years", help="Left more than this many years ago (default 2)."),
+    ] = 2,
+) -> None:
+    """People who left more than N years ago (default 2): ID, kind, unit, the day they left
+    and name, longest gone first, for deciding what to erase. Only reads.
+
+    Example:
+
+        consentreg report retention --years 3 --json
+    """
+    from consentreg.services.corrections import retention
+
+    with unit_of_work(writer=False) as ctx:
+        found = retention(ctx, years=years)
+    emit(
+        {"years": years, "people": found},
+        table(
+            ["ID", "KIND", "UNIT", "LEFT", "NAME"],
+            [(p.id, p.kind, p.unit, p.left_on, p.name) for p in found],
+        ),
+    )
 
 
 @audit_app.command("verify")

@@ -255,29 +255,40 @@ def consent_list(
     )
 
 
-def _import(kind: str, file: Path) -> None:
+def _import(kind: str, file: Path, *, allow_duplicates: bool = False) -> None:
     from consentreg.services import imports
 
-    loader = {
-        "people": imports.import_people,
-        "guardians": imports.import_guardians,
-        "consents": imports.import_consents,
-    }[kind]
     with unit_of_work() as ctx:
-        count = loader(ctx, file)
+        if kind == "people":
+            count = imports.import_people(ctx, file, allow_duplicates=allow_duplicates)
+        else:
+            loader = {"guardians": imports.import_guardians, "consents": imports.import_consents}
+            count = loader[kind](ctx, file)
     message(f"imported {count} {kind} rows from {file.name}")
     emit({"imported": count}, [str(count)])
 
 
 @import_app.command("people")
-def import_people(file: Path) -> None:
-    """Import people: columns ref,name,born,kind,unit. All rows or none.
+def import_people(
+    file: Path,
+    allow_duplicates: Annotated[
+        bool,
+        typer.Option(
+            "--allow-duplicates",
+            help="Import rows with the same name and birth date as someone registered or "
+            "another row (each is reported as a problem otherwise).",
+        ),
+    ] = False,
+) -> None:
+    """Import people: columns ref,name,born,kind,unit. All rows or none. A row with the same
+    name and birth date as a registered person (named by ID) or an earlier row is reported as a
+    likely duplicate unless --allow-duplicates.
 
     Example:
 
         consentreg import people samples/people.csv
     """
-    _import("people", file)
+    _import("people", file, allow_duplicates=allow_duplicates)
 
 
 @import_app.command("guardians")

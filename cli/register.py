@@ -187,8 +187,18 @@ def person_add(
     unit: Annotated[str | None, typer.Option("--unit", help="Unit code.")] = None,
     kind: Annotated[str, typer.Option("--kind", help="child, adult or staff.")] = "child",
     ref: Annotated[str | None, typer.Option("--ref", help="External ID; usable as ref:ID.")] = None,
+    allow_duplicate: Annotated[
+        bool,
+        typer.Option(
+            "--allow-duplicate",
+            help="Register although someone has the same name and birth date "
+            "(refused otherwise, exit 2, naming that person's ID).",
+        ),
+    ] = False,
 ) -> None:
-    """Register a person; prints the new ID.
+    """Register a person; prints the new ID. A person already registered with the same name
+    (any case, with or without diacritics) and birth date is a likely duplicate: refused unless
+    --allow-duplicate.
 
     Example:
 
@@ -199,7 +209,17 @@ def person_add(
 
     born_on = parse_date(born, field="--born")
     with unit_of_work() as ctx:
-        emit_id(add_person(ctx, name=name, born=born_on, kind=kind, unit=unit, ref=ref))
+        emit_id(
+            add_person(
+                ctx,
+                name=name,
+                born=born_on,
+                kind=kind,
+                unit=unit,
+                ref=ref,
+                allow_duplicate=allow_duplicate,
+            )
+        )
 
 
 @person_app.command("list")
@@ -213,23 +233,29 @@ def person_list(
             "diacritics (names are encrypted; a keyed index finds them).",
         ),
     ] = None,
+    include_left: Annotated[
+        bool, typer.Option("--all", help="Also people who have left (hidden by default).")
+    ] = False,
 ) -> None:
-    """List people, by unit and/or name.
+    """List people, by unit and/or name; people who have left only with --all.
 
     Example:
 
-        consentreg person list --name nordmann
+        consentreg person list --name nordmann --all
     """
+    from consentreg.domain.calendar import oslo_day
     from consentreg.services.people import list_people
 
     with unit_of_work(writer=False) as ctx:
-        people = list_people(ctx, unit=unit, name=name)
+        people = list_people(ctx, unit=unit, name=name, include_left=include_left)
+    headers = ["ID", "NAME", "BORN", "KIND", "UNIT", "REF", "PROTECTED"]
     emit(
         {"people": people},
         table(
-            ["ID", "NAME", "BORN", "KIND", "UNIT", "REF", "PROTECTED"],
+            headers + (["LEFT"] if include_left else []),
             [
                 (p.id, p.name, p.born, p.kind, p.unit, p.ref, "yes" if p.protected else "")
+                + ((oslo_day(p.left_at) if p.left_at else "",) if include_left else ())
                 for p in people
             ],
         ),
@@ -257,12 +283,67 @@ def person_show(person_id: str) -> None:
         f"ref        {p.ref or '-'}",
         f"protected  {'yes' if p.protected else 'no'}",
     ]
+    if p.left_at:
+        lines.append(f"left       {p.left_at.isoformat(timespec='seconds')}")
     lines += [
         f"guardian   {g.person_id}{'' if g.parental_responsibility else ' (no parental responsibility)'}"
         for g in p.guardians
     ]
     lines += [f"child      {c.person_id}" for c in p.children]
     emit(p, lines)
+
+
+@person_app.command("correct")
+def person_correct(
+    person_id: Annotated[str, typer.Argument(help="Person ID (or a unique prefix) or ref:ID.")],
+    name: Annotated[str | None, typer.Option("--name", help="The corrected full name.")] = None,
+    born: Annotated[
+        str | None, typer.Option("--born", help="The corrected birth date YYYY-MM-DD.")
+    ] = None,
+    ref: Annotated[str | None, typer.Option("--ref", help="The corrected external ID.")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="The unit moved to (code).")] = None,
+) -> None:
+    """Correct a person's name, birth date, external ID or unit. Each correction is a new audit
+    event keeping the values it replaced: the as-of views (audit consents --as-of, audit
+    subject --as-of) show the values of each instant, and the gate judges on the values now.
+    Prints the correction's ID and what it corrected.
+
+    Example:
+
+        consentreg person correct ref:K001 --unit skole-1a --born 2019-03-14
+    """
+    from consentreg.domain.calendar import parse_date
+    from consentreg.services.corrections import correct_person
+
+    born_on = parse_date(born, field="--born") if born is not None else None
+    with unit_of_work() as ctx:
+        done = correct_person(ctx, person_id, name=name, born=born_on, ref=ref, unit=unit)
+    emit(done, [f"{done.id} corrected {','.join(done.fields)} of {done.person_id}"])
+
+
+@person_app.command("leave")
+def person_leave(
+    person_id: Annotated[str, typer.Argument(help="Person ID (or a unique prefix) or ref:ID.")],
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Date (start of day) or ISO timestamp; default now."),
+    ] = None,
+) -> None:
+    """Record that a person has left (an audit event). Leaving withdraws nothing: their
+    consents and releases stay and photos of them still go through the gate. `person list`
+    hides them unless --all; `report retention` lists those who left long ago.
+
+    Example:
+
+        consentreg person leave ref:K001 --at 2026-06-20
+    """
+    from consentreg.domain.calendar import parse_at
+    from consentreg.services.corrections import leave_person
+
+    when = parse_at(at) if at is not None else None
+    with unit_of_work() as ctx:
+        done = leave_person(ctx, person_id, at=when)
+    emit(done, [f"{done.person_id} left {done.left_at.isoformat(timespec='seconds')}"])
 
 
 @person_app.command("restrict")

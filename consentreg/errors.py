@@ -45,6 +45,11 @@ class RegisterNotEmptyError(InvalidInputError):
     is restored only into an empty register. Nothing was written."""
 
 
+class DuplicatePersonError(InvalidInputError):
+    """`person add` for a person already registered with the same name and birth date (a likely
+    duplicate): the message names the existing person's ID, never the name."""
+
+
 class ConfigError(ConsentRegError):
     """Key file missing or readable by others, unusable home folder, unknown database URL, ..."""
 

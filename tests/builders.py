@@ -33,8 +33,16 @@ def person(
     ref: str | None = None,
     unit_code: str | None = None,
 ) -> str:
+    # look-alike people (several families of "Emma Nordmann") are set up freely here: the
+    # likely-duplicate check has tests of its own (tests/services/test_corrections.py)
     return people.add_person(
-        ctx, name=name, born=date.fromisoformat(born), kind=kind, ref=ref, unit=unit_code
+        ctx,
+        name=name,
+        born=date.fromisoformat(born),
+        kind=kind,
+        ref=ref,
+        unit=unit_code,
+        allow_duplicate=True,
     )
 
 

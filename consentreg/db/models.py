@@ -91,6 +91,31 @@ class Person(Base):
     protected: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(128))
+    # the instant the person left (`person leave`, migration 0007); None while they stay
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+class PersonCorrection(Base):
+    """One correction of a person's name, birth date, reference or unit (`person correct`,
+    migration 0007). The `people` row holds the values now; each correction keeps the values it
+    replaced, so the values at any instant are those of the first correction after it, or the
+    row's own. `fields` lists what it corrected ("born,name,ref,unit"); a column of a field not
+    corrected is NULL. The ciphertexts are the people row's own (bound to people/<column>/<id>).
+    Append-only."""
+
+    __tablename__ = "person_corrections"
+    __table_args__ = (UniqueConstraint("person_id", "version"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    version: Mapped[int] = mapped_column(Integer)  # 1 for a person's first correction, ...
+    fields: Mapped[str] = mapped_column(String(32))
+    name_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    born_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    ref_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(128))
 
 
 class PersonNameToken(Base):

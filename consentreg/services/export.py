@@ -24,6 +24,7 @@ from consentreg.db.models import (
     Guardianship,
     NoticeVersion,
     Person,
+    PersonCorrection,
     Photo,
     PhotoSubject,
     Publication,
@@ -79,7 +80,30 @@ def _person(ctx: Context, person: Person) -> dict[str, Any]:
         "unit": {"code": unit.code, "name": unit.name} if unit else None,
         "protected_identity": person.protected,
         "dct:created": _when(person.created_at),
+        "left": _when(person.left_at),
     }
+
+
+def _corrections(ctx: Context, pid: str) -> list[dict[str, Any]]:
+    """Each correction with the values it replaced (personal data held about them too)."""
+    dec = ctx.keys.decrypt
+    found = []
+    rows = ctx.session.scalars(
+        select(PersonCorrection)
+        .where(PersonCorrection.person_id == pid)
+        .order_by(PersonCorrection.version)
+    )
+    for c in rows:
+        fields = c.fields.split(",")
+        old: dict[str, Any] = {}
+        for column, ct in (("name", c.name_ct), ("born", c.born_ct), ("ref", c.ref_ct)):
+            if column in fields:
+                old[column] = dec(ct, table="people", column=column, row_id=pid) if ct else None
+        if "unit" in fields:
+            unit = ctx.session.get(Unit, c.unit_id) if c.unit_id else None
+            old["unit"] = unit.code if unit else None
+        found.append({"dct:modified": _when(c.at), "corrected": fields, "previous": old})
+    return found
 
 
 def _guardianships(ctx: Context, pid: str) -> list[dict[str, Any]]:
@@ -240,6 +264,7 @@ def export_subject(ctx: Context, key: str) -> dict[str, Any]:
         "dct:created": format_instant(ctx.now),
         "dct:description": "Everything consentreg holds about one person (GDPR Art 15)",
         "subject": _person(ctx, person),
+        "corrections": _corrections(ctx, person.id),
         "guardianships": _guardianships(ctx, person.id),
         "restrictions": _restrictions(ctx, person.id),
         "consent_records": _consent_records(ctx, person.id),

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from consentreg.db.models import Person, Purpose, Unit
 from consentreg.domain.calendar import start_of_day
+from consentreg.domain.caption import normalise_name
 from consentreg.domain.model import EventKind, Method, PersonKind
 from consentreg.domain.text import NAME, REF, line_problem
 from consentreg.errors import ConsentRegError, InvalidInputError
@@ -29,6 +30,7 @@ from consentreg.services.consents import (
     next_seq,
     stage_event,
 )
+from consentreg.services.duplicates import likely_duplicates
 from consentreg.services.evidence import EvidenceFile, evidence_or_problem
 from consentreg.services.people import (
     active_pairs,
@@ -175,8 +177,10 @@ def _row_error(problems: _Problems, row: Row, exc: ConsentRegError) -> None:
     problems.items.append(f"line {row.line}: {exc}")
 
 
-def import_people(ctx: Context, path: Path) -> int:
-    """Columns ref,name,born,kind,unit; `ref` is required and unique."""
+def import_people(ctx: Context, path: Path, *, allow_duplicates: bool = False) -> int:
+    """Columns ref,name,born,kind,unit; `ref` is required and unique. A row with the same name
+    and birth date as a registered person, or as an earlier row, is a likely duplicate: a
+    problem of its own unless `allow_duplicates`."""
     rows = _read_rows(path, PEOPLE_COLUMNS[:3], PEOPLE_COLUMNS[3:])
     problems = _Problems(path.name)
     units = {u.code: u.id for u in ctx.session.scalars(select(Unit))}
@@ -206,6 +210,8 @@ def import_people(ctx: Context, path: Path) -> int:
             continue
         checked.append((row, name, born))
     _check_duplicates(problems, rows, "ref")
+    if not allow_duplicates:
+        _check_same_people(ctx, problems, checked)
     problems.raise_if_any()
     with RowBatch(ctx, overlapped=True) as batch:
         for row, name, born in checked:
@@ -220,6 +226,25 @@ def import_people(ctx: Context, path: Path) -> int:
             )
             batch.maybe_flush()
     return len(rows)
+
+
+def _check_same_people(
+    ctx: Context, problems: _Problems, checked: list[tuple[Row, str, date]]
+) -> None:
+    """Rows with the same name and birth date as a registered person or an earlier row."""
+    registered = likely_duplicates(ctx, [(name, born) for _, name, born in checked])
+    seen: dict[tuple[str, date], int] = {}
+    for i, (row, name, born) in enumerate(checked):
+        key = (normalise_name(name), born)
+        if i in registered:
+            problems.add(
+                row, "name", f"same name and birth date as person {registered[i]} (a duplicate?)"
+            )
+        elif key in seen:
+            problems.add(
+                row, "name", f"same name and birth date as line {seen[key]} (a duplicate?)"
+            )
+        seen.setdefault(key, row.line)
 
 
 def _resolve_refs(

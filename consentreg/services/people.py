@@ -13,9 +13,10 @@ from consentreg.domain import text
 from consentreg.domain.calendar import oslo_day
 from consentreg.domain.caption import normalise_name
 from consentreg.domain.model import PersonKind
-from consentreg.errors import InvalidInputError, NotFoundError
+from consentreg.errors import DuplicatePersonError, InvalidInputError, NotFoundError
 from consentreg.services.access import registrar_scope, require, require_in_scope
 from consentreg.services.audit import log as audit_log
+from consentreg.services.duplicates import likely_duplicates
 from consentreg.services.lookup import by_id
 from consentreg.services.row_batch import RowBatch
 from consentreg.services.unit_of_work import Context, new_id
@@ -42,13 +43,15 @@ class PersonView:
     protected: bool
     guardians: list[GuardianLink] = field(default_factory=list)
     children: list[GuardianLink] = field(default_factory=list)
+    left_at: datetime | None = None  # `person leave`: the person has left
 
 
 def _bidx(ctx: Context, value: str, index: str) -> str:
     return ctx.keys.blind_index(value, index=index)
 
 
-def _ref_bidx(ctx: Context, ref: str) -> str:
+def ref_index(ctx: Context, ref: str) -> str:
+    """The keyed blind index of an external reference (unique in `people.ref_bidx`)."""
     return _bidx(ctx, ref.strip(), "people.ref")
 
 
@@ -58,7 +61,7 @@ def resolve_person(ctx: Context, key: str, *, role: str = "person") -> Person:
     if not key.startswith(REF_PREFIX):
         return by_id(ctx, Person, key, what=role)
     person = (
-        ctx.session.scalar(select(Person).where(Person.ref_bidx == _ref_bidx(ctx, key[4:])))
+        ctx.session.scalar(select(Person).where(Person.ref_bidx == ref_index(ctx, key[4:])))
         if text.is_utf8(key)
         else None
     )
@@ -69,7 +72,7 @@ def resolve_person(ctx: Context, key: str, *, role: str = "person") -> Person:
 
 def person_ids_by_ref(ctx: Context, refs: list[str]) -> dict[str, str]:
     """Map external references to person IDs (refs that are unknown are left out)."""
-    by_bidx = {_ref_bidx(ctx, r): r for r in refs}
+    by_bidx = {ref_index(ctx, r): r for r in refs}
     keys, found = list(by_bidx), {}
     for i in range(0, len(keys), 5000):
         rows = ctx.session.execute(
@@ -93,17 +96,41 @@ def decrypt_born(ctx: Context, person: Person) -> date:
     return date.fromisoformat(text)
 
 
-def check_person(ctx: Context, *, name: str, born: date, kind: str) -> str:
-    """Validate a new person's fields; returns the name with white space folded."""
+def check_name(name: str) -> str:
+    """A name as stored: white space folded; refused when empty, too long or not one line."""
     name = " ".join(name.split())  # tabs and line breaks become single spaces
     if not name or len(name) > MAX_NAME:
         raise InvalidInputError("--name is empty or longer than 200 characters")
     text.check_line(name, field="--name", limit=MAX_NAME)
-    if kind not in {k.value for k in PersonKind}:
-        raise InvalidInputError(f"--kind must be child, adult or staff, not {kind!r}")
+    return name
+
+
+def check_born(ctx: Context, born: date) -> date:
     if born > oslo_day(ctx.now):
         raise InvalidInputError("--born is in the future")
+    return born
+
+
+def check_ref(ref: str | None) -> str | None:
+    """An external reference as stored (stripped), None for none."""
+    ref = ref.strip() if ref and ref.strip() else None
+    if ref:
+        text.check_line(ref, field="--ref", limit=text.REF)
+    return ref
+
+
+def check_person(ctx: Context, *, name: str, born: date, kind: str) -> str:
+    """Validate a new person's fields; returns the name with white space folded."""
+    name = check_name(name)
+    if kind not in {k.value for k in PersonKind}:
+        raise InvalidInputError(f"--kind must be child, adult or staff, not {kind!r}")
+    check_born(ctx, born)
     return name
+
+
+def name_tokens(ctx: Context, name: str) -> list[str]:
+    """The blind index of each word of the name, as the name search looks them up."""
+    return sorted({_bidx(ctx, t, "people.name") for t in normalise_name(name).split()})
 
 
 def stage_person(
@@ -121,7 +148,7 @@ def stage_person(
     enc = ctx.keys.encrypt
     name_ct = enc(name, table="people", column="name", row_id=pid)
     born_ct = enc(born.isoformat(), table="people", column="born", row_id=pid)
-    ref_bidx = _ref_bidx(ctx, ref) if ref else None
+    ref_bidx = ref_index(ctx, ref) if ref else None
     ref_ct = enc(ref, table="people", column="ref", row_id=pid) if ref else None
     row = {
         "id": pid,
@@ -134,9 +161,9 @@ def stage_person(
         "ref_bidx": ref_bidx,
         "created_at": ctx.now,
         "created_by": ctx.actor,
+        "left_at": None,
     }
-    tokens = sorted({_bidx(ctx, t, "people.name") for t in normalise_name(name).split()})
-    words = [{"person_id": pid, "token_bidx": token} for token in tokens]
+    words = [{"person_id": pid, "token_bidx": token} for token in name_tokens(ctx, name)]
     batch.record("person.add", {"people": row, "person_name_tokens": words})
     return pid
 
@@ -149,16 +176,24 @@ def add_person(
     kind: str = "child",
     unit: str | None = None,
     ref: str | None = None,
+    allow_duplicate: bool = False,
 ) -> str:
-    """Register a person; returns the new ID."""
+    """Register a person; returns the new ID. A person already registered with the same name
+    (as the name search compares names) and birth date is refused as a likely duplicate unless
+    `allow_duplicate`: the error names that person's ID."""
     name = check_person(ctx, name=name, born=born, kind=kind)
     unit_id = unit_by_code(ctx, unit).id if unit else None
     require(ctx, "person.add", units=[unit_id])
-    ref = ref.strip() if ref and ref.strip() else None
-    if ref:
-        text.check_line(ref, field="--ref", limit=text.REF)
+    ref = check_ref(ref)
     if ref and ref_taken(ctx, [ref]):
         raise InvalidInputError("--ref is already used by another person")
+    if not allow_duplicate:
+        same = likely_duplicates(ctx, [(name, born)]).get(0)
+        if same:
+            raise DuplicatePersonError(
+                f"person {same} has the same name and birth date: likely the same person "
+                "(give --allow-duplicate to register another)"
+            )
     batch = RowBatch(ctx)
     pid = stage_person(ctx, batch, name=name, born=born, kind=kind, unit_id=unit_id, ref=ref)
     batch.flush()
@@ -166,12 +201,15 @@ def add_person(
 
 
 def list_people(
-    ctx: Context, *, unit: str | None = None, name: str | None = None
+    ctx: Context, *, unit: str | None = None, name: str | None = None, include_left: bool = False
 ) -> list[PersonView]:
-    """People, optionally in one unit and/or whose name contains every word of `name`; a
-    registrar sees the people of their units and those of no unit (guardians)."""
+    """People, optionally in one unit and/or whose name contains every word of `name`; those
+    who have left only with `include_left`. A registrar sees the people of their units and those
+    of no unit (guardians)."""
     require(ctx, "read.register")
     query = select(Person)
+    if not include_left:
+        query = query.where(Person.left_at.is_(None))
     if unit:
         query = query.where(Person.unit_id == unit_by_code(ctx, unit).id)
     words = normalise_name(name).split() if name else []
@@ -208,6 +246,7 @@ def _view(ctx: Context, person: Person, *, links: bool = False) -> PersonView:
         unit.code if unit else None,
         ref,
         person.protected,
+        left_at=person.left_at,
     )
     if links:
         for g in active_guardianships(ctx, child_id=person.id):

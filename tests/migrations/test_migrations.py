@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,10 @@ from consentreg.db.schema import (
     upgrade,
 )
 from consentreg.errors import SchemaOutOfDateError
+from consentreg.services.audit.verify import verify_log
+from consentreg.services.corrections import correct_person, leave_person
+from tests import builders
+from tests.conftest import ContextFactory
 
 
 @pytest.fixture
@@ -92,3 +97,26 @@ def test_a_database_behind_head_is_refused_until_upgraded(
     with pytest.raises(SchemaOutOfDateError, match="consentreg db upgrade"):
         require_head(engine)
     engine.dispose()
+
+
+def test_a_register_from_before_corrections_upgrades_with_nobody_left_and_verifies(
+    engine: Engine, unit_of_work: ContextFactory
+) -> None:
+    """Revision 0009 on a register with people, guardians and consents: nobody has left, no
+    correction exists, the log still verifies, and the people can be corrected afterwards."""
+    with unit_of_work() as ctx:
+        builders.unit(ctx)
+        builders.purpose(ctx)
+        child, (mother, _father) = builders.family(ctx)
+        builders.grant(ctx, child, mother)
+    downgrade(engine, "0008")
+    assert "person_corrections" not in _tables(engine)
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM people WHERE left_at IS NULL")).scalar() == 3
+    with unit_of_work() as ctx:
+        assert verify_log(ctx).ok
+        correct_person(ctx, child, unit="bhg", born=date(2021, 3, 15))
+        leave_person(ctx, mother)
+    with unit_of_work() as ctx:
+        assert verify_log(ctx).ok

@@ -27,6 +27,7 @@ from consentreg.services.audit.verify import (
     verify_consent_events,
     verify_log,
 )
+from consentreg.services.corrections import correct_person
 from consentreg.services.photos import PhotoInput
 from consentreg.services.publishing import gate as publishing
 from consentreg.services.publishing import takedown
@@ -41,6 +42,7 @@ APPEND_ONLY = (
     "audit_checkpoints",
     "evidence_blobs",
     "evidence_chunks",
+    "person_corrections",
 )
 
 
@@ -118,6 +120,7 @@ def build_register(unit_of_work: ContextFactory) -> Register:
         purposes.revise_purpose(
             ctx, code="facebook", notice_text="Ny tekst.\n", requires_new_consent=True
         )
+        ids["correction"] = correct_person(ctx, ids["step"], born=date(1985, 1, 2)).id
         people.remove_guardian(ctx, child=ids["child"], guardian=ids["step"])
     return ids
 
@@ -190,6 +193,23 @@ class Case:
 
 
 CASES = {
+    "what a correction corrected": Case(
+        ("UPDATE person_corrections SET fields = 'name' WHERE id = :correction",),
+        "field_changed",
+        "person_corrections",
+        "fields",
+        ("person.correct", "correction"),
+    ),
+    "a corrected birth date put back": Case(
+        (
+            "UPDATE people SET born_ct = (SELECT born_ct FROM person_corrections"
+            " WHERE id = :correction) WHERE id = :step",
+        ),
+        "field_changed",
+        "people",
+        "born_ct",
+        ("person.correct", "correction"),
+    ),
     "a consent's kind": Case(
         ("UPDATE consent_events SET kind = 'refusal' WHERE id = :grant_father",),
         "field_changed",

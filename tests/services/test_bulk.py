@@ -145,13 +145,15 @@ def test_the_reader_gives_the_values_sqlalchemy_gives_for_every_column_type(
                 "protected": n == 3,
                 "created_at": datetime(2026, 11, 22, 9, n % 2, 0, 999999 * (n == 4), tzinfo=OSLO),
                 "created_by": AWKWARD if n == 2 else "tester",
+                "left_at": None if n % 3 else datetime(2026, 11, 23, 8, n, tzinfo=OSLO),
             }
             for n in range(6)
         ]
         insert_rows(conn, people, rows)  # type: ignore[arg-type]
         query = select(*people.columns).order_by(people.c.id)
         expected = [tuple(row) for row in conn.execute(query).all()]
-        assert {r[-2].tzinfo for r in expected} == {UTC}  # the instants came back aware
+        created_at = list(people.columns.keys()).index("created_at")
+        assert {r[created_at].tzinfo for r in expected} == {UTC}  # the instants came back aware
         assert _rows(read_columns(conn, query)) == expected
         nobody = query.where(people.c.id == "none")
         assert read_columns(conn, nobody) == [() for _ in people.columns]
@@ -291,6 +293,7 @@ def _person(i: int) -> dict[str, Any]:
         "protected": False,
         "created_at": datetime(2026, 11, 22, 9, 0, tzinfo=UTC),
         "created_by": "tester",
+        "left_at": None,
     }
 
 

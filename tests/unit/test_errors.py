@@ -20,6 +20,7 @@ EXPECTED = {
     "InvalidInputError": 2,
     "NotABackupError": 2,
     "RegisterNotEmptyError": 2,
+    "DuplicatePersonError": 2,
     "ConfigError": 2,
     "DriverMissingError": 2,
     "DatabaseUnavailableError": 2,

@@ -63,7 +63,7 @@ def _rows(action: str) -> dict[str, Any]:
     rows: dict[str, Any] = {}
     for part in BY_ACTION[action].parts:
         row = {f.column: _value(part.table, f.column, f.where, f.name, action) for f in part.fields}
-        rows[part.table] = (
+        rows[part.source] = (
             [row, {**row, **{f.column: "x" for f in part.fields if f.where == "item"}}]
             if part.each
             else row
@@ -77,7 +77,7 @@ def test_an_event_derived_from_rows_replays_to_exactly_those_rows(action: str) -
     ids, payload = event_of(action, rows)
     event = LoggedEvent(1, AT, "kari", action, ids, payload)
     for part, replayed in expected_rows(event):
-        given = rows[part.table] if part.each else [rows[part.table]]
+        given = rows[part.source] if part.each else [rows[part.source]]
         for want, got in zip(given, replayed, strict=True):
             expected = {c: _as_logged(part.table, c, v) for c, v in want.items()}
             assert got == expected

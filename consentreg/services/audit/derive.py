@@ -62,7 +62,7 @@ def _compile_event(kind: Kind) -> EventBuilder:
     for n, part in enumerate(kind.parts):
         row = f"r{n}"
         getter = "rows.get" if part.present or part.each else "rows.__getitem__"
-        lines.append(f"    {row} = {getter}({part.table!r})")
+        lines.append(f"    {row} = {getter}({part.source!r})")
         if part.each is not None:
             where, name = part.each.split(":")
             item = next(f for f in part.fields if f.where == "item")

@@ -109,6 +109,13 @@ class Part:
     key: tuple[str, ...] = ("id",)
     each: str | None = None
     present: str | None = None  # the ids entry that is None when the part wrote no row
+    # the writer's name for these rows, when one event writes a table twice (a corrected name
+    # removes some of a person's name words and adds others); default: the table's name
+    rows: str | None = None
+
+    @property
+    def source(self) -> str:
+        return self.rows or self.table
 
 
 @dataclass(frozen=True)
@@ -220,6 +227,7 @@ KINDS: tuple[Kind, ...] = (
                     P("ref_ct", "ref_ct_sha256", DIGEST, absent=_no_ref),
                     AT("created_at"),
                     BY("created_by"),
+                    Field("left_at", "const"),
                 ),
             ),
             Part(
@@ -229,6 +237,58 @@ KINDS: tuple[Kind, ...] = (
                 each="payload:name_tokens",
             ),
         ),
+    ),
+    Kind(
+        ("person.correct",),
+        (
+            # the values replaced, kept for the as-of views
+            Part(
+                "person_corrections",
+                (
+                    ID("id", "correction"),
+                    ID("person_id", "person"),
+                    P("version"),
+                    P("fields"),
+                    P("name_ct", "old_name_ct_sha256", DIGEST),
+                    P("born_ct", "old_born_ct_sha256", DIGEST),
+                    P("ref_ct", "old_ref_ct_sha256", DIGEST),
+                    ID("unit_id", "old_unit"),
+                    AT("at"),
+                    BY("actor"),
+                ),
+            ),
+            # the values now (those not corrected written again as they were)
+            Part(
+                "people",
+                (
+                    ID("id", "person"),
+                    ID("unit_id", "unit"),
+                    P("name_ct", "name_ct_sha256", DIGEST),
+                    P("born_ct", "born_ct_sha256", DIGEST),
+                    P("ref_bidx"),
+                    P("ref_ct", "ref_ct_sha256", DIGEST),
+                ),
+                op="update",
+            ),
+            Part(
+                "person_name_tokens",
+                (ID("person_id", "person"), ITEM("token_bidx")),
+                op="delete",
+                key=("person_id", "token_bidx"),
+                each="payload:old_name_tokens",
+                rows="old_name_tokens",
+            ),
+            Part(
+                "person_name_tokens",
+                (ID("person_id", "person"), ITEM("token_bidx")),
+                key=("person_id", "token_bidx"),
+                each="payload:name_tokens",
+            ),
+        ),
+    ),
+    Kind(
+        ("person.leave",),
+        (Part("people", (ID("id", "person"), P("left_at", form=INSTANT)), op="update"),),
     ),
     Kind(
         ("person.restrict", "person.unrestrict"),
@@ -525,6 +585,7 @@ CONSTANTS: dict[tuple[str, str], Any] = {
     ("users", "removed_at"): None,
     ("users", "removed_by"): None,
     ("people", "protected"): False,
+    ("people", "left_at"): None,
     ("guardianships", "removed_at"): None,
     ("guardianships", "removed_by"): None,
     ("photos", "complete"): True,  # only `photo.complete` sets it by a constant

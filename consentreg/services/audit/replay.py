@@ -25,6 +25,7 @@ TABLES = (
     "notice_versions",
     "people",
     "person_name_tokens",
+    "person_corrections",
     "restriction_events",
     "guardianships",
     "evidence_blobs",

@@ -5,7 +5,9 @@ on a photo showing only that person).
 The register as it stood at the instant is read from its event records, each kept with the
 instant it was recorded: consent, refusal and withdrawal events (`recorded_at`), restriction
 events (`at`), guardianships added and removed (`added_at`, `removed_at`), people, purposes and
-notice versions (`created_at`). These tables are append-only, and `audit verify` proves that they
+notice versions (`created_at`), and the corrections of people (`at`): a person's unit and birth
+date are read as they are now, with the values corrected since the instant put back from the
+corrections that replaced them. These tables are append-only, and `audit verify` proves that they
 are exactly what the hash-chained audit log says; a test holds this reading to a replay of the
 log at many instants. Reading them with a few indexed queries is what lets `audit consents`
 answer for a whole municipality in seconds, where replaying a million events cannot.
@@ -31,6 +33,7 @@ from consentreg.db.models import (
     Guardianship,
     NoticeVersion,
     Person,
+    PersonCorrection,
     Purpose,
     Unit,
 )
@@ -136,10 +139,18 @@ def register_at(
     """Everyone in the unit (or everyone), in the slice of ids, and every purpose (or one) as of
     `at`, with what standings are judged on."""
     scope = [Person.created_at <= at, *_in_slice(Person.id, ids)]
+    later = _corrections_after(ctx, at, ids)
     if unit_id is not None:
-        scope.append(Person.unit_id == unit_id)
+        here: ColumnElement[bool] = Person.unit_id == unit_id
+        if any(c.unit_moved for c in later):
+            # in the unit then, elsewhere now: corrected since (filtered by `_people`)
+            moved = select(PersonCorrection.person_id).where(
+                PersonCorrection.at > at, PersonCorrection.fields.contains("unit")
+            )
+            here = or_(here, Person.id.in_(moved))
+        scope.append(here)
     in_scope = select(Person.id).where(*scope)
-    people = _people(ctx, at, scope)
+    people = _people(ctx, at, scope, later, unit_id)
     purposes = _purposes(ctx, at, purpose_id)
     found = RegisterAt(at, people, purposes)
     guardianships = select(
@@ -187,7 +198,48 @@ def _made(kind: type[T], *columns: Iterable[Any]) -> Iterator[T]:
     return map(_new, repeat(kind), zip(*columns, strict=True))
 
 
-def _people(ctx: Context, at: datetime, scope: list[ColumnElement[bool]]) -> dict[str, PersonAt]:
+class LaterCorrection(NamedTuple):
+    """A correction recorded after the instant: the values it replaced were those at the
+    instant (unless an earlier correction after it replaced them first)."""
+
+    person_id: str
+    version: int
+    fields: str
+    unit_id: str | None
+    born_ct: bytes | None
+
+    @property
+    def unit_moved(self) -> bool:
+        return "unit" in self.fields.split(",")
+
+
+def _corrections_after(ctx: Context, at: datetime, ids: IdSlice) -> list[LaterCorrection]:
+    """Corrections after `at` of the people in the slice, each person's latest first: applied
+    in this order, each field ends with the value the first correction after `at` replaced.
+    None at all when nothing was corrected since (the usual case: an answer as of now)."""
+    query = (
+        select(
+            PersonCorrection.person_id,
+            PersonCorrection.version,
+            PersonCorrection.fields,
+            PersonCorrection.unit_id,
+            PersonCorrection.born_ct,
+        )
+        .where(PersonCorrection.at > at, *_in_slice(PersonCorrection.person_id, ids))
+        .order_by(PersonCorrection.person_id, PersonCorrection.version.desc())
+    )
+    return [LaterCorrection(*row) for row in ctx.session.execute(query)]
+
+
+def _people(
+    ctx: Context,
+    at: datetime,
+    scope: list[ColumnElement[bool]],
+    later: list[LaterCorrection],
+    unit_id: str | None,
+) -> dict[str, PersonAt]:
+    """Everyone in scope as they were at `at`: the values read now, those corrected since put
+    back; with `unit_id`, only those in that unit then."""
     units: dict[str, str] = dict(ctx.session.execute(select(Unit.id, Unit.code)).all())
     restricted = restricted_at(ctx, at)  # as the gate reads it
     ids, kinds, unit_ids, born_cts = _columns(
@@ -196,11 +248,37 @@ def _people(ctx: Context, at: datetime, scope: list[ColumnElement[bool]]) -> dic
         .where(*scope)
         .order_by(Person.id),
     )
+    if later:
+        ids, kinds, unit_ids, born_cts = _as_they_were(
+            later, unit_id, ids, kinds, unit_ids, born_cts
+        )
     born = ctx.keys.field_decryptor(table="people", column="born")
     days = map(date.fromisoformat, map(born, born_cts, ids))
     unit_codes = map(units.get, unit_ids)  # None: no unit
     people = _made(PersonAt, ids, kinds, unit_codes, map(restricted.__contains__, ids), days)
     return dict(zip(ids, people, strict=True))
+
+
+def _as_they_were(
+    later: list[LaterCorrection],
+    unit_id: str | None,
+    *columns: Sequence[Any],
+) -> list[list[Any]]:
+    """The people's columns (id, kind, unit, birth date) with the values corrected after the
+    instant put back, and with `unit_id` only the rows in that unit then."""
+    ids, kinds, unit_ids, born_cts = (list(c) for c in columns)
+    row = {pid: i for i, pid in enumerate(ids)}
+    for c in later:
+        i = row.get(c.person_id)
+        if i is None:
+            continue
+        fields = c.fields.split(",")
+        if "unit" in fields:
+            unit_ids[i] = c.unit_id
+        if "born" in fields:
+            born_cts[i] = c.born_ct
+    keep = [i for i in range(len(ids)) if unit_id is None or unit_ids[i] == unit_id]
+    return [[column[i] for i in keep] for column in (ids, kinds, unit_ids, born_cts)]
 
 
 def _purposes(ctx: Context, at: datetime, purpose_id: str | None) -> list[PurposeAt]:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from consentreg.domain.audit_chain import format_instant
-from consentreg.errors import AuditVerificationError
+from consentreg.errors import AuditVerificationError, NotFoundError
 from consentreg.memory import gc_paused
 from consentreg.services.access import require
 from consentreg.services.audit.events import LoggedEvent, read_log, record_query
@@ -69,6 +69,7 @@ class PublicationRecord:
 @dataclass(frozen=True)
 class SubjectView:
     person: dict[str, Any]
+    corrections: list[dict[str, Any]]
     guardianships: list[dict[str, Any]]
     restrictions: list[dict[str, Any]]
     consents: list[ConsentRecord]
@@ -229,19 +230,46 @@ def _known(state: State, table: str, row_id: str) -> dict[str, Any]:
     return row
 
 
-def subject(ctx: Context, key: str) -> SubjectView:
-    """Everything the log records about one person, by ID (or `ref:EXTERNAL_ID`)."""
+def _corrections(state: State, pid: str) -> list[dict[str, Any]]:
+    """A person's corrections in order: what each corrected, and the unit it moved them from
+    (names, birth dates and references are shown by no view: only which of them changed)."""
+    found = sorted(
+        (c for c in _values(state, "person_corrections") if c["person_id"] == pid),
+        key=lambda c: c["version"],
+    )
+    return [
+        {
+            "id": c["id"],
+            "version": c["version"],
+            "at": c["at"],
+            "actor": c["actor"],
+            "fields": c["fields"].split(","),
+            "old_unit": _code(state, "units", c["unit_id"]),
+        }
+        for c in found
+    ]
+
+
+def subject(ctx: Context, key: str, *, as_of: datetime | None = None) -> SubjectView:
+    """Everything the log records about one person, by ID (or `ref:EXTERNAL_ID`); with `as_of`,
+    as the log recorded it by that instant (the unit, corrections and leaving as they were)."""
     require(ctx, "audit.read")
     pid = resolve_person(ctx, key).id
     events = read_log(ctx)
+    if as_of is not None:
+        events = [e for e in events if e.at <= as_of]
     state = replay(events)
+    if as_of is not None and state.get("people", pid) is None:
+        raise NotFoundError(f"person {pid} was not registered by {format_instant(as_of)}")
     person = dict(_known(state, "people", pid))
     person["unit"] = _code(state, "units", person.pop("unit_id"))
     for column in ("name_ct", "born_ct", "ref_ct", "ref_bidx"):
         person.pop(column, None)
-    record_query(ctx, "subject", ids={"subject": pid})
+    payload = {"as_of": format_instant(as_of)} if as_of is not None else None
+    record_query(ctx, "subject", ids={"subject": pid}, payload=payload)
     return SubjectView(
         person=person,
+        corrections=_corrections(state, pid),
         guardianships=[
             g for g in _values(state, "guardianships") if pid in (g["child_id"], g["guardian_id"])
         ],
