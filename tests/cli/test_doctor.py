@@ -53,11 +53,10 @@ def test_another_registers_key_gives_exit_7(cli: Invoke, home: Path) -> None:
     assert _statuses(result.json())["key_matches_register"] == "problem"
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # PostgreSQL: the database login
 def test_a_login_without_a_role_gives_exit_8(cli: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
-    if os.environ.get("CONSENTREG_DB", "").startswith("postgresql"):
-        pytest.skip(
-            "on PostgreSQL the acting user is the database login (tests/cli/test_roles_postgres.py)"
-        )
+    """On SQLite the acting user is the OS login (tests/cli/test_roles_postgres.py has the
+    database logins of PostgreSQL)."""
     cli("audit", "checkpoint")
     for variable in ("LOGNAME", "USER", "LNAME", "USERNAME"):
         monkeypatch.setenv(variable, "vikar")

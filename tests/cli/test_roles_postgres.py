@@ -18,11 +18,12 @@ from tests.cli.conftest import Invoke, Result, born_years_ago
 NOTICE = "Vi publiserer bilder på nettsiden.\n"
 
 
+pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite: no logins
+
+
 @pytest.fixture
 def logins(db_url: str) -> Iterator[dict[str, str]]:
     """Four logins on the server, one per role, and one the register does not know."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("database logins and GRANTs are PostgreSQL's; SQLite has none")
     suffix = uuid.uuid4().hex[:8]
     names = {r: f"{r}_{suffix}" for r in ("registrar", "publisher", "auditor", "stranger")}
     admin = create_engine(db_url, isolation_level="AUTOCOMMIT")

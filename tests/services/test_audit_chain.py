@@ -7,17 +7,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from consentreg.crypto import Signer, create_signing_key_file
 from consentreg.db.base import Base
-from consentreg.db.models import AuditEvent
+from consentreg.db.models import AuditEvent, Unit
 from consentreg.domain.audit_chain import chain_hash, leaf_hash
-from consentreg.services import register_identity
+from consentreg.services import access, register_identity
 from consentreg.services.audit.events import LoggedEvent, read_log
 from consentreg.services.audit.replay import CHECKED_BY_HASH, TABLES, replay
 from consentreg.services.audit.verify import create_checkpoint, failure_message
+from consentreg.services.unit_of_work import Context
 from tests.conftest import NOW, ContextFactory
 from tests.services.test_audit_verify import (
     NAMES,
@@ -165,12 +166,18 @@ def test_every_table_but_the_log_itself_is_replayed_from_the_events() -> None:
     assert set(Base.metadata.tables) == set(TABLES) | {"audit_events", *CHECKED_BY_HASH}
 
 
+def unit_code(ctx: Context) -> str:
+    return str(ctx.session.scalar(select(Unit.code).limit(1)))
+
+
 def test_every_column_of_every_table_is_compared(
     unit_of_work: ContextFactory, register: Register, tmp_path: Path
 ) -> None:
     create_signing_key_file(tmp_path / "signing.key")
     with unit_of_work() as ctx:
         register_identity.claim(ctx, ctx.keys)
+        access.add_user(ctx, login="tester", role="admin")
+        access.add_user(ctx, login="kari", role="registrar", units=[unit_code(ctx)])
         create_checkpoint(ctx, signer=Signer.load(tmp_path / "signing.key"))
         state = replay(read_log(ctx))
     unchecked = {
