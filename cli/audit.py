@@ -8,17 +8,16 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .output import OPTIONS, emit, table, to_json, write_cleaned
+from .output import OPTIONS, emit, instant, table, to_json, write_cleaned
 from .runtime import settings, unit_of_work
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from consentreg.services.audit.checkpoint import VerifierKey
     from consentreg.services.audit.verify import VerifyReport
 
@@ -128,6 +127,8 @@ def _show(value: Any) -> str:
         return json.dumps(value, sort_keys=True)
     if isinstance(value, list):
         return ",".join(str(v) for v in value) or "-"
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return instant(value, timespec="auto")
     if hasattr(value, "isoformat"):
         return str(value.isoformat())
     return "-" if value is None else str(value)
@@ -207,7 +208,7 @@ def publications_cmd(
     with unit_of_work() as ctx:
         found = publications(ctx, since=when, purpose=purpose)
     rows = [
-        (p.id, p.decided_at.isoformat(timespec="seconds"), p.purpose, p.photo_id, p.decision)
+        (p.id, instant(p.decided_at), p.purpose, p.photo_id, p.decision)
         + (" ".join(p.reasons), " ".join(p.subjects), _show(p.taken_down_at))
         for p in found
     ]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .output import emit, emit_id, message, table
+from .output import emit, emit_id, instant, message, table
 from .runtime import open_register, unit_of_work
 
 if TYPE_CHECKING:
@@ -174,7 +174,7 @@ def takedown_lines(items: list[TakedownItem]) -> list[str]:
                 i.publication_id,
                 i.purpose,
                 i.output_name,
-                i.released_at.isoformat(timespec="seconds"),
+                instant(i.released_at),
                 i.photo_id,
             )
             for i in items
@@ -242,7 +242,7 @@ def consent_list(
                     f"{c.valid_from}..{c.valid_until}"
                     if c.valid_from
                     else (
-                        f"withdraws {c.withdraws[:8]} at {c.effective_at.isoformat(timespec='seconds')}"
+                        f"withdraws {c.withdraws[:8]} at {instant(c.effective_at)}"
                         if c.withdraws
                         else ""
                     ),

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .output import OPTIONS, clean, emit, message, table
+from .output import OPTIONS, clean, emit, instant, message, table
 from .progress import progress_bar
 from .runtime import open_register, unit_of_work
 
@@ -220,7 +220,7 @@ def takedown_list_cmd(purpose: Annotated[str | None, typer.Option("--purpose")] 
                     i.publication_id,
                     i.purpose,
                     i.output_name,
-                    i.released_at.isoformat(timespec="seconds"),
+                    instant(i.released_at),
                     " ".join(i.subject_ids),
                 )
                 for i in items

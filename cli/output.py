@@ -6,13 +6,13 @@ import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from consentreg.display import aligned, clean, padded, table, to_json, widths
+from consentreg.display import aligned, clean, instant, padded, table, to_json, widths
 
 if TYPE_CHECKING:
     from consentreg.errors import ConsentRegError
 
 __all__ = ["OPTIONS", "aligned", "clean", "emit", "emit_id", "message", "padded", "table"]
-__all__ += ["to_json", "widths", "write_cleaned"]
+__all__ += ["instant", "to_json", "widths", "write_cleaned"]
 
 
 class Options:

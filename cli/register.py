@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from . import consent
-from .output import emit, emit_id, table
+from .output import emit, emit_id, instant, table
 from .runtime import unit_of_work
 
 unit_app = typer.Typer(help="Kindergartens, schools, groups and classes.", no_args_is_help=True)
@@ -284,7 +284,7 @@ def person_show(person_id: str) -> None:
         f"protected  {'yes' if p.protected else 'no'}",
     ]
     if p.left_at:
-        lines.append(f"left       {p.left_at.isoformat(timespec='seconds')}")
+        lines.append(f"left       {instant(p.left_at)}")
     lines += [
         f"guardian   {g.person_id}{'' if g.parental_responsibility else ' (no parental responsibility)'}"
         for g in p.guardians
@@ -343,7 +343,7 @@ def person_leave(
     when = parse_at(at) if at is not None else None
     with unit_of_work() as ctx:
         done = leave_person(ctx, person_id, at=when)
-    emit(done, [f"{done.person_id} left {done.left_at.isoformat(timespec='seconds')}"])
+    emit(done, [f"{done.person_id} left {instant(done.left_at)}"])
 
 
 @person_app.command("restrict")

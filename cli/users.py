@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .output import emit, table
+from .output import emit, instant, table
 from .runtime import unit_of_work
 
 user_app = typer.Typer(
@@ -55,7 +55,7 @@ def user_list() -> None:
 
     with unit_of_work(writer=False) as ctx:
         users = list_users(ctx)
-    rows = [[u.login, u.role, ", ".join(u.units), u.added_at, u.added_by] for u in users]
+    rows = [[u.login, u.role, ", ".join(u.units), instant(u.added_at), u.added_by] for u in users]
     emit({"users": users}, table(["LOGIN", "ROLE", "UNITS", "ADDED", "BY"], rows))
 
 

@@ -1,8 +1,9 @@
 """Text made safe to show and laid out for reading: every entry point (the command line, the
 reports, later the web pages) shows values through these, never raw.
 
-`clean` replaces control and bidirectional-override characters, which could break a line, hide
-text or reverse how a name reads. The table helpers align whole columns at a time: `audit
+`clean` shows control, format and bidirectional-override characters, which could break a line,
+hide text or reverse how a name reads, as visible escapes; `to_json` escapes them inside strings;
+`instant` prints a time in Europe/Oslo with its offset. The table helpers align whole columns at a time: `audit
 consents` lays out 100,000 rows."""
 
 from __future__ import annotations
@@ -10,23 +11,57 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
+from zoneinfo import ZoneInfo
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_OSLO = ZoneInfo("Europe/Oslo")
+# what never reaches a reader raw: controls (C0, DEL, C1: a newline splits a row, ESC drives the
+# terminal), format characters (bidirectional overrides that reverse how a name reads, zero-width
+# characters, soft hyphens, the BOM), line and paragraph separators, surrogates, private-use and
+# unassigned code points. Each is shown as its escape, visibly: "Ola\\nNordmann".
+_HIDDEN = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"))
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# the same characters in a JSON document: escaped as \\uXXXX (still the same string to a parser)
+_JSON_HIDDEN = re.compile(
+    "[\x7f-\x9f\xad\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\U000e0000-\U000e0fff]"
+)
+
+
+def _escape(char: str) -> str:
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return (
+        f"\\x{code:02x}"
+        if code < 0x100
+        else f"\\u{code:04x}"
+        if code < 0x10000
+        else f"\\U{code:08x}"
+    )
 
 
 def clean(text: object) -> str:
-    """Strip control and bidi-override characters from anything user- or file-supplied."""
+    """Anything user- or file-supplied, made safe to show: every control, format, separator or
+    unassigned character replaced by its visible escape (a name keeps its letters and spaces)."""
     value = str(text)
-    # every character the pattern matches is one str.isprintable() rejects (Cc, Cf): a printable
-    # text, the common case, needs no regular expression
-    return value if value.isprintable() else _CONTROL.sub("?", value)
+    if value.isprintable():  # the common case: nothing hidden (isprintable rejects all of them)
+        return value
+    return "".join(_escape(c) if unicodedata.category(c) in _HIDDEN else c for c in value)
+
+
+def instant(value: datetime, *, timespec: str = "seconds") -> str:
+    """An instant as people here read it: Europe/Oslo, with its offset."""
+    return value.astimezone(_OSLO).isoformat(timespec=timespec)
 
 
 def _default(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return instant(value, timespec="auto")
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Enum):
@@ -38,7 +73,18 @@ def _default(value: Any) -> Any:
 
 
 def to_json(document: Any) -> str:
-    return json.dumps(document, default=_default, ensure_ascii=False, indent=2)
+    """One JSON document; hidden characters inside strings are escaped (`\\u202e`), so the
+    stream never carries them raw, while a parser reads the same strings."""
+    text = json.dumps(document, default=_default, ensure_ascii=False, indent=2)
+    return _JSON_HIDDEN.sub(
+        lambda m: f"\\u{ord(m[0]):04x}" if ord(m[0]) < 0x10000 else _pair(m[0]), text
+    )
+
+
+def _pair(char: str) -> str:
+    """A character beyond the BMP as a JSON surrogate pair."""
+    code = ord(char) - 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -47,7 +48,7 @@ class UserView:
     login: str
     role: str
     units: list[str]  # unit codes
-    added_at: str
+    added_at: datetime
     added_by: str
 
 
@@ -234,9 +235,7 @@ def list_users(ctx: Context) -> list[UserView]:
         select(User).where(User.removed_at.is_(None)).order_by(User.login, User.role)
     )
     return [
-        UserView(
-            u.id, u.login, u.role, sorted(links.get(u.id, [])), u.added_at.isoformat(), u.added_by
-        )
+        UserView(u.id, u.login, u.role, sorted(links.get(u.id, [])), u.added_at, u.added_by)
         for u in users
     ]
 

@@ -2,7 +2,7 @@
 and purpose whether publishing is allowed today and, if not, why (reason codes explained).
 
 It uses names: it is the leader's own working view, not something to share. Every text is
-escaped with html.escape; the page has inline CSS only and a Content-Security-Policy that
+escaped with html.escape after `display.clean` (control and bidi characters shown as escapes); the page has inline CSS only and a Content-Security-Policy that
 forbids loading anything, so opening it makes no network request. Answers come from the audit
 register as it stands now, judged by the gate's rules (audit_standing); the report is itself recorded
 as an `audit.query` event (view `coverage`) with the IDs of the people it showed.
@@ -11,11 +11,12 @@ as an `audit.query` event (view `coverage`) with the IDs of the people it showed
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
+from html import escape as _html_escape
 
 from sqlalchemy import select
 
 from consentreg.db.models import Person
+from consentreg.display import clean
 from consentreg.domain.calendar import OSLO
 from consentreg.memory import gc_paused
 from consentreg.services.access import require
@@ -100,6 +101,12 @@ def _header(found: RegisterAt) -> str:
         f"<th>{escape(p.code)}<br><small>{escape(p.title)}</small></th>" for p in found.purposes
     )
     return f"<th>Person</th><th>Kind</th>{columns}"
+
+
+def escape(value: object) -> str:
+    """HTML-escaped, hidden characters first shown as their escapes (an RLO, ESC or CR never
+    reaches the page raw)."""
+    return _html_escape(clean(value))
 
 
 def coverage_report(ctx: Context, *, unit: str | None = None) -> CoverageReport:
