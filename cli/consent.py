@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .output import emit, emit_id, instant, message, table
+from .output import OPTIONS, emit, emit_id, instant, message, table, write_cleaned
 from .runtime import open_register, unit_of_work
 
 if TYPE_CHECKING:
@@ -255,17 +255,30 @@ def consent_list(
     )
 
 
-def _import(kind: str, file: Path, *, allow_duplicates: bool = False) -> None:
+DryRun = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run", help="Check the whole file and say what would be imported; write nothing."
+    ),
+]
+
+
+def _import(
+    kind: str, file: Path, *, allow_duplicates: bool = False, dry_run: bool = False
+) -> None:
     from consentreg.services import imports
 
-    with unit_of_work() as ctx:
+    with unit_of_work(dry_run=dry_run) as ctx:
         if kind == "people":
             count = imports.import_people(ctx, file, allow_duplicates=allow_duplicates)
         else:
             loader = {"guardians": imports.import_guardians, "consents": imports.import_consents}
             count = loader[kind](ctx, file)
-    message(f"imported {count} {kind} rows from {file.name}")
-    emit({"imported": count}, [str(count)])
+    if dry_run:
+        message(f"{file.name}: {count} {kind} rows would be imported; nothing was written")
+    else:
+        message(f"imported {count} {kind} rows from {file.name}")
+    emit({"imported": 0 if dry_run else count, "checked": count, "dry_run": dry_run}, [str(count)])
 
 
 @import_app.command("people")
@@ -279,35 +292,60 @@ def import_people(
             "another row (each is reported as a problem otherwise).",
         ),
     ] = False,
+    dry_run: DryRun = False,
 ) -> None:
-    """Import people: columns ref,name,born,kind,unit. All rows or none. A row with the same
-    name and birth date as a registered person (named by ID) or an earlier row is reported as a
-    likely duplicate unless --allow-duplicates.
+    """Import people: columns ref,name,born,kind,unit (or in bokmål: referanse, navn,
+    fødselsdato, type, avdeling). All rows or none. A row with the same name and birth date as a
+    registered person (named by ID) or an earlier row is reported as a likely duplicate unless
+    --allow-duplicates. Excel's CSV is read as saved: `;` or tab separators, dd.mm.yyyy dates,
+    Windows-1252 text.
 
     Example:
 
-        consentreg import people samples/people.csv
+        consentreg import people --dry-run samples/people.csv
     """
-    _import("people", file, allow_duplicates=allow_duplicates)
+    _import("people", file, allow_duplicates=allow_duplicates, dry_run=dry_run)
 
 
 @import_app.command("guardians")
-def import_guardians(file: Path) -> None:
-    """Import guardianships: columns child_ref,guardian_ref,parental_responsibility (yes|no).
+def import_guardians(file: Path, dry_run: DryRun = False) -> None:
+    """Import guardianships: columns child_ref,guardian_ref,parental_responsibility (yes|no,
+    ja|nei).
 
     Example:
 
         consentreg import guardians samples/guardians.csv
     """
-    _import("guardians", file)
+    _import("guardians", file, dry_run=dry_run)
 
 
 @import_app.command("consents")
-def import_consents(file: Path) -> None:
-    """Import consents: columns subject_ref,purpose,by_ref,decision,method,given,until,evidence.
+def import_consents(file: Path, dry_run: DryRun = False) -> None:
+    """Import consents: columns subject_ref,purpose,by_ref,decision,method,given,until,evidence
+    (`consentreg import template consents` prints the bokmål headings).
 
     Example:
 
         consentreg import consents samples/consents.csv
     """
-    _import("consents", file)
+    _import("consents", file, dry_run=dry_run)
+
+
+@import_app.command("template")
+def import_template(
+    kind: Annotated[str, typer.Argument(help="people, guardians or consents.")],
+) -> None:
+    """Print an empty file with the bokmål headings, as Norwegian Excel opens it (UTF-8 with a
+    byte-order mark, `;` between columns).
+
+    Example:
+
+        consentreg import template people > personer.csv
+    """
+    from consentreg.services.imports import template_headings
+
+    headings = template_headings(kind)
+    if OPTIONS.json:
+        emit({"kind": kind, "columns": headings})
+        return
+    write_cleaned("\ufeff" + ";".join(headings) + "\r\n")

@@ -64,4 +64,5 @@ def emit_id(new_id: str) -> None:
 
 
 def message(text: str) -> None:
-    sys.stderr.write(clean(text) + "\n")
+    """A message to stderr; its own line breaks (a list of problems) kept, each line cleaned."""
+    sys.stderr.write("\n".join(map(clean, text.split("\n"))) + "\n")

@@ -30,9 +30,11 @@ def open_register() -> Iterator[Register]:
 
 
 @contextmanager
-def unit_of_work(*, writer: bool = True, now: datetime | None = None) -> Iterator[Context]:
-    """The usual command: one register, one transaction."""
+def unit_of_work(
+    *, writer: bool = True, now: datetime | None = None, dry_run: bool = False
+) -> Iterator[Context]:
+    """The usual command: one register, one transaction (rolled back with `dry_run`)."""
     from consentreg.services import unit_of_work as uow
 
-    with uow.unit_of_work(settings(), writer=writer, now=now) as ctx:
+    with uow.unit_of_work(settings(), writer=writer, now=now, dry_run=dry_run) as ctx:
         yield ctx

@@ -22,6 +22,7 @@ from consentreg.domain.caption import normalise_name
 from consentreg.domain.model import EventKind, Method, PersonKind
 from consentreg.domain.text import NAME, REF, line_problem
 from consentreg.errors import ConsentRegError, InvalidInputError
+from consentreg.services import csv_input
 from consentreg.services.access import require
 from consentreg.services.consents import (
     NewEvent,
@@ -94,30 +95,67 @@ class _Problems:
         )
 
 
+# bokmål values a spreadsheet may hold -> the import's own
+VALUE_ALIASES: dict[str, dict[str, str]] = {
+    "kind": {"barn": "child", "elev": "child", "voksen": "adult", "ansatt": "staff"},
+    "decision": {
+        "samtykke": "grant",
+        "ja": "grant",
+        "nei": "refusal",
+        "reservasjon": "refusal",
+        "nekter": "refusal",
+        "avslag": "refusal",
+    },
+    "method": {
+        "papir": "paper",
+        "skjema": "paper",
+        "e-post": "email",
+        "epost": "email",
+        "digitalt": "digital",
+        "personlig": "in-person",
+        "muntlig": "in-person",
+    },
+}
+
+
+def template_headings(kind: str) -> list[str]:
+    """The bokmål column headings of an import (`import template`)."""
+    if kind not in csv_input.TEMPLATE_HEADINGS:
+        raise InvalidInputError(f"template must be people, guardians or consents, not {kind!r}")
+    return list(csv_input.TEMPLATE_HEADINGS[kind])
+
+
 def _read_rows(path: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[Row]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        raise InvalidInputError(f"{path.name} cannot be read as UTF-8 CSV") from None
+    """The file's rows by the import's column names (csv_input: Excel's separators, encodings
+    and bokmål headings are read too)."""
+    text = csv_input.read_text(path)
     lines = _Lines(io.StringIO(text, newline=""))
-    reader = csv.DictReader(lines)
-    header = [h.strip() for h in reader.fieldnames or []]
+    reader = csv.DictReader(lines, delimiter=csv_input.dialect_for(text))
+    written = [h.strip() for h in reader.fieldnames or []]
+    header = [
+        csv_input.ALIASES.get(csv_input.column_key(h), csv_input.column_key(h)) for h in written
+    ]
     missing = [c for c in required if c not in header]
-    unknown = [c for c in header if c not in required + optional]
-    if missing or unknown:
+    unknown = [w for w, c in zip(written, header, strict=True) if c not in required + optional]
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if missing or unknown or repeated:
         raise InvalidInputError(
             f"{path.name}, line 1: expected columns {','.join(required + optional)}"
             + (f"; missing {','.join(missing)}" if missing else "")
             + (f"; unknown {','.join(unknown)}" if unknown else "")
+            + (f"; repeated {','.join(repeated)}" if repeated else "")
         )
     reader.fieldnames = header
     absent = dict.fromkeys(required + optional, "")
+    aliases = {c: VALUE_ALIASES[c] for c in header if c in VALUE_ALIASES}
     rows = []
     try:
         for values in reader:
             if None in values:
                 raise InvalidInputError(f"{path.name}, line {reader.line_num}: too many fields")
             found = {k: (v or "").strip() for k, v in values.items()}
+            for column, table in aliases.items():
+                found[column] = table.get(found[column].casefold(), found[column])
             rows.append(Row(reader.line_num, {**absent, **found}))
     except csv.Error as exc:
         # the line the parser was reading: its own line_num still counts the record before
@@ -155,11 +193,9 @@ def _date(problems: _Problems, row: Row, column: str, *, required: bool) -> date
             problems.add(row, column, "is empty")
         return None
     try:
-        if len(text) != 10:  # fromisoformat also takes 20210314; the contract says YYYY-MM-DD
-            raise ValueError(text)
-        return date.fromisoformat(text)
+        return csv_input.parse_date(text)
     except ValueError:
-        problems.add(row, column, "is not a date YYYY-MM-DD")
+        problems.add(row, column, "is not a date YYYY-MM-DD or dd.mm.yyyy")
         return None
 
 
@@ -377,7 +413,7 @@ class _Consents:
 
 @lru_cache(maxsize=4096)  # one date object per text: a million rows share a few hundred dates
 def _iso(text: str) -> date | None:
-    return date.fromisoformat(text) if text else None
+    return csv_input.parse_date(text) if text else None
 
 
 def import_consents(ctx: Context, path: Path) -> int:

@@ -69,6 +69,10 @@ def import_database_stack(settings: Settings) -> None:
     engine_for(settings).dispose()
 
 
+class _RolledBack(Exception):  # noqa: N818 - not an error: how a dry run leaves its transaction
+    pass
+
+
 @dataclass
 class Register:
     """An open register: what every unit of work needs. `actor` overrides who acts (the tests,
@@ -81,17 +85,25 @@ class Register:
     actor: str | None = None
 
     @contextmanager
-    def work(self, *, writer: bool = True, now: datetime | None = None) -> Iterator[Context]:
-        """One transaction: commit when the block returns, roll back on any error."""
+    def work(
+        self, *, writer: bool = True, now: datetime | None = None, dry_run: bool = False
+    ) -> Iterator[Context]:
+        """One transaction: commit when the block returns, roll back on any error; with
+        `dry_run`, roll back in any case (what a change would do, shown, nothing written)."""
         from consentreg.db.engine import session_scope
 
-        with session_scope(self.engine, writer=writer) as session:
-            yield Context(
-                session=session,
-                keys=self.keys,
-                actor=self.actor or self._login(session),
-                now=now or datetime.now(UTC),
-            )
+        try:
+            with session_scope(self.engine, writer=writer) as session:
+                yield Context(
+                    session=session,
+                    keys=self.keys,
+                    actor=self.actor or self._login(session),
+                    now=now or datetime.now(UTC),
+                )
+                if dry_run:
+                    raise _RolledBack
+        except _RolledBack:
+            pass
 
     def _login(self, session: Session) -> str:
         if self.settings.is_sqlite:
@@ -120,8 +132,12 @@ def open_register(settings: Settings, *, actor: str | None = None) -> Iterator[R
 
 @contextmanager
 def unit_of_work(
-    settings: Settings, *, writer: bool = True, now: datetime | None = None
+    settings: Settings, *, writer: bool = True, now: datetime | None = None, dry_run: bool = False
 ) -> Iterator[Context]:
-    """The usual use case: one register, one transaction."""
-    with open_register(settings) as register, register.work(writer=writer, now=now) as ctx:
+    """The usual use case: one register, one transaction (rolled back whatever happens with
+    `dry_run`)."""
+    with (
+        open_register(settings) as register,
+        register.work(writer=writer, now=now, dry_run=dry_run) as ctx,
+    ):
         yield ctx
