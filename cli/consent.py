@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .output import OPTIONS, emit, emit_id, instant, message, table, write_cleaned
+from .output import OPTIONS, emit, instant, message, table, write_cleaned
 from .runtime import open_register, unit_of_work
 
 if TYPE_CHECKING:
@@ -51,8 +51,8 @@ def install(app: typer.Typer) -> None:
 
 def _record(
     subject_id: str,
-    purpose: str,
-    by: str,
+    purposes: list[str],
+    by: list[str],
     kind: str,
     method: str,
     given: str | None,
@@ -62,34 +62,46 @@ def _record(
 ) -> None:
     from consentreg.domain.calendar import parse_date
     from consentreg.domain.model import EventKind
-    from consentreg.services.consents import record_decision
+    from consentreg.services.consents import record_decisions
     from consentreg.services.evidence import read_evidence
 
     given_on = parse_date(given, field="--given") if given else None
     until_on = parse_date(until, field="--until") if until else None
     ev = read_evidence(evidence) if evidence else None
     with unit_of_work() as ctx:
-        emit_id(
-            record_decision(
-                ctx,
-                subject=subject_id,
-                purpose=purpose,
-                by=by,
-                kind=EventKind(kind),
-                method=method,
-                given=given_on,
-                until=until_on,
-                evidence=ev,
-                notice_version=notice_version,
-            )
+        ids = record_decisions(
+            ctx,
+            subject=subject_id,
+            purposes=purposes,
+            consenters=by,
+            kind=EventKind(kind),
+            method=method,
+            given=given_on,
+            until=until_on,
+            evidence=ev,
+            notice_version=notice_version,
         )
+    emit({"ids": ids, "id": ids[0] if len(ids) == 1 else None}, ids)
+
+
+Purposes = Annotated[
+    list[str],
+    typer.Option("--purpose", help="A purpose code; repeat it for every purpose on the form."),
+]
+Consenters = Annotated[
+    list[str],
+    typer.Option(
+        "--by",
+        help="Who expressed it: the subject or a guardian; repeat it for every signature.",
+    ),
+]
 
 
 @consent_app.command("grant")
 def grant(
     subject_id: str,
-    purpose: Annotated[str, typer.Option("--purpose")],
-    by: Annotated[str, typer.Option("--by", help="Who expressed it: the subject or a guardian.")],
+    purpose: Purposes,
+    by: Consenters,
     evidence: Evidence = None,
     method: Annotated[
         str, typer.Option("--method", help="paper, email, digital or in-person.")
@@ -106,11 +118,13 @@ def grant(
 ) -> None:
     """Record a consent; prints its ID. It takes effect now, or from the start of the --given
     day (a paper form signed earlier), and binds to the notice text in force now, or to the
-    --notice-version the form was signed for.
+    --notice-version the form was signed for. One form for several purposes and signed by
+    several guardians is one command: one consent per purpose and signature, all recorded or
+    none, with the one scan stored once (one ID per line).
 
     Example:
 
-        consentreg consent grant ref:K001 --purpose facebook --by ref:G001 --evidence scan.pdf
+        consentreg consent grant ref:K001 --purpose facebook --purpose web --by ref:G001 --by ref:G002 --evidence skjema.pdf
     """
     _record(subject_id, purpose, by, "grant", method, given, until, evidence, notice_version)
 
@@ -118,14 +132,15 @@ def grant(
 @consent_app.command("refuse")
 def refuse(
     subject_id: str,
-    purpose: Annotated[str, typer.Option("--purpose")],
-    by: Annotated[str, typer.Option("--by")],
+    purpose: Purposes,
+    by: Consenters,
     evidence: Evidence = None,
     method: Annotated[str, typer.Option("--method")] = "paper",
     given: Given = None,
     notice_version: NoticeVersion = None,
 ) -> None:
-    """Record a refusal (a child's own refusal overrides their guardians' consent); prints its ID.
+    """Record a refusal (a child's own refusal overrides their guardians' consent); prints its ID
+    (one per purpose and signature when several are given, all recorded or none).
 
     Example:
 

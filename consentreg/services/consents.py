@@ -239,6 +239,46 @@ class Withdrawal:
     takedown: list[TakedownItem]
 
 
+def record_decisions(
+    ctx: Context,
+    *,
+    subject: str,
+    purposes: list[str],
+    consenters: list[str],
+    kind: EventKind,
+    method: str = "paper",
+    given: date | None = None,
+    until: date | None = None,
+    evidence: EvidenceFile | None = None,
+    notice_version: int | None = None,
+) -> list[str]:
+    """One paper form: a decision for each purpose by each consenter, in this one transaction
+    (all or none), the evidence stored once. Returns the IDs, purpose by purpose."""
+    purposes, consenters = list(dict.fromkeys(purposes)), list(dict.fromkeys(consenters))
+    if not purposes or not consenters:
+        raise InvalidInputError("give at least one --purpose and one --by")
+    if notice_version is not None and len(purposes) > 1:
+        raise InvalidInputError(
+            "--notice-version names one purpose's notice: record each purpose on its own"
+        )
+    return [
+        record_decision(
+            ctx,
+            subject=subject,
+            purpose=purpose,
+            by=by,
+            kind=kind,
+            method=method,
+            given=given,
+            until=until,
+            evidence=evidence,
+            notice_version=notice_version,
+        )
+        for purpose in purposes
+        for by in consenters
+    ]
+
+
 def withdraw_consent(
     ctx: Context, *, consent_id: str, at: datetime | None = None, reason: str | None = None
 ) -> Withdrawal:

@@ -1,0 +1,79 @@
+"""One paper form, one command: a consent per purpose and signature, recorded together or not at
+all, the scan stored once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from tests.cli.conftest import Invoke, born_years_ago
+
+NOTICE = "Vi publiserer bilder.\n"
+
+
+def _family(cli: Invoke, tmp_path: Path) -> dict[str, str]:
+    notice = tmp_path / "notice.txt"
+    notice.write_text(NOTICE)
+    for code in ("facebook", "web"):
+        assert cli("purpose", "add", code, "--title", code, "--notice-file", notice).exit_code == 0
+    ids = {
+        "child": cli("person", "add", "--name", "Emma Sæther", "--born", born_years_ago(5)),
+        "mother": cli(
+            "person", "add", "--name", "Ingrid Sæther", "--born", "1988-01-01", "--kind", "adult"
+        ),
+        "father": cli(
+            "person", "add", "--name", "Per Sæther", "--born", "1987-01-01", "--kind", "adult"
+        ),
+    }
+    found = {k: r.stdout.strip() for k, r in ids.items()}
+    for parent in ("mother", "father"):
+        assert cli("guardian", "add", found["child"], found[parent]).exit_code == 0
+    return found
+
+
+def _count(db_url: str, table: str) -> int:
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())  # noqa: S608
+    finally:
+        engine.dispose()
+
+
+def test_two_purposes_signed_by_two_guardians_are_four_consents_and_one_scan(
+    cli: Invoke, tmp_path: Path, db_url: str
+) -> None:
+    people = _family(cli, tmp_path)
+    scan = tmp_path / "skjema.pdf"
+    scan.write_bytes(b"%PDF-1.4 signed form\n" * 100)
+    result = cli(
+        "--json", "consent", "grant", people["child"],
+        "--purpose", "facebook", "--purpose", "web",
+        "--by", people["mother"], "--by", people["father"],
+        "--evidence", scan,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert len(result.json()["ids"]) == 4
+    assert result.json()["id"] is None
+    listed = cli("--json", "consent", "list", "--subject", people["child"]).json()["consents"]
+    assert sorted((c["purpose"], c["consenter_id"]) for c in listed) == sorted(
+        (p, people[g]) for p in ("facebook", "web") for g in ("mother", "father")
+    )
+    assert _count(db_url, "evidence_blobs") == 1
+
+
+def test_a_form_with_one_bad_signature_records_nothing(
+    cli: Invoke, tmp_path: Path, db_url: str
+) -> None:
+    people = _family(cli, tmp_path)
+    stranger = cli(
+        "person", "add", "--name", "Kari Nabo", "--born", "1970-01-01", "--kind", "adult"
+    )
+    result = cli(
+        "consent", "grant", people["child"], "--purpose", "facebook", "--purpose", "web",
+        "--by", people["mother"], "--by", stranger.stdout.strip(),
+    )  # fmt: skip
+    assert result.exit_code == 2, result.stderr
+    assert cli("--json", "consent", "list").json()["consents"] == []
+    assert _count(db_url, "consent_events") == 0
