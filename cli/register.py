@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -263,17 +264,27 @@ def person_list(
 
 
 @person_app.command("show")
-def person_show(person_id: str) -> None:
-    """Show one person with guardians and children.
+def person_show(
+    person_id: str,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Standing as of this date or ISO timestamp (default: now)."),
+    ] = None,
+) -> None:
+    """Show one person on one screen: guardians and children by name, and for each purpose
+    whether a photo of them may be published (as of now or --at), or each reason why not.
 
     Example:
 
-        consentreg person show ref:K001
+        consentreg person show ref:K001 --at 2026-09-01
     """
-    from consentreg.services.people import show_person
+    from consentreg.domain.calendar import parse_at
+    from consentreg.services.coverage import EXPLAINED
+    from consentreg.services.person_page import person_page
 
     with unit_of_work(writer=False) as ctx:
-        p = show_person(ctx, person_id)
+        page = person_page(ctx, person_id, at=parse_at(at) if at else None)
+    p, names = page.person, page.names
     lines = [
         f"id         {p.id}",
         f"name       {p.name}",
@@ -286,11 +297,35 @@ def person_show(person_id: str) -> None:
     if p.left_at:
         lines.append(f"left       {instant(p.left_at)}")
     lines += [
-        f"guardian   {g.person_id}{'' if g.parental_responsibility else ' (no parental responsibility)'}"
+        f"guardian   {g.person_id[:8]}  {names.get(g.person_id, '?')}"
+        + ("" if g.parental_responsibility else " (no parental responsibility)")
         for g in p.guardians
     ]
-    lines += [f"child      {c.person_id}" for c in p.children]
-    emit(p, lines)
+    lines += [f"child      {c.person_id[:8]}  {names.get(c.person_id, '?')}" for c in p.children]
+    lines.append(f"standing as of {instant(page.at)}:")
+    if not page.standing:
+        lines.append("  (not registered yet at that instant, or no purpose registered)")
+    for s in page.standing:
+        who = ", ".join(
+            f"{names.get(d.consenter_id, d.consenter_id[:8])} {d.kind}" for d in s.decisions
+        )
+        verdict = "allowed" if s.allowed else "not allowed"
+        lines.append(f"  {s.purpose:<14} {verdict}" + (f"  ({who})" if who else ""))
+        lines += [f"    {code}: {EXPLAINED.get(code, code)}" for code in s.reasons]
+    document = {
+        **asdict(p),
+        "at": page.at,
+        "standing": [
+            {
+                "purpose": s.purpose,
+                "allowed": s.allowed,
+                "reasons": s.reasons,
+                "decisions": [d._asdict() for d in s.decisions],
+            }
+            for s in page.standing
+        ],
+    }
+    emit(document, lines)
 
 
 @person_app.command("correct")

@@ -77,3 +77,27 @@ def test_a_form_with_one_bad_signature_records_nothing(
     assert result.exit_code == 2, result.stderr
     assert cli("--json", "consent", "list").json()["consents"] == []
     assert _count(db_url, "consent_events") == 0
+
+
+def test_person_show_gives_guardians_by_name_and_the_standing_per_purpose(
+    cli: Invoke, tmp_path: Path
+) -> None:
+    people = _family(cli, tmp_path)
+    grant = ("consent", "grant", people["child"])
+    both = ("--by", people["mother"], "--by", people["father"])
+    assert cli(*grant, "--purpose", "facebook", *both).exit_code == 0
+    assert cli(*grant, "--purpose", "web", "--by", people["mother"]).exit_code == 0
+    shown = cli("person", "show", people["child"])
+    assert shown.exit_code == 0, shown.stderr
+    assert f"guardian   {people['mother'][:8]}  Ingrid Sæther" in shown.stdout
+    lines = shown.stdout.splitlines()
+    facebook = next(line for line in lines if line.strip().startswith("facebook"))
+    web = next(line for line in lines if line.strip().startswith("web"))
+    assert "not allowed" not in facebook
+    assert "Per Sæther grant" in facebook
+    assert "not allowed" in web
+    assert "guardian_consent_missing" in shown.stdout
+    earlier = cli("--json", "person", "show", people["child"], "--at", "2000-01-01").json()
+    assert earlier["standing"] == []
+    now = cli("--json", "person", "show", people["child"]).json()
+    assert {s["purpose"]: s["allowed"] for s in now["standing"]} == {"facebook": True, "web": False}
