@@ -151,25 +151,41 @@ def refuse(
 
 @consent_app.command("withdraw")
 def withdraw_cmd(
-    consent_id: str,
+    consent_id: Annotated[
+        str | None,
+        typer.Argument(
+            help="The consent's ID or a unique prefix (or use --subject/--purpose/--by)."
+        ),
+    ] = None,
+    subject: Annotated[
+        str | None, typer.Option("--subject", help="Whose consent (ID, prefix or ref:ID).")
+    ] = None,
+    purpose: Annotated[str | None, typer.Option("--purpose", help="For which purpose.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who gave it.")] = None,
     at: Annotated[
         str | None, typer.Option("--at", help="When it takes effect (default now).")
     ] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Kept encrypted.")] = None,
 ) -> None:
     """Withdraw a consent; prints the withdrawal's ID, then the take-down list (both on stdout):
-    every release that relied on that person for that purpose and is not yet taken down.
+    every release that relied on that person for that purpose and is not yet taken down. Name
+    the consent by its ID, or by whose it is, for what and who gave it.
 
     Example:
 
-        consentreg consent withdraw 3f2a9c... --reason "e-post fra foresatt"
+        consentreg consent withdraw --subject ref:K001 --purpose facebook --by ref:F001 --reason "e-post fra foresatt"
     """
     from consentreg.domain.calendar import parse_at
-    from consentreg.services.consents import withdraw_consent
+    from consentreg.errors import InvalidInputError
+    from consentreg.services.consents import ConsentNamed, withdraw_consent
 
+    parts = (subject, purpose, by)
+    if any(parts) and not all(parts):
+        raise InvalidInputError("name the consent with all three of --subject, --purpose and --by")
+    named = ConsentNamed(subject, purpose, by) if subject and purpose and by else None
     when = parse_at(at) if at else None
     with unit_of_work() as ctx:
-        done = withdraw_consent(ctx, consent_id=consent_id, at=when, reason=reason)
+        done = withdraw_consent(ctx, consent_id=consent_id, named=named, at=when, reason=reason)
     wid, items = done.id, done.takedown
     # the take-down list is data (stdout, so that `> file` keeps it); what it means, a message
     emit({"id": wid, "takedown": items}, [wid, *(takedown_lines(items) if items else [])])

@@ -13,7 +13,7 @@ from consentreg.db.models import ConsentEvent, Evidence, Person, Purpose
 from consentreg.domain import text
 from consentreg.domain.calendar import default_valid_until, oslo_day, start_of_day
 from consentreg.domain.model import EventKind, Method
-from consentreg.errors import InvalidInputError
+from consentreg.errors import InvalidInputError, NotFoundError
 from consentreg.services.access import registrar_scope, require, require_in_scope
 from consentreg.services.evidence import EvidenceFile, store_evidence
 from consentreg.services.lookup import by_id
@@ -279,11 +279,57 @@ def record_decisions(
     ]
 
 
+@dataclass(frozen=True)
+class ConsentNamed:
+    """A consent named as people name it: whose, for what, given by whom."""
+
+    subject: str
+    purpose: str
+    by: str
+
+
+def grant_named(ctx: Context, named: ConsentNamed) -> ConsentEvent:
+    """The grant in force that `named` names: the consenter's latest grant for the subject and
+    purpose that no withdrawal ends. NotFoundError when there is none."""
+    subject = resolve_person(ctx, named.subject, role="subject")
+    consenter = resolve_person(ctx, named.by, role="consenter")
+    purpose = purpose_by_code(ctx, named.purpose)
+    withdrawn = select(ConsentEvent.withdraws_id).where(ConsentEvent.withdraws_id.is_not(None))
+    grant = ctx.session.scalar(
+        select(ConsentEvent)
+        .where(
+            ConsentEvent.subject_id == subject.id,
+            ConsentEvent.purpose_id == purpose.id,
+            ConsentEvent.consenter_id == consenter.id,
+            ConsentEvent.kind == EventKind.GRANT.value,
+            ConsentEvent.id.not_in(withdrawn),
+        )
+        .order_by(ConsentEvent.seq.desc())
+        .limit(1)
+    )
+    if grant is None:
+        raise NotFoundError(
+            f"no consent of {consenter.id} for {subject.id} and {named.purpose} to withdraw"
+        )
+    return grant
+
+
 def withdraw_consent(
-    ctx: Context, *, consent_id: str, at: datetime | None = None, reason: str | None = None
+    ctx: Context,
+    *,
+    consent_id: str | None = None,
+    named: ConsentNamed | None = None,
+    at: datetime | None = None,
+    reason: str | None = None,
 ) -> Withdrawal:
-    """The withdrawal use case: record it (see `withdraw`) and answer with its take-down list."""
-    grant = by_id(ctx, ConsentEvent, consent_id, what="consent")
+    """The withdrawal use case: record it (see `withdraw`) and answer with its take-down list.
+    The consent is given by its ID (or a prefix), or `named` by subject, purpose and consenter."""
+    if consent_id is not None and named is None:
+        grant = by_id(ctx, ConsentEvent, consent_id, what="consent")
+    elif named is not None and consent_id is None:
+        grant = grant_named(ctx, named)
+    else:
+        raise InvalidInputError("name the consent by its ID, or by --subject, --purpose and --by")
     wid = withdraw(ctx, consent_id=grant.id, at=at, reason=reason)
     return Withdrawal(wid, takedown_for_consent(ctx, consent_id=grant.id))
 

@@ -101,3 +101,24 @@ def test_person_show_gives_guardians_by_name_and_the_standing_per_purpose(
     assert earlier["standing"] == []
     now = cli("--json", "person", "show", people["child"]).json()
     assert {s["purpose"]: s["allowed"] for s in now["standing"]} == {"facebook": True, "web": False}
+
+
+def test_a_consent_is_withdrawn_by_naming_whose_it_is_for_what_and_by_whom(
+    cli: Invoke, tmp_path: Path
+) -> None:
+    people = _family(cli, tmp_path)
+    grant = cli(
+        "consent", "grant", people["child"], "--purpose", "facebook", "--by", people["mother"]
+    )
+    named = ("--subject", people["child"], "--purpose", "facebook", "--by", people["mother"])
+    withdrawn = cli("--json", "consent", "withdraw", *named, "--reason", "e-post")
+    assert withdrawn.exit_code == 0, withdrawn.stderr
+    listed = cli("--json", "consent", "list", "--subject", people["child"]).json()["consents"]
+    assert [c["withdraws"] for c in listed if c["kind"] == "withdrawal"] == [grant.stdout.strip()]
+    again = cli("consent", "withdraw", *named)
+    assert again.exit_code == 4
+    assert "no consent" in again.stderr
+    partial = cli("consent", "withdraw", "--subject", people["child"], "--purpose", "facebook")
+    assert partial.exit_code == 2
+    both = cli("consent", "withdraw", grant.stdout.strip(), *named)
+    assert both.exit_code == 2
