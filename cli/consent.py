@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from .output import OPTIONS, emit, instant, message, table, write_cleaned
-from .runtime import open_register, unit_of_work
+from .runtime import names_for, open_register, unit_of_work
 
 if TYPE_CHECKING:
     from consentreg.services.publishing.takedown import TakedownItem
@@ -198,8 +198,12 @@ def withdraw_cmd(
 
 
 def takedown_lines(items: list[TakedownItem]) -> list[str]:
+    """The take-down list as a table, the people in each release by name (text only)."""
+    from consentreg.services.names import with_names
+
+    names = names_for([s for i in items for s in i.subject_ids])
     return table(
-        ["PUBLICATION", "PURPOSE", "OUTPUT", "RELEASED", "PHOTO"],
+        ["PUBLICATION", "PURPOSE", "OUTPUT", "RELEASED", "PHOTO", "PEOPLE"],
         [
             (
                 i.publication_id,
@@ -207,6 +211,7 @@ def takedown_lines(items: list[TakedownItem]) -> list[str]:
                 i.output_name,
                 instant(i.released_at),
                 i.photo_id,
+                ", ".join(with_names(s, names) for s in i.subject_ids),
             )
             for i in items
         ],
@@ -255,9 +260,11 @@ def consent_list(
         consentreg consent list --subject ref:K001 --purpose facebook
     """
     from consentreg.services.consents import list_consents
+    from consentreg.services.names import with_names
 
     with unit_of_work(writer=False) as ctx:
         rows = list_consents(ctx, subject=subject, purpose=purpose)
+    names = names_for([c.subject_id for c in rows] + [c.consenter_id for c in rows])
     emit(
         {"consents": rows},
         table(
@@ -266,9 +273,9 @@ def consent_list(
                 (
                     c.id,
                     c.kind,
-                    c.subject_id,
+                    with_names(c.subject_id, names),
                     c.purpose,
-                    c.consenter_id,
+                    with_names(c.consenter_id, names),
                     c.given_on,
                     f"{c.valid_from}..{c.valid_until}"
                     if c.valid_from

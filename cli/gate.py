@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .output import OPTIONS, clean, emit, instant, message, table
+from .output import OPTIONS, clean, emit, message, table
 from .progress import progress_bar
-from .runtime import open_register, unit_of_work
+from .runtime import names_for, open_register, unit_of_work
 
 if TYPE_CHECKING:
     from consentreg.services.publishing.releases import Outcome, PublishReport
@@ -45,13 +45,21 @@ def _as_json(o: Outcome) -> dict[str, object]:
 
 def _report(outcomes: list[Outcome], extra: dict[str, object] | None = None) -> None:
     """Each input's answer; then exit 3 if one was refused, 5 if one could not be read."""
+    from consentreg.services.names import with_names
     from consentreg.services.publishing.releases import require_all_passed
 
+    names = names_for(
+        [r.subject for o in outcomes for r in o.reasons]
+        + [r.message for o in outcomes for r in o.reasons]
+    )
     lines = []
     for o in outcomes:
         target = f" -> {o.output}" if o.output else ""
         lines.append(f"{o.decision:<9} {o.input}{target}")
-        lines += [f"  {r.code:<25} {r.subject or '-':<32} {r.message}" for r in o.reasons]
+        lines += [
+            f"  {r.code:<25} {with_names(r.subject or '-', names):<32} {with_names(r.message, names)}"
+            for r in o.reasons
+        ]
     emit({"results": [_as_json(o) for o in outcomes], **(extra or {})}, lines)
     if not OPTIONS.json and len(outcomes) > 1:
         counts = {
@@ -209,24 +217,11 @@ def takedown_list_cmd(purpose: Annotated[str | None, typer.Option("--purpose")] 
     """
     from consentreg.services.publishing.takedown import takedown_list
 
+    from .consent import takedown_lines
+
     with unit_of_work(writer=False) as ctx:
         items = takedown_list(ctx, purpose=purpose)
-    emit(
-        {"takedown": items},
-        table(
-            ["PUBLICATION", "PURPOSE", "OUTPUT", "RELEASED", "SUBJECTS"],
-            [
-                (
-                    i.publication_id,
-                    i.purpose,
-                    i.output_name,
-                    instant(i.released_at),
-                    " ".join(i.subject_ids),
-                )
-                for i in items
-            ],
-        ),
-    )
+    emit({"takedown": items}, takedown_lines(items))
 
 
 @takedown_app.command("done")

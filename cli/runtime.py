@@ -3,7 +3,7 @@ unit of work (consentreg.services.unit_of_work)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -38,3 +38,21 @@ def unit_of_work(
 
     with uow.unit_of_work(settings(), writer=writer, now=now, dry_run=dry_run) as ctx:
         yield ctx
+
+
+def names_for(texts: Iterable[str | None]) -> dict[str, str]:
+    """Names for the person IDs written in these texts, for text output only (`--json` stays
+    ID-only); {} when the register cannot record the read (read-only) or the user may not."""
+    if OPTIONS.json:
+        return {}
+    from consentreg.errors import NotPermittedError, ReadOnlyRegisterError
+    from consentreg.services.names import display_names, ids_in
+
+    ids = ids_in(texts)
+    if not ids:
+        return {}
+    try:
+        with unit_of_work() as ctx:
+            return display_names(ctx, ids)
+    except (ReadOnlyRegisterError, NotPermittedError):
+        return {}

@@ -39,7 +39,8 @@ def test_people_photos_consents_and_publications_are_found_by_a_short_prefix(
     assert publication in withdrawn.stdout  # its take-down list
     assert cli("takedown", "done", publication[:6]).exit_code == 0
     assert (
-        cli("takedown", "list").stdout.strip() == "PUBLICATION  PURPOSE  OUTPUT  RELEASED  SUBJECTS"
+        cli("takedown", "list").stdout.strip()
+        == "PUBLICATION  PURPOSE  OUTPUT  RELEASED  PHOTO  PEOPLE"
     )
 
 

@@ -122,3 +122,31 @@ def test_a_consent_is_withdrawn_by_naming_whose_it_is_for_what_and_by_whom(
     assert partial.exit_code == 2
     both = cli("consent", "withdraw", grant.stdout.strip(), *named)
     assert both.exit_code == 2
+
+
+def test_refusals_and_consent_lists_name_people_for_the_reader_and_json_stays_ids(
+    cli: Invoke, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    people = _family(cli, tmp_path)
+    assert (
+        cli(
+            "consent", "grant", people["child"], "--purpose", "web", "--by", people["mother"]
+        ).exit_code
+        == 0
+    )
+    photo = tmp_path / "tur.jpg"
+    Image.new("RGB", (64, 48), (20, 120, 40)).save(photo)
+    added = cli("photo", "add", photo, "--photographer", "Tone", "--subject", people["child"])
+    assert cli("photo", "complete", added.stdout.strip()).exit_code == 0
+    refused = cli("check", photo, "--purpose", "web")
+    assert refused.exit_code == 3
+    assert f"Emma Sæther ({people['child'][:8]})" in refused.stdout
+    assert f"Per Sæther ({people['father'][:8]})" in refused.stdout
+    as_json = cli("--json", "check", photo, "--purpose", "web").stdout
+    assert "Sæther" not in as_json
+    listed = cli("consent", "list").stdout
+    assert f"Ingrid Sæther ({people['mother'][:8]})" in listed
+    log = cli("--json", "audit", "log").json()["events"]
+    assert any(e["payload"].get("view") == "names" for e in log)  # the names shown were a read

@@ -158,8 +158,9 @@ def test_withdraw_prints_the_take_down_list_on_stdout(
     assert result.exit_code == 0
     withdrawal, header, row = result.stdout.splitlines()
     assert len(withdrawal) == 32
-    assert header.split() == ["PUBLICATION", "PURPOSE", "OUTPUT", "RELEASED", "PHOTO"]
+    assert header.split() == ["PUBLICATION", "PURPOSE", "OUTPUT", "RELEASED", "PHOTO", "PEOPLE"]
     assert row.split()[:2] == [publication, "facebook"]
+    assert row.endswith(f"({family['child'][:8]})")  # the child by name beside the ID
     assert result.stderr == (
         "take-down list: 1 release(s) to take down, listed on stdout under the withdrawal's ID\n"
     )
