@@ -212,3 +212,32 @@ def test_a_witnessed_checkpoint_catches_a_cut_tail_whose_stored_checkpoints_were
     result = cli("audit", "verify")
     assert result.exit_code == 7
     assert "checkpoint_truncation" in result.stderr
+
+
+def test_evidence_recorded_on_one_pc_is_read_back_on_the_other(
+    cli: Invoke, pc_b: Callable[..., Result], tmp_path: Path, passphrase_file: Path
+) -> None:
+    child = _add_child(cli)
+    mother = cli(
+        "person", "add", "--name", "Kari Nordmann", "--born", "1988-01-01", "--kind", "adult"
+    )
+    assert cli("guardian", "add", child, mother.stdout.strip()).exit_code == 0
+    notice = tmp_path / "notice.txt"
+    notice.write_text("Vi publiserer bilder.\n")
+    assert cli("purpose", "add", "web", "--title", "Web", "--notice-file", notice).exit_code == 0
+    scan = tmp_path / "skjema.pdf"
+    scan.write_bytes(b"%PDF-1.4 signert av mor\n" * 50)
+    grant = cli(
+        "consent", "grant", child, "--purpose", "web", "--by", mother.stdout.strip(),
+        "--evidence", scan,
+    )  # fmt: skip
+    assert grant.exit_code == 0, grant.stderr
+    export = _export(cli, tmp_path, passphrase_file)
+    assert (
+        pc_b(cli, "join", "--key-file", export, "--passphrase-file", passphrase_file).exit_code == 0
+    )
+    copy = tmp_path / "copy.pdf"
+    read = pc_b(cli, "consent", "evidence", grant.stdout.strip()[:8], "-o", copy)
+    assert read.exit_code == 0, read.stderr
+    assert copy.read_bytes() == scan.read_bytes()
+    assert not list((tmp_path / "pc-b").rglob("*.bin"))  # nothing kept in PC B's home
