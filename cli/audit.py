@@ -63,6 +63,23 @@ def write_private(path: Path, content: str) -> None:
         raise InvalidInputError(f"{path} cannot be written ({exc.strerror})") from None
 
 
+def write_private_bytes(path: Path, content: bytes) -> None:
+    """Bytes in a file readable by its owner only, replacing it whole or not at all."""
+    from consentreg.errors import InvalidInputError
+
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        fd = os.open(
+            tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600
+        )
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InvalidInputError(f"{path} cannot be written ({exc.strerror})") from None
+
+
 def _read(path: Path, *, option: str) -> bytes:
     from consentreg.errors import InvalidInputError
 
@@ -356,25 +373,56 @@ def public_key_cmd(output: Output = None) -> None:
 def export_subject_cmd(
     person_id: Annotated[str, typer.Argument(help="Person ID or ref:EXTERNAL_ID.")],
     output: Output = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="json (ISO/IEC TS 27560 records for machines), html or pdf (the access report"
+            " in bokmål for a parent; pdf needs Chromium and -o).",
+        ),
+    ] = "json",
 ) -> None:
-    """Everything about one person in one JSON document (GDPR Art 15), consent records shaped
-    after ISO/IEC TS 27560 with the W3C DPV vocabulary. Contains names: hand it to the person.
+    """Everything about one person (GDPR Art 15): as one JSON document with consent records
+    shaped after ISO/IEC TS 27560 (W3C DPV), or as the access report a parent can read, in
+    bokmål, as HTML or PDF. Contains names: hand it to the person; files are readable by you
+    only.
 
     Example:
 
-        consentreg export subject ref:K001 -o innsyn-K001.json
+        consentreg export subject ref:K001 --format pdf -o innsyn-K001.pdf
     """
-    from consentreg.services.export import export_subject
+    from consentreg.errors import InvalidInputError
+
+    if fmt not in ("json", "html", "pdf"):
+        raise InvalidInputError(f"--format must be json, html or pdf, not {fmt!r}")
+    if fmt == "pdf" and output is None:
+        raise InvalidInputError("a PDF goes to a file: give -o FILE.pdf")
+    if fmt == "json":
+        from consentreg.services.export import export_subject
+
+        with unit_of_work() as ctx:
+            document = export_subject(ctx, person_id)
+        if output is None:
+            emit(document, to_json(document).splitlines())
+            return
+        write_private(output, to_json(document) + "\n")
+        subject = document["subject"]["dct:identifier"]
+        emit({"subject": subject, "file": str(output)}, [f"wrote {output}"])
+        return
+    from consentreg.services.access_report import access_report
 
     with unit_of_work() as ctx:
-        document = export_subject(ctx, person_id)
-    if output is None:
-        emit(document, to_json(document).splitlines())
+        page = access_report(ctx, person_id)
+    if output is None:  # html on stdout (a PDF was refused above)
+        write_cleaned(page)  # rendered from cleaned, escaped values
         return
-    write_private(output, to_json(document) + "\n")
-    emit(
-        {"subject": document["subject"]["dct:identifier"], "file": str(output)}, [f"wrote {output}"]
-    )
+    if fmt == "html":
+        write_private(output, page)
+    else:
+        from consentreg.printing import html_to_pdf
+
+        write_private_bytes(output, html_to_pdf(page))
+    emit({"file": str(output), "format": fmt}, [f"wrote {output}"])
 
 
 @report_app.command("coverage")

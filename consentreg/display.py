@@ -54,6 +54,11 @@ def clean(text: object) -> str:
     return "".join(_escape(c) if unicodedata.category(c) in _HIDDEN else c for c in value)
 
 
+def clean_text(text: object) -> str:
+    """`clean` for a text of several lines (a notice): its line breaks kept, each line cleaned."""
+    return "\n".join(map(clean, str(text).replace("\r\n", "\n").split("\n")))
+
+
 def instant(value: datetime, *, timespec: str = "seconds") -> str:
     """An instant as people here read it: Europe/Oslo, with its offset."""
     return value.astimezone(_OSLO).isoformat(timespec=timespec)

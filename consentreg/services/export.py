@@ -258,8 +258,15 @@ def export_subject(ctx: Context, key: str) -> dict[str, Any]:
     `audit.query` event (view `export`) naming only the person's ID."""
     require(ctx, "audit.read")
     person = resolve_person(ctx, key)
+    document = subject_document(ctx, person)
+    record_query(ctx, "export", ids={"subject": person.id}, payload={"format": SCHEMA})
+    return document
+
+
+def subject_document(ctx: Context, person: Person) -> dict[str, Any]:
+    """The Art 15 document (the caller checks the role and records the read)."""
     publications = _publications(ctx, person.id)
-    document = {
+    return {
         "@context": CONTEXT,
         "dct:created": format_instant(ctx.now),
         "dct:description": "Everything consentreg holds about one person (GDPR Art 15)",
@@ -281,5 +288,3 @@ def export_subject(ctx: Context, key: str) -> dict[str, Any]:
             if e.mentions(person.id)
         ],
     }
-    record_query(ctx, "export", ids={"subject": person.id}, payload={"format": SCHEMA})
-    return document
