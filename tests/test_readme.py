@@ -29,9 +29,11 @@ def quick_start() -> list[tuple[str, list[str]]]:
 
 
 def pattern(expected: str) -> re.Pattern[str]:
+    """IDs (32 hex digits, or the first 8 beside a name: "Emma Sæther (b348295a)") and the
+    folder may differ; everything else must be as written."""
     parts = [re.escape(p) for p in HEX_ID.split(expected)]
     regex = "[0-9a-f]{32}".join(parts).replace(re.escape("/home/kari/try"), ".+")
-    return re.compile(regex)
+    return re.compile(re.sub(r"\\\(([0-9a-f]{8})\\\)", r"\\([0-9a-f]{8}\\)", regex))
 
 
 def test_the_readme_quick_start_runs_as_written(tmp_path: Path) -> None:
