@@ -12,7 +12,8 @@ from fnmatch import fnmatchcase
 
 ROLES = ("admin", "registrar", "publisher", "auditor")
 
-_READS_OF_EVERY_ROLE = ("read.register",)
+# every login reads the register and may end its own web sessions ("log out everywhere")
+_READS_OF_EVERY_ROLE = ("read.register", "user.logout_all")
 _WRITES_OF_EVERY_WRITER = ("audit.checkpoint", "register.trust_key")
 
 ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
