@@ -21,6 +21,7 @@ from typing import Any
 
 from flask import Flask, abort, g, redirect, request, session, url_for
 
+from consentreg.domain.roles import allows
 from consentreg.services.accounts import StaffSession
 
 
@@ -36,6 +37,11 @@ class SessionEnded(Exception):  # noqa: N818
 class User:
     login: str
     epoch: int
+    roles: tuple[str, ...] = ()  # as at login: for what to offer, never for what to allow
+
+    @property
+    def may_end_sessions(self) -> bool:
+        return any(allows(role, "user.logout_all") for role in self.roles)
 
 
 def install(app: Flask) -> None:
@@ -65,7 +71,7 @@ def _load_user() -> None:
         g.expired = True
         return
     session["seen"] = at
-    g.user = User(login, epoch)
+    g.user = User(login, epoch, tuple(session.get("roles", ())))
 
 
 def begin(found: StaffSession) -> None:
@@ -74,7 +80,12 @@ def begin(found: StaffSession) -> None:
     session.clear()
     session.permanent = True
     session.update(
-        login=found.login, epoch=found.epoch, issued=at, seen=at, csrf=secrets.token_urlsafe(32)
+        login=found.login,
+        epoch=found.epoch,
+        roles=found.roles,
+        issued=at,
+        seen=at,
+        csrf=secrets.token_urlsafe(32),
     )
 
 

@@ -14,7 +14,7 @@ from consentreg.crypto import Signer, create_signing_key_file
 from consentreg.db.base import Base
 from consentreg.db.models import AuditEvent
 from consentreg.domain.audit_chain import chain_hash, leaf_hash
-from consentreg.services import register_identity
+from consentreg.services import access, accounts, register_identity
 from consentreg.services.audit.events import LoggedEvent, read_log
 from consentreg.services.audit.replay import CHECKED_BY_HASH, NOT_LOGGED, TABLES, replay
 from consentreg.services.audit.verify import create_checkpoint, failure_message
@@ -175,6 +175,11 @@ def test_every_column_of_every_table_is_compared(
     create_signing_key_file(tmp_path / "signing.key")
     with unit_of_work() as ctx:
         register_identity.claim(ctx, ctx.keys)
+        access.add_user(ctx, login="tester", role="admin")
+        access.add_user(ctx, login="kari", role="registrar", units=["bhg"])
+        accounts.set_password(ctx, login="tester", password="ett-langt-passord")
+        accounts.set_password(ctx, login="tester", password="et-annet-langt-passord")
+        accounts.end_sessions(ctx, login="tester")
         create_checkpoint(ctx, signer=Signer.load(tmp_path / "signing.key"))
         state = replay(read_log(ctx))
     unchecked = {
@@ -184,7 +189,7 @@ def test_every_column_of_every_table_is_compared(
         for row in state.rows(table).values()
         if column.name not in row.values
     }
-    assert all(state.rows(t) for t in TABLES)  # the register has rows in every table
+    assert [t for t in TABLES if not state.rows(t)] == []  # the register has rows in every table
     assert unchecked == set()
 
 
