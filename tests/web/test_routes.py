@@ -174,7 +174,7 @@ def test_every_answer_carries_the_security_headers(client: FlaskClient) -> None:
         assert "frame-ancestors 'none'" in csp
         assert "unsafe-inline" not in csp
         assert headers["X-Content-Type-Options"] == "nosniff"
-        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["Referrer-Policy"] == "same-origin"
         assert headers["X-Frame-Options"] == "DENY"
     log_in(client, "rita")
     page = client.get("/units/bhg")
