@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := libimage-exiftool-perl libvips-tools chromium faketime
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint typecheck test-only system-deps bench wheel-check clean
+.PHONY: demo test lint typecheck test-only system-deps bench wheel-check clean catalogs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,14 @@ test: $(STAMP) system-deps lint typecheck
 
 test-only: $(STAMP)
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+# The web application's bokmål catalog: messages extracted from web/, merged into the .po (edit
+# the new msgstr lines there), compiled to the committed .mo. tests/web/test_catalogs.py fails
+# when a message lacks a translation or the .mo is older than the .po.
+catalogs: $(STAMP)
+	$(BIN)/pybabel -q extract -F web/babel.cfg -k N_ --no-location --omit-header --sort-output -o web/locale/messages.pot .
+	$(BIN)/pybabel -q update -i web/locale/messages.pot -d web/locale -D messages --no-fuzzy-matching --ignore-pot-creation-date
+	$(BIN)/pybabel -q compile -d web/locale -D messages
 
 bench: $(STAMP) system-deps
 	$(BIN)/python bench/run.py

@@ -10,7 +10,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from . import admin, audit, backup, gate, photos, register, users
+from . import admin, audit, backup, gate, photos, register, users, web
 from .output import OPTIONS, emit, message
 
 app = typer.Typer(
@@ -56,6 +56,7 @@ gate.install(app)
 audit.install(app)
 users.install(app, admin.db_app)
 backup.install(app)
+web.install(app)
 
 
 def _fail(code: int, text: str, kind: str) -> NoReturn:

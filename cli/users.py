@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -57,6 +58,50 @@ def user_list() -> None:
         users = list_users(ctx)
     rows = [[u.login, u.role, ", ".join(u.units), instant(u.added_at), u.added_by] for u in users]
     emit({"users": users}, table(["LOGIN", "ROLE", "UNITS", "ADDED", "BY"], rows))
+
+
+@user_app.command("password")
+def user_password(
+    login: Annotated[str, typer.Argument(help="The login whose web password to set.")],
+    password_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--password-file",
+            help="Read the password from the first line of this file instead of asking twice.",
+        ),
+    ] = None,
+) -> None:
+    """Set or reset a login's password for the web application (admin only; the login must
+    have a role). Asks for it twice without showing it. A reset logs the login out everywhere.
+    The register keeps only an argon2id hash.
+
+    Example:
+
+        consentreg user password kari
+    """
+    from consentreg.services.accounts import set_password
+
+    secret = _password(password_file)
+    with unit_of_work() as ctx:
+        epoch = set_password(ctx, login=login, password=secret)
+    emit({"login": login, "session_epoch": epoch}, [f"password set for {login}"])
+
+
+def _password(path: Path | None) -> str:
+    from consentreg.errors import InvalidInputError
+
+    if path is not None:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            raise InvalidInputError(f"--password-file {path} cannot be read as text") from None
+        return lines[0] if lines else ""
+    import getpass
+
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Again: ") != first:
+        raise InvalidInputError("the two passwords differ: nothing was changed")
+    return first
 
 
 @user_app.command("remove")

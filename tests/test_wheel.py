@@ -29,6 +29,13 @@ def test_the_wheel_installs_into_a_fresh_venv_and_initialises_a_register(tmp_pat
     assert (
         "consentreg_migrations/versions/0001_initial_schema.py" in zipfile.ZipFile(wheel).namelist()
     )
+    shipped = set(zipfile.ZipFile(wheel).namelist())
+    for web_file in (
+        "consentreg_web/templates/base.html",
+        "consentreg_web/static/style.css",
+        "consentreg_web/locale/nb/LC_MESSAGES/messages.mo",
+    ):
+        assert web_file in shipped
 
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)

@@ -401,3 +401,32 @@ class UserUnit(Base):
 
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
     unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), primary_key=True)
+
+
+class UserCredential(Base):
+    """A login's password for the web application (argon2id, its parameters and salt in the
+    encoded hash) and its session epoch: sessions issued under an older epoch are ended."""
+
+    __tablename__ = "user_credentials"
+
+    login: Mapped[str] = mapped_column(String(128), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    session_epoch: Mapped[int] = mapped_column(Integer)
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    set_by: Mapped[str] = mapped_column(String(128))
+
+
+class LoginFailure(Base):
+    """A failed login, by keyed digests of the login and the client's address (never either in
+    clear): what throttles guessing across every instance. Not register data: not logged."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_login_key", "login_key", "at"),
+        Index("ix_login_failures_address_key", "address_key", "at"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    login_key: Mapped[str] = mapped_column(BIDX)
+    address_key: Mapped[str] = mapped_column(BIDX)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

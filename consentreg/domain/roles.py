@@ -13,7 +13,9 @@ from fnmatch import fnmatchcase
 ROLES = ("admin", "registrar", "publisher", "auditor")
 
 _READS_OF_EVERY_ROLE = ("read.register",)
-_WRITES_OF_EVERY_WRITER = ("audit.checkpoint", "register.trust_key")
+# a writer may also end its own web sessions ("log out everywhere"); an auditor's login writes
+# nothing but the record of its reads, so an admin does that for an auditor
+_WRITES_OF_EVERY_WRITER = ("audit.checkpoint", "register.trust_key", "user.logout_all")
 
 ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "admin": ("*",),

@@ -87,7 +87,11 @@ def _as_logged(table: str, column: str, value: Any) -> Any:
     """What verification compares: ciphertext and hashed texts by their digest, JSON canonical."""
     if isinstance(value, bytes):
         return sha256_hex(value)
-    if (table, column) in {("notice_versions", "text"), ("audit_checkpoints", "note")}:
+    if (table, column) in {
+        ("notice_versions", "text"),
+        ("audit_checkpoints", "note"),
+        ("user_credentials", "password_hash"),
+    }:
         return sha256_hex(value.encode())
     if column == "reasons":
         return '[{"code":"no_consent","subject":null}]'

@@ -559,6 +559,50 @@ KINDS: tuple[Kind, ...] = (
         ("user.remove",),
         (Part("users", (ID("id", "user"), AT("removed_at"), BY("removed_by")), op="update"),),
     ),
+    # a login's web password: the event carries the SHA-256 of the argon2id hash, never the hash
+    Kind(
+        ("user.password",),
+        (
+            Part(
+                "user_credentials",
+                (
+                    ID("login", "login"),
+                    P("password_hash", "password_hash_sha256", TEXT_DIGEST),
+                    P("session_epoch"),
+                    AT("set_at"),
+                    BY("set_by"),
+                ),
+            ),
+        ),
+    ),
+    Kind(
+        ("user.password_reset",),
+        (
+            Part(
+                "user_credentials",
+                (
+                    ID("login", "login"),
+                    P("password_hash", "password_hash_sha256", TEXT_DIGEST),
+                    P("session_epoch"),
+                    AT("set_at"),
+                    BY("set_by"),
+                ),
+                op="update",
+                key=("login",),
+            ),
+        ),
+    ),
+    Kind(
+        ("user.logout_all",),
+        (
+            Part(
+                "user_credentials",
+                (ID("login", "login"), P("session_epoch")),
+                op="update",
+                key=("login",),
+            ),
+        ),
+    ),
     Kind(
         ("audit.checkpoint",),
         (

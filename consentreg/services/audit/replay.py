@@ -41,10 +41,14 @@ TABLES = (
     "trusted_keys",
     "users",
     "user_units",
+    "user_credentials",
 )
 # the encrypted chunks of evidence blobs are not replayed: `audit verify` decrypts them and checks
 # each blob's bytes against the SHA-256 its event carries (consentreg.services.evidence)
 CHECKED_BY_HASH = ("evidence_chunks",)
+# not register data: recent failed logins of the web application, which throttle guessing
+# (consentreg.services.accounts); written without an event, never replayed or compared
+NOT_LOGGED = ("login_failures",)
 PRIMARY_KEYS = {t: tuple(c.name for c in Base.metadata.tables[t].primary_key) for t in TABLES}
 
 

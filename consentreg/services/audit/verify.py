@@ -48,7 +48,11 @@ from consentreg.services.evidence import evidence_problems
 from consentreg.services.unit_of_work import Context, new_id
 
 MAX_LISTED = 25
-_DIGESTED = {("notice_versions", "text"), ("audit_checkpoints", "note")}
+_DIGESTED = {
+    ("notice_versions", "text"),
+    ("audit_checkpoints", "note"),
+    ("user_credentials", "password_hash"),
+}
 
 
 @dataclass(frozen=True)

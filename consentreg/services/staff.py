@@ -1,0 +1,241 @@
+"""The staff web application's use cases: what each page shows, one call per page, with the
+same checks and the same audit records as the command line (docs/architecture.md, "The web
+application").
+
+Every page that shows a person's data records it as an `audit.query` event (the view's name, the
+IDs of the people shown), as `report coverage` and the auditor's views do, so these run in a
+writer unit of work. A registrar sees only their units' people; asking for another unit's
+person or unit by ID is refused (NotPermittedError) before anything is read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+
+from consentreg.db.models import Person
+from consentreg.domain.model import EventKind
+from consentreg.errors import InvalidInputError, NotPermittedError
+from consentreg.memory import gc_paused
+from consentreg.services import consents
+from consentreg.services.access import acting_roles, registrar_scope, require, require_in_scope
+from consentreg.services.audit.events import record_query
+from consentreg.services.audit.standing import Standing, register_at, standings
+from consentreg.services.consents import ConsentRecord
+from consentreg.services.evidence import read_evidence
+from consentreg.services.people import PersonView, decrypt_name, show_person
+from consentreg.services.purposes import PurposeView, list_purposes
+from consentreg.services.unit_of_work import Context
+from consentreg.services.units import UnitView, list_units, unit_by_code
+
+# what may be uploaded as evidence from a browser: scans and PDFs, told by their first bytes
+EVIDENCE_SIGNATURES = {
+    b"%PDF-": "PDF",
+    b"\xff\xd8\xff": "JPEG",
+    b"\x89PNG\r\n\x1a\n": "PNG",
+}
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class StartPage:
+    login: str
+    roles: list[str]
+    units: list[UnitView]  # the units whose people this user may see
+
+
+@dataclass(frozen=True)
+class Row:
+    """One person's line of a unit's overview: their name and their standing per purpose (in
+    the order of the overview's purposes)."""
+
+    person_id: str
+    name: str
+    kind: str
+    standings: list[Standing]
+
+
+@dataclass(frozen=True)
+class UnitOverview:
+    unit: UnitView
+    purposes: list[tuple[str, str]]  # (code, title)
+    rows: list[Row]
+    allowed: int
+    pairs: int
+
+
+@dataclass(frozen=True)
+class Named:
+    id: str
+    name: str
+    role: str  # "self", "guardian", "guardian without parental responsibility"
+
+
+@dataclass(frozen=True)
+class PersonPage:
+    person: PersonView
+    guardians: list[Named]
+    standings: list[Standing]
+    consents: list[ConsentRecord]
+    names: dict[str, str]  # every person named on the page, by ID
+    may_record: bool
+
+
+@dataclass(frozen=True)
+class ConsentForm:
+    person: PersonView
+    consenters: list[Named]
+    purposes: list[PurposeView]
+
+
+def start_page(ctx: Context) -> StartPage:
+    """The acting user's roles and the units they may see (a registrar: their own)."""
+    units = list_units(ctx)
+    scope = registrar_scope(ctx)
+    if scope is not None:
+        units = [u for u in units if u.id in scope]
+    return StartPage(ctx.actor, acting_roles(ctx) or [], units)
+
+
+def _unit_view(ctx: Context, code: str) -> UnitView:
+    unit = unit_by_code(ctx, code)
+    return next(u for u in list_units(ctx) if u.id == unit.id)
+
+
+def unit_overview(ctx: Context, *, unit: str) -> UnitOverview:
+    """Who of a unit may be published for which purpose today, and why not: the coverage
+    matrix, with names. Recorded as an `audit.query` (view `unit_overview`)."""
+    require(ctx, "read.register")
+    view = _unit_view(ctx, unit)
+    require_in_scope(ctx, view.id)
+    with gc_paused():
+        found = register_at(ctx, ctx.now, unit_id=view.id)
+        judged = standings(found)
+    people = list(found.people)
+    names = _names(ctx, people)
+    by_person: dict[str, list[Standing]] = {}
+    for one in judged:
+        by_person.setdefault(one.subject_id, []).append(one)
+    rows = [
+        Row(pid, names[pid], found.people[pid].kind, by_person.get(pid, []))
+        for pid in sorted(people, key=lambda p: (names[p].casefold(), p))
+    ]
+    record_query(
+        ctx,
+        "unit_overview",
+        ids={"unit": view.id, "subjects": people},
+        payload={"purposes": [p.code for p in found.purposes]},
+    )
+    return UnitOverview(
+        view,
+        [(p.code, p.title) for p in found.purposes],
+        rows,
+        sum(s.allowed for s in judged),
+        len(judged),
+    )
+
+
+def _names(ctx: Context, ids: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for i in range(0, len(ids), 5000):
+        rows = ctx.session.scalars(select(Person).where(Person.id.in_(ids[i : i + 5000])))
+        found.update({p.id: decrypt_name(ctx, p) for p in rows})
+    return found
+
+
+def _consenters(ctx: Context, person: PersonView) -> list[Named]:
+    names = _names(ctx, [person.id, *(g.person_id for g in person.guardians)])
+    found = [Named(person.id, names[person.id], "self")]
+    for g in person.guardians:
+        role = "guardian" if g.parental_responsibility else "guardian without responsibility"
+        found.append(Named(g.person_id, names[g.person_id], role))
+    return found
+
+
+def person_page(ctx: Context, *, person: str) -> PersonPage:
+    """A person's standing per purpose today, their guardians and their consents. Recorded
+    as an `audit.query` (view `person`) naming the person and the guardians shown."""
+    view = show_person(ctx, person)  # read.register, and a registrar's units
+    guardians = _consenters(ctx, view)[1:]
+    with gc_paused():
+        found = register_at(ctx, ctx.now, ids=(view.id, view.id + "0"))  # this one person
+        judged = [s for s in standings(found) if s.subject_id == view.id]
+    records = consents.list_consents(ctx, subject=view.id)
+    named = {view.id} | {g.id for g in guardians} | {c.consenter_id for c in records}
+    names = _names(ctx, sorted(named))
+    record_query(
+        ctx,
+        "person",
+        ids={"subject": view.id, "people": sorted(named - {view.id})},
+    )
+    may_record = _may(ctx, "consent.grant", view.unit)
+    return PersonPage(view, guardians, judged, records, names, may_record)
+
+
+def _may(ctx: Context, action: str, unit_code: str | None) -> bool:
+    unit_id = unit_by_code(ctx, unit_code).id if unit_code else None
+    try:
+        require(ctx, action, units=[unit_id])
+    except NotPermittedError:  # only whether to offer the form
+        return False
+    return True
+
+
+def consent_form(ctx: Context, *, person: str) -> ConsentForm:
+    """What the form that records a consent offers: the subject, who may consent (the person,
+    their guardians) and the purposes. Refused unless the user may record consents for the
+    person's unit. Recorded as an `audit.query` (view `consent_form`)."""
+    view = show_person(ctx, person)
+    unit_id = unit_by_code(ctx, view.unit).id if view.unit else None
+    require(ctx, "consent.grant", units=[unit_id])
+    consenters = _consenters(ctx, view)
+    record_query(
+        ctx,
+        "consent_form",
+        ids={"subject": view.id, "people": sorted(c.id for c in consenters[1:])},
+    )
+    return ConsentForm(view, consenters, list_purposes(ctx))
+
+
+def evidence_kind(head: bytes) -> str | None:
+    """The kind of an uploaded evidence file by its first bytes, None when not accepted."""
+    return next((kind for sig, kind in EVIDENCE_SIGNATURES.items() if head.startswith(sig)), None)
+
+
+def record_consent(
+    ctx: Context,
+    *,
+    subject: str,
+    purpose: str,
+    by: str,
+    kind: str,
+    method: str,
+    given: date | None = None,
+    evidence: Path | None = None,
+) -> str:
+    """Record a grant or a refusal from the web form (consents.record_decision), with an
+    uploaded evidence file (a PDF, JPEG or PNG of at most 10 MB) already saved at `evidence`."""
+    if kind not in (EventKind.GRANT.value, EventKind.REFUSAL.value):
+        raise InvalidInputError("the decision must be grant or refusal")
+    checked = None
+    if evidence is not None:
+        with evidence.open("rb") as fh:
+            head = fh.read(16)
+        if evidence_kind(head) is None:
+            raise InvalidInputError("evidence must be a PDF, JPEG or PNG file")
+        if evidence.stat().st_size > MAX_UPLOAD_BYTES:
+            raise InvalidInputError("evidence is larger than 10 MB, the limit for uploads")
+        checked = read_evidence(evidence)
+    return consents.record_decision(
+        ctx,
+        subject=subject,
+        purpose=purpose,
+        by=by,
+        kind=EventKind(kind),
+        method=method,
+        given=given,
+        evidence=checked,
+    )

@@ -1,0 +1,75 @@
+"""The one place where errors become HTTP statuses and an error page (STYLE.md: errors are
+translated in exactly one place per entry point). The library's messages carry IDs and field
+names, never personal data, so they are shown as they are."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, render_template
+from werkzeug.exceptions import HTTPException
+
+from consentreg.errors import (
+    ConsentRegError,
+    DatabaseBusyError,
+    InvalidInputError,
+    NotFoundError,
+    NotPermittedError,
+)
+
+from .i18n import gettext as _
+
+LOG = logging.getLogger("consentreg.web")
+
+STATUS: list[tuple[type[ConsentRegError], int]] = [
+    (NotPermittedError, 403),
+    (NotFoundError, 404),
+    (InvalidInputError, 400),
+    (DatabaseBusyError, 503),
+]
+
+
+def status_of(exc: ConsentRegError) -> int:
+    return next((code for kind, code in STATUS if isinstance(exc, kind)), 500)
+
+
+def install(app: Flask) -> None:
+    app.register_error_handler(ConsentRegError, _library_error)
+    app.register_error_handler(HTTPException, _http_error)
+
+
+def _titles() -> dict[int, str]:
+    return {
+        400: _("Something in the form is not right"),
+        403: _("You do not have access to this"),
+        404: _("Not found"),
+        405: _("Not allowed here"),
+        413: _("The file is too large"),
+        503: _("The register is busy: try again in a moment"),
+        500: _("Something went wrong"),
+    }
+
+
+def page(status: int, detail: str | None) -> Any:
+    titles = _titles()
+    title = titles.get(status, titles[500] if status >= 500 else titles[400])
+    return render_template("error.html", status=status, title=title, detail=detail), status
+
+
+def _library_error(exc: ConsentRegError) -> Any:
+    status = status_of(exc)
+    if status == 500:
+        LOG.error("%s (%s)", type(exc).__name__, exc)
+        return page(500, None)
+    return page(status, str(exc))
+
+
+def _http_error(exc: HTTPException) -> Any:
+    status = exc.code or 500
+    detail = None
+    if status == 403 and exc.description in ("csrf", "origin"):
+        detail = _("The form had expired or came from another page. Go back, reload and try again.")
+    if status == 413:
+        detail = _("An upload may be at most 10 MB.")
+    return page(status, detail)

@@ -1,0 +1,126 @@
+"""The pages. Each route parses the request, calls one library function through `app.call`
+(one unit of work, the session checked in it) and renders a template or redirects."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from werkzeug.datastructures import FileStorage
+from werkzeug.utils import secure_filename
+
+from consentreg.errors import InvalidInputError
+from consentreg.services import accounts, staff
+
+from . import runtime, sessions, texts
+from .i18n import gettext as _
+
+pages = Blueprint("pages", __name__)
+
+
+@pages.app_context_processor
+def _words() -> dict[str, Any]:
+    return {"texts": texts}
+
+
+@pages.get("/")
+def start() -> Any:
+    return render_template("start.html", page=runtime.call(staff.start_page, writer=False))
+
+
+@pages.get("/login")
+def login() -> Any:
+    if g.get("user"):
+        return redirect(url_for("pages.start"))
+    return render_template("login.html", expired=bool(request.args.get("expired")))
+
+
+@pages.post("/login")
+def login_post() -> Any:
+    name = request.form.get("login", "").strip()
+    outcome = runtime.call_anonymous(
+        accounts.log_in,
+        actor="web",
+        login=name,
+        password=request.form.get("password", ""),
+        address=request.remote_addr or "unknown",
+    )
+    if outcome.session is None:
+        status = 429 if outcome.refused == "throttled" else 401
+        return render_template("login.html", refused=outcome.refused, login=name), status
+    sessions.begin(outcome.session)
+    return redirect(sessions.safe_next(request.args.get("next")))
+
+
+@pages.post("/logout")
+def logout() -> Any:
+    sessions.end()
+    flash(_("You are logged out."))
+    return redirect(url_for("pages.login"))
+
+
+@pages.post("/logout-everywhere")
+def logout_everywhere() -> Any:
+    runtime.call(accounts.end_sessions, login=g.user.login if g.get("user") else "")
+    sessions.end()
+    flash(_("You are logged out everywhere."))
+    return redirect(url_for("pages.login"))
+
+
+@pages.get("/units/<code>")
+def unit(code: str) -> Any:
+    return render_template("unit.html", overview=runtime.call(staff.unit_overview, unit=code))
+
+
+@pages.get("/people/<person_id>")
+def person(person_id: str) -> Any:
+    return render_template("person.html", page=runtime.call(staff.person_page, person=person_id))
+
+
+@pages.get("/people/<person_id>/consents/new")
+def consent_form(person_id: str) -> Any:
+    form = runtime.call(staff.consent_form, person=person_id)
+    return render_template("consent_form.html", form=form)
+
+
+@pages.post("/people/<person_id>/consents")
+def consent_record(person_id: str) -> Any:
+    fields = request.form
+    folder = Path(tempfile.mkdtemp(prefix="consentreg-upload-"))
+    try:
+        runtime.call(
+            staff.record_consent,
+            subject=person_id,
+            purpose=fields.get("purpose", ""),
+            by=fields.get("by", ""),
+            kind=fields.get("decision", ""),
+            method=fields.get("method", ""),
+            given=_day(fields.get("given", "")),
+            evidence=_saved(request.files.get("evidence"), folder),
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    flash(_("The decision is recorded."))
+    return redirect(url_for("pages.person", person_id=person_id))
+
+
+def _day(text: str) -> date | None:
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInputError("given must be a date written YYYY-MM-DD") from None
+
+
+def _saved(upload: FileStorage | None, folder: Path) -> Path | None:
+    """An uploaded file saved in a private folder under a safe name, or None when none was sent."""
+    if upload is None or not upload.filename:
+        return None
+    path = folder / (secure_filename(upload.filename) or "evidence")
+    upload.save(path)
+    return path

@@ -1,0 +1,65 @@
+"""What every request uses: the register and configuration of the application, the clock, and
+the one helper through which every route calls the library (`call`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from flask import current_app, g
+
+from consentreg.services.accounts import session_for
+from consentreg.services.unit_of_work import Register
+
+from . import sessions
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """How the application behaves; `secure_cookies` is off only for tests on plain HTTP."""
+
+    secret: bytes
+    secure_cookies: bool = True
+    idle: timedelta = timedelta(minutes=30)
+    absolute: timedelta = timedelta(hours=10)
+    trusted_proxies: int = 0  # reverse proxies in front that set X-Forwarded-For/-Proto
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+def register() -> Register:
+    found: Register = current_app.extensions["consentreg"][0]
+    return found
+
+
+def config() -> WebConfig:
+    found: WebConfig = current_app.extensions["consentreg"][1]
+    return found
+
+
+def now() -> datetime:
+    return config().clock()
+
+
+def call(service: Callable[..., T], /, *, writer: bool = True, **kwargs: Any) -> T:
+    """Call one library function for the logged-in user in one unit of work (committed when it
+    returns, rolled back on any error), after checking in that same transaction that the
+    session still holds (its epoch is the login's, the login still has a role)."""
+    user = g.get("user")
+    if user is None:
+        raise sessions.LoginRequired
+    acting = replace(register(), actor=user.login)
+    with acting.work(writer=writer, now=now()) as ctx:
+        if session_for(ctx, login=user.login, epoch=user.epoch) is None:
+            raise sessions.SessionEnded
+        return service(ctx, **kwargs)
+
+
+def call_anonymous(service: Callable[..., T], /, *, actor: str, **kwargs: Any) -> T:
+    """Call a library function before anyone has logged in (the login itself)."""
+    acting = replace(register(), actor=actor)
+    with acting.work(writer=True, now=now()) as ctx:
+        return service(ctx, **kwargs)

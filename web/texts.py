@@ -1,0 +1,46 @@
+"""Words for codes: the gate's reason codes, roles, kinds of people and decisions, as a
+kindergarten leader would say them (translated when shown)."""
+
+from __future__ import annotations
+
+from .i18n import N_
+
+REASONS = {
+    "no_consent": N_("Nobody has consented yet (or the consent starts later)."),
+    "guardian_consent_missing": N_(
+        "A parent or guardian with parental responsibility has not consented."
+    ),
+    "self_consent_required": N_("Aged 15 or older: the person must consent themself."),
+    "consent_refused": N_("Someone said no (the child's own no counts too)."),
+    "consent_withdrawn": N_("The consent was withdrawn."),
+    "consent_expired": N_("The consent has expired: ask for a new one."),
+    "consent_outdated_notice": N_(
+        "The consent was given to an older text about the purpose: ask again."
+    ),
+    "protected_identity": N_("Protected identity: never published."),
+}
+ROLES = {
+    "admin": N_("administrator"),
+    "registrar": N_("registrar"),
+    "publisher": N_("publisher"),
+    "auditor": N_("auditor"),
+    "self": N_("the person themself"),
+    "guardian": N_("guardian"),
+    "guardian without responsibility": N_("guardian without parental responsibility"),
+    "guardian without parental responsibility": N_("guardian without parental responsibility"),
+    "other": N_("no longer a guardian"),
+}
+KINDS = {
+    "child": N_("child"),
+    "adult": N_("adult"),
+    "staff": N_("staff"),
+    "grant": N_("yes"),
+    "refusal": N_("no"),
+    "withdrawal": N_("withdrawn"),
+}
+METHODS = {
+    "paper": N_("paper form"),
+    "email": N_("e-mail"),
+    "digital": N_("digital form"),
+    "in-person": N_("in person"),
+}
