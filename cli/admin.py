@@ -105,12 +105,13 @@ def key_export(
         consentreg key export -o /media/usb/consentreg.key
     """
     from consentreg.errors import InvalidInputError
+    from consentreg.files import write_new_private
     from consentreg.services.register_identity import export_key
 
-    if output.exists() or output.is_symlink():
+    if output.exists() or output.is_symlink():  # before the passphrase is asked for
         raise InvalidInputError(f"{output} already exists: not overwritten")
     data = export_key(settings(), passphrase=_passphrase(passphrase_file, confirm=True))
-    write_new_private(output, data)
+    write_new_private(output, data, what="key export")
     emit({"output": str(output)}, [f"wrote {output}"])
 
 
@@ -153,30 +154,6 @@ def join(
         },
         lines,
     )
-
-
-def write_new_private(path: Path, data: bytes) -> None:
-    """Write a new file readable by its owner only; never over an existing one."""
-    import os
-
-    from consentreg.errors import InvalidInputError
-
-    try:
-        fd = os.open(
-            path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600
-        )
-    except FileExistsError:
-        raise InvalidInputError(f"{path} already exists: not overwritten") from None
-    except OSError as exc:
-        raise InvalidInputError(f"{path} cannot be written ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except OSError as exc:
-        path.unlink(missing_ok=True)
-        raise InvalidInputError(f"{path} cannot be written ({exc.strerror})") from None
 
 
 def _db_engine(*, create: bool = False) -> Engine:

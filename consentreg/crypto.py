@@ -27,11 +27,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from consentreg.config import file_error
 from consentreg.errors import ConfigError, InvalidInputError
 
 # TamperedDataError lived here before it moved to consentreg.errors: still importable from here
 from consentreg.errors import TamperedDataError as TamperedDataError
+from consentreg.files import write_new_private
 
 _FIELD_VERSION = b"\x01"
 _NONCE_BYTES = 12
@@ -72,32 +72,13 @@ def _read_private_file(path: Path, what: str) -> bytes:
         raise _unreadable(path, what, exc) from None
 
 
-def _write_private_file(path: Path, content: bytes, *, what: str) -> None:
-    """Write a new file of mode 0600 whole, or not at all: a file half-written (a full disk) is
-    removed, so that the next `init` writes it again instead of finding a broken key."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(path, flags, 0o600)
-    except OSError as exc:
-        raise file_error(exc, folder=path.parent, doing=f"create the {what} {path}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except OSError as exc:
-        path.unlink(missing_ok=True)
-        raise file_error(exc, folder=path.parent, doing=f"write the {what} {path}") from None
-
-
 def new_master_key() -> bytes:
     return os.urandom(32)
 
 
 def write_key_file(path: Path, master: bytes) -> None:
     """Write a master key file (mode 0600); the file must not exist yet."""
-    _write_private_file(path, base64.b64encode(master) + b"\n", what="key file")
+    write_new_private(path, base64.b64encode(master) + b"\n", what="key file")
 
 
 def create_key_file(path: Path) -> bool:
@@ -130,7 +111,7 @@ def new_signing_key_pem() -> bytes:
 
 
 def write_signing_key_file(path: Path, pem: bytes) -> None:
-    _write_private_file(path, pem, what="signing key file")
+    write_new_private(path, pem, what="signing key file")
 
 
 def create_signing_key_file(path: Path) -> bool:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from consentreg.errors import OutputError
+from consentreg.files import sync_folder
 
 _TMP_PREFIX = ".consentreg-"
 # .consentreg-<pid>-<random>.tmp; .consentreg-<random>.tmp from versions before 0.2
@@ -112,7 +113,7 @@ class ReleaseFolder:
         finally:
             with contextlib.suppress(OSError):
                 tmp.unlink()
-        _sync_folder(self.path)
+        sync_folder(self.path)
         return final
 
     def _temporary_name(self) -> Path:
@@ -156,19 +157,6 @@ def _alive(pid: int) -> bool:
     except (PermissionError, OSError):
         return True  # someone else's process: leave its file alone
     return True
-
-
-def _sync_folder(path: Path) -> None:
-    """Make the new name durable (POSIX); a no-op where folders cannot be opened."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _failure(shown: str, what: str, exc: OSError) -> OutputError:

@@ -23,6 +23,7 @@ from consentreg.config import file_error
 from consentreg.db import models  # noqa: F401 - registers every table on the metadata
 from consentreg.db.base import Base
 from consentreg.errors import OutputError
+from consentreg.files import sync_folder
 from consentreg.services.access import require
 from consentreg.services.backup.rows import STREAM_FORMAT, control, encoder, type_tag
 from consentreg.services.backup.sealed import Header, SealedWriter
@@ -140,7 +141,7 @@ def _new_file(target: Path) -> Iterator[BinaryIO]:
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
-    _sync_folder(folder)
+    sync_folder(folder)
 
 
 def _give_name(tmp: Path, target: Path) -> None:
@@ -154,18 +155,6 @@ def _give_name(tmp: Path, target: Path) -> None:
         if target.exists():  # a file system without hard links: check, then rename
             raise OutputError(f"{target} already exists; nothing was overwritten") from None
         os.replace(tmp, target)
-
-
-def _sync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def describe(summary: BackupSummary) -> dict[str, Any]:
