@@ -46,8 +46,12 @@ def _section(out: str, number: int) -> str:
     return out.split(f"\n== {number}. ", 1)[1].split("\n== ", 1)[0]
 
 
+_REASON = re.compile(r"  (\S+)\s+(?:-|.*?\(([0-9a-f]{8})\))\s")
+
+
 def _printed_refusals(section: str) -> dict[str, set[tuple[str, str]]]:
-    """{file name: {(reason code, subject id or "-")}} of each `refused` block printed."""
+    """{file name: {(reason code, the first 8 of the subject's id, or "-")}} of each `refused`
+    block printed (the subject is shown by name beside those 8 characters)."""
     found: dict[str, set[tuple[str, str]]] = {}
     name = ""
     for line in section.splitlines():
@@ -55,8 +59,9 @@ def _printed_refusals(section: str) -> dict[str, set[tuple[str, str]]]:
             name = Path(line.split()[1]).name
             found[name] = set()
         elif line.startswith("  ") and name:
-            code, subject = line.split()[:2]
-            found[name].add((code, subject))
+            match = _REASON.match(line)
+            assert match, line
+            found[name].add((match[1], match[2] or "-"))
     return found
 
 
@@ -84,19 +89,21 @@ def test_the_demo_tells_its_story_as_of_today(
         assert record["decision"] == ("refused" if expected else "released"), photo.file_name
         assert set(record["reasons"]) == expected, photo.file_name
         assert {code for code, _ in printed[photo.file_name]} == expected
-        blocking = {ids[ref] for ref in photo.blocking if "caption_full_name" not in photo.expected}
+        blocking = {
+            ids[ref][:8] for ref in photo.blocking if "caption_full_name" not in photo.expected
+        }
         assert {s for _, s in printed[photo.file_name]} - {"-"} == blocking, photo.file_name
 
     # 5. the caption, 6. the 15th birthday
     (captioned,) = [p for p in scenario.PHOTOS if "caption_full_name" in p.expected]
     caption_check = _printed_refusals(_section(result.stdout, 5))
     assert caption_check == {
-        captioned.file_name: {("caption_full_name", ids[r]) for r in captioned.blocking}
+        captioned.file_name: {("caption_full_name", ids[r][:8]) for r in captioned.blocking}
     }
     birthday = _section(result.stdout, 6)
     assert birthday.startswith(f"From the 15th birthday ({story.turns_15_on}) ")
     assert f"--at {story.turns_15_on}" in birthday
-    assert ("self_consent_required", ids[scenario.TURNS_15_REF]) in _printed_refusals(birthday)[
+    assert ("self_consent_required", ids[scenario.TURNS_15_REF][:8]) in _printed_refusals(birthday)[
         scenario.TURNS_15_PHOTO
     ]
     vilde = _json(capsys, "person", "show", f"ref:{scenario.TURNS_15_REF}")

@@ -9,7 +9,7 @@ import csv
 import io
 from typing import TYPE_CHECKING, Any
 
-from consentreg.display import clean, padded, to_json, widths
+from consentreg.display import clean, clean_text, padded, to_json, widths
 from consentreg.parallel import forked
 from consentreg.services.unit_of_work import import_database_stack, unit_of_work
 
@@ -130,10 +130,10 @@ def _text(rendered: Any, table: list[int] | None) -> str:
 
 def _render(fmt: str, query: ConsentsQuery, found: list[Standing]) -> Any:
     if fmt == "csv":
-        return clean(_csv(query.at.isoformat(), found))
+        return clean_text(_csv(query.at.isoformat(), found))
     if fmt == "json":
         text = to_json({"standings": [_as_object(s) for s in found]})
-        return clean(text[len(_JSON_OPEN) : -len(_JSON_CLOSE)]) if found else ""
+        return clean_text(text[len(_JSON_OPEN) : -len(_JSON_CLOSE)]) if found else ""
     return [_clean_row(_row(s)) for s in found]
 
 
@@ -149,7 +149,7 @@ def _join(fmt: str, query: ConsentsQuery, table: list[int] | None, answers: list
             ",".join(STANDING_COLUMNS + DECISION_COLUMNS + MORE_COLUMNS) + "\n" + "".join(answers)
         )
     if fmt == "json":
-        empty = clean(to_json({"as_of": query.at, "standings": []}))  # ends '"standings": []\n}'
+        empty = clean_text(to_json({"as_of": query.at, "standings": []}))  # ends '"standings": []\n}'
         body = ",\n".join(a for a in answers if a)
         return (empty[: -len("[]\n}")] + "[\n" + body + _JSON_CLOSE if body else empty) + "\n"
     if table is None:
