@@ -92,29 +92,32 @@ def consent_record(person_id: str) -> Any:
     fields = request.form
     folder = Path(tempfile.mkdtemp(prefix="consentreg-upload-"))
     try:
-        runtime.call(
-            staff.record_consent,
+        location = runtime.submit(
+            staff.record_consents,
+            answer=lambda _ids: url_for("pages.person", person_id=person_id),
             subject=person_id,
-            purpose=fields.get("purpose", ""),
-            by=fields.get("by", ""),
+            version=fields.get("version", ""),
+            purposes=fields.getlist("purpose"),
+            by=fields.getlist("by"),
             kind=fields.get("decision", ""),
             method=fields.get("method", ""),
-            given=_day(fields.get("given", "")),
+            given=day(fields.get("given", ""), field="given"),
             evidence=_saved(request.files.get("evidence"), folder),
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     flash(_("The decision is recorded."))
-    return redirect(url_for("pages.person", person_id=person_id))
+    return redirect(location)
 
 
-def _day(text: str) -> date | None:
+def day(text: str, *, field: str) -> date | None:
+    """A date field (YYYY-MM-DD, as a date input sends it); None when left empty."""
     if not text.strip():
         return None
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInputError("given must be a date written YYYY-MM-DD") from None
+        raise InvalidInputError(f"{field} must be a date written YYYY-MM-DD") from None
 
 
 def _saved(upload: FileStorage | None, folder: Path) -> Path | None:

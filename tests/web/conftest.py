@@ -99,3 +99,20 @@ def log_in(client: FlaskClient, login: str, password: str = PASSWORD) -> int:
 
 def token(client: FlaskClient, path: str = "/") -> str:
     return csrf_of(client.get(path).get_data(as_text=True))
+
+
+def hidden_fields(html: str, action: str) -> dict[str, str]:
+    """The hidden fields (CSRF token, one-time token, version, ...) of the page's form that
+    posts to `action`, as the browser would send them."""
+    found = re.search(
+        r'<form[^>]*action="' + re.escape(action) + r'"[^>]*>(.*?)</form>', html, re.DOTALL
+    )
+    assert found, f"the page has no form posting to {action}"
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', found.group(1)))
+
+
+def form_of(client: FlaskClient, page: str, action: str) -> dict[str, str]:
+    """Open `page` and take the hidden fields of its form that posts to `action`."""
+    answer = client.get(page)
+    assert answer.status_code == 200, page
+    return hidden_fields(answer.get_data(as_text=True), action)
