@@ -236,8 +236,8 @@ def test_every_new_post_without_its_csrf_token_is_refused_and_writes_nothing(
     fields = form_of(client, f"/people/{emma}", f"/people/{emma}/leave")
     del fields["csrf_token"]
     (grant, *_) = _grants_of(client, engine, emma)
-    writes = ("person.correct", "person.leave", "person.restrict", "consent.withdrawal")
-    writes += ("publication.takedown", "user.add", "user.remove", "user.password_reset")
+    writes = ["person.correct", "person.leave", "person.restrict", "consent.withdrawal"]
+    writes += ["publication.takedown", "user.add", "user.remove", "user.password_reset"]
     before = {action: _actions(engine, action) for action in writes}
     for path, extra in (
         (f"/people/{emma}/correct", {"name": "X Y"}),
