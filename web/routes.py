@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import FileStorage
@@ -20,11 +21,18 @@ from . import runtime, sessions, texts
 from .i18n import gettext as _
 
 pages = Blueprint("pages", __name__)
+OSLO = ZoneInfo("Europe/Oslo")
 
 
 @pages.app_context_processor
 def _words() -> dict[str, Any]:
     return {"texts": texts}
+
+
+@pages.app_template_filter("oslo")
+def _oslo(instant: datetime) -> str:
+    """An instant as staff read it: the date and time in Norway."""
+    return instant.astimezone(OSLO).strftime("%Y-%m-%d %H:%M")
 
 
 @pages.get("/")

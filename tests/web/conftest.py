@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,8 +12,11 @@ from datetime import datetime, timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 
-from consentreg.services import access, accounts, people, units
+from consentreg.services import access, accounts, people, photos, units
+from consentreg.services.photos import PhotoInput
+from consentreg.services.publishing import gate
 from consentreg.services.unit_of_work import Register
 from tests import builders
 from tests.conftest import NOW, ContextFactory
@@ -67,6 +72,30 @@ def build_staff_register(unit_of_work: ContextFactory) -> dict[str, str]:
 @pytest.fixture
 def staff(unit_of_work: ContextFactory) -> dict[str, str]:
     return build_staff_register(unit_of_work)
+
+
+@pytest.fixture
+def released(staff: dict[str, str], unit_of_work: ContextFactory) -> str:
+    """A photo of Emma released for facebook on her guardians' consents: its publication ID."""
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 80, 160)).save(buf, "JPEG")
+    data = buf.getvalue()
+    with unit_of_work(actor="ada") as ctx:
+        photos.add_photos(
+            ctx,
+            files=[PhotoInput("IMG_1.jpg", data)],
+            photographer="Kari Lærer",
+            subjects=[staff["emma"]],
+            complete=True,
+        )
+        rec = gate.record_decision(
+            ctx,
+            input_sha256=hashlib.sha256(data).hexdigest(),
+            purpose="facebook",
+            output_sha256="ab" * 32,
+            output_size=1,
+        )
+    return rec.publication_id
 
 
 @pytest.fixture

@@ -7,20 +7,16 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
-import pytest
 from flask.testing import FlaskClient
-from PIL import Image
 from sqlalchemy import Engine, func, select, text
 
 from consentreg.db.models import ConsentEvent, EvidenceBlob, Person, PersonCorrection
 from consentreg.domain.model import EventKind
-from consentreg.services import consents, corrections, photos
+from consentreg.services import consents, corrections
 from consentreg.services.evidence import read_evidence
-from consentreg.services.photos import PhotoInput
-from consentreg.services.publishing import gate
 from tests.conftest import NOW, ContextFactory
 from tests.web.conftest import HOSTILE, form_of, log_in, token
 
@@ -143,8 +139,10 @@ def test_a_restriction_without_a_reason_is_a_400_and_writes_nothing(
 
 
 def test_the_history_is_for_those_who_may_read_the_log_in_plain_words_and_recorded(
-    client: FlaskClient, staff: dict[str, str], engine: Engine
+    client: FlaskClient, staff: dict[str, str], engine: Engine, unit_of_work: ContextFactory
 ) -> None:
+    with unit_of_work(actor="ada") as ctx:
+        corrections.correct_person(ctx, staff["emma"], born=date(2021, 3, 15))
     log_in(client, "rita")
     assert "Historikk" not in _page(client, f"/people/{staff['emma']}")
     assert client.get(f"/people/{staff['emma']}/history").status_code == 403
@@ -157,6 +155,8 @@ def test_the_history_is_for_those_who_may_read_the_log_in_plain_words_and_record
     assert _last_view(engine) == ({"subject": staff["hostile"]}, "subject")
     emma = _page(client, f"/people/{staff['emma']}/history")
     assert "Samtykke gitt" in emma
+    assert "Opplysninger rettet" in emma
+    assert f"{NOW:%Y-%m-%d}, ada: fødselsdato" in emma
 
 
 def test_one_form_records_several_purposes_by_several_consenters_with_one_scan(
@@ -317,36 +317,6 @@ def test_a_scan_of_another_kind_is_sent_as_bytes(
     assert answer.status_code == 200
     assert answer.mimetype == "application/octet-stream"
     assert answer.headers["Content-Disposition"].endswith('.bin"')
-
-
-def _jpeg() -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (64, 48), (10, 80, 160)).save(buf, "JPEG")
-    return buf.getvalue()
-
-
-@pytest.fixture
-def released(staff: dict[str, str], unit_of_work: ContextFactory) -> str:
-    """A photo of Emma released for facebook on her guardians' consents."""
-    import hashlib
-
-    data = _jpeg()
-    with unit_of_work(actor="ada") as ctx:
-        photos.add_photos(
-            ctx,
-            files=[PhotoInput("IMG_1.jpg", data)],
-            photographer="Kari Lærer",
-            subjects=[staff["emma"]],
-            complete=True,
-        )
-        rec = gate.record_decision(
-            ctx,
-            input_sha256=hashlib.sha256(data).hexdigest(),
-            purpose="facebook",
-            output_sha256="ab" * 32,
-            output_size=1,
-        )
-    return rec.publication_id
 
 
 def test_withdrawing_shows_the_take_down_list_and_the_worklist_marks_it_done(
