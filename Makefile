@@ -29,9 +29,12 @@ system-deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# `make demo` ends with the staff web application on the demo register for a minute (Ctrl-C
+# stops it sooner); DEMO_WEB_SECONDS=0, or CI set in the environment, leaves it out.
+DEMO_WEB_SECONDS ?= $(if $(CI),0,60)
 demo: $(STAMP)
 	rm -rf demo-out
-	$(BIN)/consentreg demo --dir demo-out
+	$(BIN)/consentreg demo --dir demo-out --serve $(DEMO_WEB_SECONDS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -262,17 +262,27 @@ def demo(
             help="Where the demo register and its releases go (default: a new temporary folder).",
         ),
     ] = None,
+    serve: Annotated[
+        int,
+        typer.Option(
+            "--serve",
+            min=0,
+            max=3600,
+            help="Then run the staff web application on the demo register for this many"
+            " seconds (Ctrl-C stops it sooner), printing its address and a demo login.",
+        ),
+    ] = 0,
 ) -> None:
     """Run the whole scenario on samples/ with an embedded SQLite register: register, publish,
-    refuse, withdraw, take down.
+    refuse, withdraw, take down; with --serve, then the staff web application on it.
 
     Example:
 
-        consentreg demo --dir /tmp/consentreg-demo
+        consentreg demo --dir /tmp/consentreg-demo --serve 60
     """
     from .demo import run_demo
 
-    run_demo(directory)
+    run_demo(directory, serve_seconds=serve)
 
 
 def doctor() -> None:

@@ -12,9 +12,13 @@ import io
 import json
 import os
 import re
+import secrets
 import shlex
+import socket
+import subprocess
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -212,8 +216,60 @@ def _withdraw(samples: Any) -> None:
     _must("takedown", "list")
 
 
-def run_demo(directory: Path | None) -> None:
-    """Run the story in `directory` (a new temporary folder by default), as of today."""
+DEMO_LOGIN = "demo"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _listening(port: int, child: subprocess.Popen[bytes], wait: float) -> bool:
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and child.poll() is None:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _serve(root: Path, seconds: int) -> None:
+    """The staff web application on the demo register for `seconds` (or until Ctrl-C), on a
+    free port of localhost, with a demo admin login whose password is printed."""
+    _step(f"8. The staff web application, for {seconds} seconds (Ctrl-C stops it sooner)")
+    password = f"demo-{secrets.token_urlsafe(9)}"
+    secret_file = root / "demo-password.txt"
+    secret_file.touch(mode=0o600)
+    secret_file.write_text(password + "\n", encoding="utf-8")
+    _must("user", "add", DEMO_LOGIN, "--role", "admin")
+    _must("user", "password", DEMO_LOGIN, "--password-file", secret_file)
+    port = _free_port()
+    env = {**os.environ, "CONSENTREG_WEB_INSECURE_COOKIES": "1"}  # plain HTTP on localhost
+    command = [sys.executable, "-m", "consentreg_cli", "serve", "--port", str(port)]
+    child = subprocess.Popen([*command, "--workers", "1"], env=env)  # noqa: S603 - our own program
+    try:
+        if not _listening(port, child, 30):
+            _say("The web application did not start; the demo register is still there.")
+            return
+        _say(f"Open http://127.0.0.1:{port}/ and log in as {DEMO_LOGIN} with {password}")
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=seconds)
+    except KeyboardInterrupt:
+        _say("")
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+    _say("The web application has stopped.")
+
+
+def run_demo(directory: Path | None, *, serve_seconds: int = 0) -> None:
+    """Run the story in `directory` (a new temporary folder by default), as of today; then,
+    with `serve_seconds`, the staff web application on it for that long."""
     from consentreg.domain.calendar import oslo_day
 
     samples = importlib.import_module("consentreg_samples.scenario")
@@ -233,4 +289,6 @@ def run_demo(directory: Path | None) -> None:
     _register_photos(samples, root / "photos")
     _publish(samples, story, root / "photos", root / "ready")
     _withdraw(samples)
+    if serve_seconds > 0:
+        _serve(root, serve_seconds)
     _say(f"\nDone. Try: CONSENTREG_HOME={root / 'home'} consentreg takedown list")

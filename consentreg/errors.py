@@ -50,6 +50,11 @@ class DuplicatePersonError(InvalidInputError):
     duplicate): the message names the existing person's ID, never the name."""
 
 
+class StaleFormError(InvalidInputError):
+    """A change from a form rendered before someone else changed the same person (the form's
+    version is not the person's now): nothing was written; reload the page and try again."""
+
+
 class ConfigError(ConsentRegError):
     """Key file missing or readable by others, unusable home folder, unknown database URL, ..."""
 

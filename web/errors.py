@@ -16,6 +16,7 @@ from consentreg.errors import (
     InvalidInputError,
     NotFoundError,
     NotPermittedError,
+    StaleFormError,
 )
 
 from .i18n import gettext as _
@@ -23,6 +24,7 @@ from .i18n import gettext as _
 LOG = logging.getLogger("consentreg.web")
 
 STATUS: list[tuple[type[ConsentRegError], int]] = [
+    (StaleFormError, 409),
     (NotPermittedError, 403),
     (NotFoundError, 404),
     (InvalidInputError, 400),
@@ -45,6 +47,7 @@ def _titles() -> dict[int, str]:
         403: _("You do not have access to this"),
         404: _("Not found"),
         405: _("Not allowed here"),
+        409: _("Someone else changed this in the meantime"),
         413: _("The file is too large"),
         503: _("The register is busy: try again in a moment"),
         500: _("Something went wrong"),
@@ -62,6 +65,10 @@ def _library_error(exc: ConsentRegError) -> Any:
     if status == 500:
         LOG.error("%s (%s)", type(exc).__name__, exc)
         return page(500, None)
+    if status == 409:
+        return page(
+            409, _("Nothing was saved. Go back, reload the page to see the change, and try again.")
+        )
     return page(status, str(exc))
 
 

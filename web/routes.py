@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import FileStorage
@@ -20,11 +21,18 @@ from . import runtime, sessions, texts
 from .i18n import gettext as _
 
 pages = Blueprint("pages", __name__)
+OSLO = ZoneInfo("Europe/Oslo")
 
 
 @pages.app_context_processor
 def _words() -> dict[str, Any]:
     return {"texts": texts}
+
+
+@pages.app_template_filter("oslo")
+def _oslo(instant: datetime) -> str:
+    """An instant as staff read it: the date and time in Norway."""
+    return instant.astimezone(OSLO).strftime("%Y-%m-%d %H:%M")
 
 
 @pages.get("/")
@@ -92,29 +100,32 @@ def consent_record(person_id: str) -> Any:
     fields = request.form
     folder = Path(tempfile.mkdtemp(prefix="consentreg-upload-"))
     try:
-        runtime.call(
-            staff.record_consent,
+        location = runtime.submit(
+            staff.record_consents,
+            answer=lambda _ids: url_for("pages.person", person_id=person_id),
             subject=person_id,
-            purpose=fields.get("purpose", ""),
-            by=fields.get("by", ""),
+            version=fields.get("version", ""),
+            purposes=fields.getlist("purpose"),
+            by=fields.getlist("by"),
             kind=fields.get("decision", ""),
             method=fields.get("method", ""),
-            given=_day(fields.get("given", "")),
+            given=day(fields.get("given", ""), field="given"),
             evidence=_saved(request.files.get("evidence"), folder),
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     flash(_("The decision is recorded."))
-    return redirect(url_for("pages.person", person_id=person_id))
+    return redirect(location)
 
 
-def _day(text: str) -> date | None:
+def day(text: str, *, field: str) -> date | None:
+    """A date field (YYYY-MM-DD, as a date input sends it); None when left empty."""
     if not text.strip():
         return None
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInputError("given must be a date written YYYY-MM-DD") from None
+        raise InvalidInputError(f"{field} must be a date written YYYY-MM-DD") from None
 
 
 def _saved(upload: FileStorage | None, folder: Path) -> Path | None:

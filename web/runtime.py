@@ -8,8 +8,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from flask import current_app, g
+from flask import current_app, g, request, url_for
 
+from consentreg.services import form_posts
 from consentreg.services.accounts import session_for
 from consentreg.services.unit_of_work import Register
 
@@ -56,6 +57,27 @@ def call(service: Callable[..., T], /, *, writer: bool = True, **kwargs: Any) ->
         if session_for(ctx, login=user.login, epoch=user.epoch) is None:
             raise sessions.SessionEnded
         return service(ctx, **kwargs)
+
+
+def submit(service: Callable[..., T], /, *, answer: Callable[[T], str], **kwargs: Any) -> str:
+    """Act on a posted form once: `call`, with the form's one-time token (the `once` field)
+    claimed in the same unit of work. Returns where to send the browser: `answer` of the
+    service's result, or, for a form posted again (a double click), where its first post went,
+    having written nothing."""
+    user = g.get("user")
+    if user is None:
+        raise sessions.LoginRequired
+    acting = replace(register(), actor=user.login)
+    with acting.work(writer=True, now=now()) as ctx:
+        if session_for(ctx, login=user.login, epoch=user.epoch) is None:
+            raise sessions.SessionEnded
+        token = request.form.get("once", "")
+        earlier = form_posts.claim(ctx, token=token)
+        if earlier is not None:
+            return earlier or url_for("pages.start")
+        location = answer(service(ctx, **kwargs))
+        form_posts.answer(ctx, token=token, location=location)
+        return location
 
 
 def call_anonymous(service: Callable[..., T], /, *, actor: str, **kwargs: Any) -> T:

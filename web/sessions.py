@@ -7,6 +7,9 @@ A session ends when it has been idle too long, when it is older than the absolut
 once when the login's epoch in the database moves on ("log out everywhere", a new password) or
 the login loses its last role: `app.call` checks these in the unit of work of every request.
 
+A form that changes the register also carries a one-time token of its own (`once`), claimed in
+the unit of work that acts on it, so that a form posted twice acts once (runtime.submit).
+
 Every POST carries the session's CSRF token in a hidden field (`csrf_token`), compared in
 constant time before the route runs; a request whose Origin header names another site is
 refused too. The login form has a token of its own anonymous session.
@@ -23,6 +26,7 @@ from flask import Flask, abort, g, redirect, request, session, url_for
 
 from consentreg.domain.roles import allows
 from consentreg.services.accounts import StaffSession
+from consentreg.services.form_posts import new_token
 
 
 class LoginRequired(Exception):  # noqa: N818 - a redirect to the login page, not a failure
@@ -43,11 +47,21 @@ class User:
     def may_end_sessions(self) -> bool:
         return any(allows(role, "user.logout_all") for role in self.roles)
 
+    @property
+    def may_see_takedowns(self) -> bool:
+        return any(allows(role, "takedown.list") for role in self.roles)
+
+    @property
+    def may_manage_users(self) -> bool:
+        return any(allows(role, "user.add") for role in self.roles)
+
 
 def install(app: Flask) -> None:
     app.before_request(_load_user)
     app.before_request(_check_csrf)
-    app.context_processor(lambda: {"csrf_token": csrf_token, "user": g.get("user")})
+    app.context_processor(
+        lambda: {"csrf_token": csrf_token, "once_token": new_token, "user": g.get("user")}
+    )
     app.register_error_handler(LoginRequired, _to_login)
     app.register_error_handler(SessionEnded, _ended)
 

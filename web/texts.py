@@ -44,3 +44,32 @@ METHODS = {
     "digital": N_("digital form"),
     "in-person": N_("in person"),
 }
+# what each event of a person's history did, in plain words
+ACTIONS = {
+    "person.add": N_("Registered"),
+    "person.correct": N_("Details corrected"),
+    "person.leave": N_("Marked as left"),
+    "person.restrict": N_("Identity protected (never published)"),
+    "person.unrestrict": N_("Identity protection lifted"),
+    "guardian.add": N_("Guardian added"),
+    "guardian.remove": N_("Guardian removed"),
+    "consent.grant": N_("Consent given"),
+    "consent.refusal": N_("Consent refused"),
+    "consent.withdrawal": N_("Consent withdrawn"),
+    "photo.add": N_("Photo registered"),
+    "photo.tag": N_("Tagged in a photo"),
+    "photo.untag": N_("Tag removed from a photo"),
+    "photo.complete": N_("Photo's tagging confirmed complete"),
+    "publication.released": N_("Photo published"),
+    "publication.refused": N_("Publishing refused"),
+    "publication.takedown": N_("Published photo taken down"),
+    "publication.delivery": N_("Published file delivered"),
+    "evidence.read": N_("Scan of a consent form read"),
+    "audit.query": N_("Data about them viewed"),
+}
+FIELDS = {
+    "name": N_("name"),
+    "born": N_("birth date"),
+    "ref": N_("reference"),
+    "unit": N_("unit"),
+}

@@ -430,3 +430,17 @@ class LoginFailure(Base):
     login_key: Mapped[str] = mapped_column(BIDX)
     address_key: Mapped[str] = mapped_column(BIDX)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FormPost(Base):
+    """A web form already posted: a keyed digest of the login and the form's one-time token, and
+    where its answer sent the browser. A second post of the same form (a double click) is
+    answered from here and writes nothing. Not register data: not logged; old rows are deleted
+    as new ones arrive."""
+
+    __tablename__ = "form_posts"
+    __table_args__ = (Index("ix_form_posts_at", "at"),)
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answer: Mapped[str | None] = mapped_column(String(512))

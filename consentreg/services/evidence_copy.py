@@ -4,11 +4,13 @@ The scan is decrypted chunk by chunk into a new hidden file (mode 0600) next to 
 for, and its SHA-256 checked; the reading is recorded as an `evidence.read` event (the consent's
 and the evidence's IDs, never the file's name) and committed; only then does the file get its
 name, by a hard link that never replaces an existing file. A failure on the way leaves no file.
+`evidence_bytes` reads the scan into memory instead, for the web application's download.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import secrets
 from collections.abc import Iterator
@@ -60,7 +62,34 @@ def save_evidence(
     return copy
 
 
+@dataclass(frozen=True)
+class EvidenceBytes:
+    """A stored scan read into memory (the web application's download): whose consent, which
+    evidence, its SHA-256 and its bytes."""
+
+    consent_id: str
+    evidence_id: str
+    sha256: str
+    content: bytes
+
+
+def evidence_bytes(ctx: Context, *, consent_id: str) -> EvidenceBytes:
+    """The scan stored for a consent, checked against its SHA-256, and the reading recorded as
+    an `evidence.read` event in this unit of work (errors as `save_evidence`)."""
+    buffer = io.BytesIO()
+    consent, evidence = _copy_into(ctx, consent_id, buffer)
+    return EvidenceBytes(consent.id, evidence.id, evidence.sha256, buffer.getvalue())
+
+
 def _write_copy(ctx: Context, consent_id: str, fh: BinaryIO, target: Path) -> EvidenceCopy:
+    consent, evidence = _copy_into(ctx, consent_id, fh)
+    fh.flush()
+    os.fsync(fh.fileno())
+    return EvidenceCopy(consent.id, evidence.id, evidence.sha256, evidence.size, target)
+
+
+def _copy_into(ctx: Context, consent_id: str, fh: BinaryIO) -> tuple[ConsentEvent, Evidence]:
+    """Write a consent's stored scan to `fh`, check it, and record the reading."""
     consent = by_id(ctx, ConsentEvent, consent_id, what="consent")
     subject_unit = ctx.session.scalar(select(Person.unit_id).where(Person.id == consent.subject_id))
     require(ctx, "evidence.read", units=[subject_unit])
@@ -82,8 +111,6 @@ def _write_copy(ctx: Context, consent_id: str, fh: BinaryIO, target: Path) -> Ev
             f"evidence {evidence.id} of consent {consent.id} does not hash to its SHA-256"
             " (run `consentreg audit verify`)"
         )
-    fh.flush()
-    os.fsync(fh.fileno())
     audit_log.record(
         ctx,
         "evidence.read",
@@ -91,7 +118,7 @@ def _write_copy(ctx: Context, consent_id: str, fh: BinaryIO, target: Path) -> Ev
         ids={"consent": consent.id, "evidence": evidence.id},
         payload={"sha256": evidence.sha256},
     )
-    return EvidenceCopy(consent.id, evidence.id, evidence.sha256, evidence.size, target)
+    return consent, evidence
 
 
 def _new_file(out: Path) -> Path:

@@ -26,7 +26,8 @@ from consentreg.services.audit.events import record_query
 from consentreg.services.audit.standing import Standing, register_at, standings
 from consentreg.services.consents import ConsentRecord
 from consentreg.services.evidence import read_evidence
-from consentreg.services.people import PersonView, decrypt_name, show_person
+from consentreg.services.people import PersonView, decrypt_name, resolve_person, show_person
+from consentreg.services.person_version import check_version, person_version
 from consentreg.services.purposes import PurposeView, list_purposes
 from consentreg.services.unit_of_work import Context
 from consentreg.services.units import UnitView, list_units, unit_by_code
@@ -82,6 +83,9 @@ class PersonPage:
     consents: list[ConsentRecord]
     names: dict[str, str]  # every person named on the page, by ID
     may_record: bool
+    version: str  # the person's version now: the forms on the page carry it (StaleFormError)
+    may: frozenset[str] = frozenset()  # what to offer: "correct", "leave", "restrict", ...
+    withdrawable: frozenset[str] = frozenset()  # grants in force: IDs of consents to withdraw
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,7 @@ class ConsentForm:
     person: PersonView
     consenters: list[Named]
     purposes: list[PurposeView]
+    version: str
 
 
 def start_page(ctx: Context) -> StartPage:
@@ -115,7 +120,7 @@ def unit_overview(ctx: Context, *, unit: str) -> UnitOverview:
         found = register_at(ctx, ctx.now, unit_id=view.id)
         judged = standings(found)
     people = list(found.people)
-    names = _names(ctx, people)
+    names = names_of(ctx, people)
     by_person: dict[str, list[Standing]] = {}
     for one in judged:
         by_person.setdefault(one.subject_id, []).append(one)
@@ -138,7 +143,7 @@ def unit_overview(ctx: Context, *, unit: str) -> UnitOverview:
     )
 
 
-def _names(ctx: Context, ids: list[str]) -> dict[str, str]:
+def names_of(ctx: Context, ids: list[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for i in range(0, len(ids), 5000):
         rows = ctx.session.scalars(select(Person).where(Person.id.in_(ids[i : i + 5000])))
@@ -147,7 +152,7 @@ def _names(ctx: Context, ids: list[str]) -> dict[str, str]:
 
 
 def _consenters(ctx: Context, person: PersonView) -> list[Named]:
-    names = _names(ctx, [person.id, *(g.person_id for g in person.guardians)])
+    names = names_of(ctx, [person.id, *(g.person_id for g in person.guardians)])
     found = [Named(person.id, names[person.id], "self")]
     for g in person.guardians:
         role = "guardian" if g.parental_responsibility else "guardian without responsibility"
@@ -165,14 +170,39 @@ def person_page(ctx: Context, *, person: str) -> PersonPage:
         judged = [s for s in standings(found) if s.subject_id == view.id]
     records = consents.list_consents(ctx, subject=view.id)
     named = {view.id} | {g.id for g in guardians} | {c.consenter_id for c in records}
-    names = _names(ctx, sorted(named))
+    names = names_of(ctx, sorted(named))
     record_query(
         ctx,
         "person",
         ids={"subject": view.id, "people": sorted(named - {view.id})},
     )
     may_record = _may(ctx, "consent.grant", view.unit)
-    return PersonPage(view, guardians, judged, records, names, may_record)
+    offered = frozenset(name for name, action in OFFERS.items() if _may(ctx, action, view.unit))
+    withdrawn = {c.withdraws for c in records if c.withdraws}
+    grants = frozenset(c.id for c in records if c.kind == "grant" and c.id not in withdrawn)
+    return PersonPage(
+        view,
+        guardians,
+        judged,
+        records,
+        names,
+        may_record,
+        person_version(ctx, view.id),
+        offered,
+        grants if "withdraw" in offered else frozenset(),
+    )
+
+
+# what the person page offers, by the action each needs
+OFFERS = {
+    "correct": "person.correct",
+    "leave": "person.leave",
+    "restrict": "person.restrict",
+    "unrestrict": "person.unrestrict",
+    "withdraw": "consent.withdrawal",
+    "evidence": "evidence.read",
+    "history": "audit.read",
+}
 
 
 def _may(ctx: Context, action: str, unit_code: str | None) -> bool:
@@ -197,7 +227,7 @@ def consent_form(ctx: Context, *, person: str) -> ConsentForm:
         "consent_form",
         ids={"subject": view.id, "people": sorted(c.id for c in consenters[1:])},
     )
-    return ConsentForm(view, consenters, list_purposes(ctx))
+    return ConsentForm(view, consenters, list_purposes(ctx), person_version(ctx, view.id))
 
 
 def evidence_kind(head: bytes) -> str | None:
@@ -205,21 +235,31 @@ def evidence_kind(head: bytes) -> str | None:
     return next((kind for sig, kind in EVIDENCE_SIGNATURES.items() if head.startswith(sig)), None)
 
 
-def record_consent(
+def record_consents(
     ctx: Context,
     *,
     subject: str,
-    purpose: str,
-    by: str,
+    version: str,
+    purposes: list[str],
+    by: list[str],
     kind: str,
     method: str,
     given: date | None = None,
     evidence: Path | None = None,
-) -> str:
-    """Record a grant or a refusal from the web form (consents.record_decision), with an
-    uploaded evidence file (a PDF, JPEG or PNG of at most 10 MB) already saved at `evidence`."""
+) -> list[str]:
+    """Record the grants or refusals of one paper form (consents.record_decisions: each purpose
+    by each consenter, all or none), with an uploaded evidence file (a PDF, JPEG or PNG of at
+    most 10 MB) already saved at `evidence` and stored once. `version` is the person's version
+    the form was rendered with: a person changed since is StaleFormError, nothing written."""
     if kind not in (EventKind.GRANT.value, EventKind.REFUSAL.value):
         raise InvalidInputError("the decision must be grant or refusal")
+    if not purposes:
+        raise InvalidInputError("choose at least one purpose")
+    if not by:
+        raise InvalidInputError("choose at least one person who decided")
+    person = resolve_person(ctx, subject)
+    require(ctx, f"consent.{kind}", units=[person.unit_id])
+    check_version(ctx, person, version)
     checked = None
     if evidence is not None:
         with evidence.open("rb") as fh:
@@ -229,11 +269,11 @@ def record_consent(
         if evidence.stat().st_size > MAX_UPLOAD_BYTES:
             raise InvalidInputError("evidence is larger than 10 MB, the limit for uploads")
         checked = read_evidence(evidence)
-    return consents.record_decision(
+    return consents.record_decisions(
         ctx,
-        subject=subject,
-        purpose=purpose,
-        by=by,
+        subject=person.id,
+        purposes=purposes,
+        consenters=by,
         kind=EventKind(kind),
         method=method,
         given=given,

@@ -4,6 +4,10 @@ samples/scenario.py expects, in what it prints and in the register it leaves beh
 from __future__ import annotations
 
 import re
+import threading
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +15,7 @@ import pytest
 
 from cli.main import run
 from samples import scenario
-from tests.cli.conftest import Result, today
+from tests.cli.conftest import Invoke, Result, today
 
 
 @pytest.fixture
@@ -115,3 +119,33 @@ def test_the_demo_tells_its_story_as_of_today(
         photos[name] for name in scenario.WITHDRAW_TAKES_DOWN
     )
     assert re.search(r"take-down list: 2 release\(s\)", _section(result.stdout, 7))
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_demo_serves_the_web_application_for_a_while_and_then_stops(
+    cli: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make demo` (`demo --serve SECONDS`): the address and a demo login are printed, the
+    login page answers there, and the server stops by itself when the time is up."""
+    from cli import demo
+
+    said: list[str] = []
+    monkeypatch.setattr(demo, "_say", said.append)
+    server = threading.Thread(target=demo._serve, args=(tmp_path, 4))
+    server.start()
+    deadline = time.monotonic() + 60
+    while not any(line.startswith("Open http") for line in said) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    (line,) = [line for line in said if line.startswith("Open http")]
+    address, password = re.findall(
+        r"(http://127\.0\.0\.1:\d+/) and log in as demo with (\S+)", line
+    )[0]
+    with urllib.request.urlopen(address + "login", timeout=10) as answer:  # noqa: S310 - localhost
+        assert answer.status == 200
+    server.join(timeout=60)
+    assert not server.is_alive()
+    assert said[-1] == "The web application has stopped."
+    assert (tmp_path / "demo-password.txt").read_text().strip() == password
+    assert "demo " in cli("user", "list").stdout
+    with pytest.raises(urllib.error.URLError, match="refused"):
+        urllib.request.urlopen(address + "login", timeout=5)  # noqa: S310

@@ -21,6 +21,7 @@ EXPECTED = {
     "NotABackupError": 2,
     "RegisterNotEmptyError": 2,
     "DuplicatePersonError": 2,
+    "StaleFormError": 2,
     "ConfigError": 2,
     "DriverMissingError": 2,
     "DatabaseUnavailableError": 2,

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,8 +12,11 @@ from datetime import datetime, timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 
-from consentreg.services import access, accounts, people, units
+from consentreg.services import access, accounts, people, photos, units
+from consentreg.services.photos import PhotoInput
+from consentreg.services.publishing import gate
 from consentreg.services.unit_of_work import Register
 from tests import builders
 from tests.conftest import NOW, ContextFactory
@@ -70,6 +75,30 @@ def staff(unit_of_work: ContextFactory) -> dict[str, str]:
 
 
 @pytest.fixture
+def released(staff: dict[str, str], unit_of_work: ContextFactory) -> str:
+    """A photo of Emma released for facebook on her guardians' consents: its publication ID."""
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 80, 160)).save(buf, "JPEG")
+    data = buf.getvalue()
+    with unit_of_work(actor="ada") as ctx:
+        photos.add_photos(
+            ctx,
+            files=[PhotoInput("IMG_1.jpg", data)],
+            photographer="Kari Lærer",
+            subjects=[staff["emma"]],
+            complete=True,
+        )
+        rec = gate.record_decision(
+            ctx,
+            input_sha256=hashlib.sha256(data).hexdigest(),
+            purpose="facebook",
+            output_sha256="ab" * 32,
+            output_size=1,
+        )
+    return rec.publication_id
+
+
+@pytest.fixture
 def clock() -> Clock:
     return Clock()
 
@@ -99,3 +128,20 @@ def log_in(client: FlaskClient, login: str, password: str = PASSWORD) -> int:
 
 def token(client: FlaskClient, path: str = "/") -> str:
     return csrf_of(client.get(path).get_data(as_text=True))
+
+
+def hidden_fields(html: str, action: str) -> dict[str, str]:
+    """The hidden fields (CSRF token, one-time token, version, ...) of the page's form that
+    posts to `action`, as the browser would send them."""
+    found = re.search(
+        r'<form[^>]*action="' + re.escape(action) + r'"[^>]*>(.*?)</form>', html, re.DOTALL
+    )
+    assert found, f"the page has no form posting to {action}"
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', found.group(1)))
+
+
+def form_of(client: FlaskClient, page: str, action: str) -> dict[str, str]:
+    """Open `page` and take the hidden fields of its form that posts to `action`."""
+    answer = client.get(page)
+    assert answer.status_code == 200, page
+    return hidden_fields(answer.get_data(as_text=True), action)

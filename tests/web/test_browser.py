@@ -11,6 +11,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from consentreg.services import consents, corrections
+from tests.conftest import NOW, ContextFactory
 from tests.web.conftest import PASSWORD
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -120,16 +123,23 @@ def test_a_registrar_records_a_consent_with_a_scan_and_every_page_is_accessible(
     visit.check("person")
     page.get_by_role("link", name="Registrer samtykke").click()
     visit.check("consent-form")
-    page.get_by_label("Formål").select_option("yearbook")
+    page.get_by_label("Yearbook").check()
+    page.get_by_label("Facebook").check()
     page.get_by_label("Kari Nordmann").check()
+    page.get_by_label("Ola Nordmann").check()
     page.get_by_label("Ja, samtykker").check()
     scan = tmp_path / "skjema.pdf"
     scan.write_bytes(b"%PDF-1.4\n% signert skjema\n")
     page.get_by_label("Skannet skjema").set_input_files(str(scan))
     page.get_by_role("button", name="Registrer").click()
     expect(page.get_by_text("Svaret er registrert.")).to_be_visible()
-    expect(page.get_by_role("cell", name="yearbook")).to_be_visible()
+    expect(page.get_by_role("cell", name="yearbook", exact=True)).to_have_count(2)
     visit.check("person-after-consent")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Last ned skannet skjema").first.click()
+    saved = tmp_path / "lastet-ned.pdf"
+    download.value.save_as(saved)
+    assert saved.read_bytes() == scan.read_bytes()
 
 
 def test_a_refusal_and_the_error_pages_are_accessible_too(
@@ -151,3 +161,101 @@ def test_a_refusal_and_the_error_pages_are_accessible_too(
     visit.check("not-permitted", status=403)
     visit.go("/nowhere")
     visit.check("not-found", status=404)
+
+
+def log_in(visit: Visit, login: str) -> None:
+    page = visit.page
+    visit.go("/login")
+    page.get_by_label("Brukernavn").fill(login)
+    page.get_by_label("Passord").fill(PASSWORD)
+    page.get_by_role("button", name="Logg inn").click()
+    expect(page.get_by_role("heading", name="Dine enheter")).to_be_visible()
+
+
+def test_a_registrar_corrects_protects_and_withdraws_and_sees_what_to_take_down(
+    live: str, browser: Any, staff: dict[str, str], released: str
+) -> None:
+    visit = Visit(browser.new_page(locale="nb-NO"), live)
+    page = visit.page
+    log_in(visit, "rita")
+    visit.go(f"/people/{staff['emma']}")
+    page.get_by_role("link", name="Rett opplysninger").click()
+    expect(page.get_by_label("Navn", exact=True)).to_have_value("Emma Nordmann")
+    visit.check("person-edit")
+    page.get_by_label("Navn", exact=True).fill("Emma Nordmann Berg")
+    page.get_by_role("button", name="Lagre rettelsen").click()
+    expect(page.get_by_text("Rettelsen er lagret.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Emma Nordmann Berg")).to_be_visible()
+    page.get_by_label("Begrunnelse (lagres kryptert)").fill("Vedtak om sperret adresse")
+    page.get_by_role("button", name="Skjerm identiteten (publiser aldri)").click()
+    expect(page.get_by_text("Identiteten er skjermet.")).to_be_visible()
+    visit.check("person-actions")
+    page.get_by_role("link", name="Trekk tilbake").first.click()
+    expect(page.get_by_role("heading", name="Trekk tilbake et samtykke for Emma")).to_be_visible()
+    visit.check("withdraw-form")
+    page.get_by_label("Begrunnelse (valgfri, lagres kryptert)").fill("Flyttet")
+    page.get_by_role("button", name="Trekk tilbake samtykket").click()
+    expect(page.get_by_text("Samtykket er trukket tilbake.")).to_be_visible()
+    expect(page.get_by_role("cell", name=f"{released}.jpg")).to_be_visible()
+    visit.check("withdrawal")
+
+
+def test_an_auditor_reads_the_history_and_an_admin_works_the_lists(
+    live: str,
+    browser: Any,
+    staff: dict[str, str],
+    released: str,
+    unit_of_work: ContextFactory,
+) -> None:
+    with unit_of_work(actor="ada", now=NOW + timedelta(hours=1)) as ctx:
+        grant = next(c.id for c in consents.list_consents(ctx, subject=staff["emma"]))
+        consents.withdraw_consent(ctx, consent_id=grant)
+    visit = Visit(browser.new_page(locale="nb-NO"), live)
+    page = visit.page
+    log_in(visit, "aud")
+    visit.go(f"/people/{staff['emma']}")
+    page.get_by_role("link", name="Historikk").click()
+    expect(page.get_by_role("cell", name="Samtykke trukket tilbake")).to_be_visible()
+    visit.check("person-history")
+    page.get_by_role("link", name="Fjerningsliste").click()
+    expect(page.get_by_role("cell", name=f"{released}.jpg")).to_be_visible()
+    expect(page.get_by_role("button", name="Ferdig")).to_have_count(0)
+    visit.check("takedown")
+    page.get_by_role("button", name="Logg ut", exact=True).click()
+    log_in(visit, "ada")
+    visit.go("/takedown")
+    page.get_by_role("button", name="Ferdig").click()
+    expect(page.get_by_text("Merket som fjernet.")).to_be_visible()
+    expect(page.get_by_text("Ingenting å fjerne.")).to_be_visible()
+    page.get_by_role("link", name="Brukere").click()
+    visit.check("users")
+    page.get_by_label("Brukernavn", exact=True).fill("siri")
+    page.get_by_label("Rolle").select_option("registrar")
+    page.get_by_label("Solsikken barnehage (bhg)").check()
+    page.get_by_role("button", name="Gi rollen").click()
+    expect(page.get_by_text("Rollen er gitt.")).to_be_visible()
+    expect(page.get_by_role("cell", name="siri", exact=True)).to_be_visible()
+    page.get_by_label("Hvem sitt passord (brukernavn)").fill("siri")
+    page.get_by_label("Nytt passord").fill("et-langt-passord-for-siri")
+    page.get_by_label("Det samme passordet en gang til").fill("et-langt-passord-for-siri")
+    page.get_by_role("button", name="Sett passordet").click()
+    expect(page.get_by_text("Passordet er satt.")).to_be_visible()
+    visit.check("users-after")
+
+
+def test_a_stale_form_says_so_in_norwegian_and_saves_nothing(
+    live: str, browser: Any, staff: dict[str, str], unit_of_work: ContextFactory
+) -> None:
+    visit = Visit(browser.new_page(locale="nb-NO"), live)
+    page = visit.page
+    log_in(visit, "rita")
+    visit.go(f"/people/{staff['emma']}/edit")
+    with unit_of_work(actor="ada", now=NOW + timedelta(hours=1)) as ctx:
+        corrections.correct_person(ctx, staff["emma"], name="Emma Endret")
+    page.get_by_label("Navn", exact=True).fill("Emma Annet")
+    page.get_by_role("button", name="Lagre rettelsen").click()
+    heading = "Noen andre har endret dette i mellomtiden"
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    visit.check("stale-form", status=409)
+    visit.go(f"/people/{staff['emma']}")
+    expect(page.get_by_role("heading", name="Emma Endret")).to_be_visible()

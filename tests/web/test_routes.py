@@ -14,7 +14,7 @@ from consentreg.db.models import ConsentEvent, LoginFailure
 from consentreg.services import access, accounts
 from consentreg.services.audit.verify import verify_log
 from tests.conftest import ContextFactory
-from tests.web.conftest import HOSTILE, PASSWORD, Clock, log_in, token
+from tests.web.conftest import HOSTILE, PASSWORD, Clock, form_of, log_in, token
 
 
 def _events(engine: Engine, action: str) -> list[tuple[str, str]]:
@@ -219,10 +219,11 @@ def test_a_consent_recorded_from_the_form_with_a_scan_counts_and_the_log_verifie
     form_page = client.get(f"/people/{staff['hostile']}/consents/new").get_data(as_text=True)
     assert "&lt;script&gt;" in form_page
     scan = b"%PDF-1.4\n% a signed form\n"
+    path = f"/people/{staff['hostile']}/consents"
     answer = client.post(
-        f"/people/{staff['hostile']}/consents",
+        path,
         data={
-            "csrf_token": token(client),
+            **form_of(client, f"/people/{staff['hostile']}/consents/new", path),
             "purpose": "facebook",
             "by": staff["hostile"],
             "decision": "grant",
@@ -244,22 +245,29 @@ def test_a_bad_upload_or_a_wrong_field_is_a_clear_400_and_nothing_is_written(
 ) -> None:
     log_in(client, "rita")
     before = _consents(engine)
-    base = {"purpose": "facebook", "by": staff["mor"], "decision": "grant", "method": "paper"}
     path = f"/people/{staff['emma']}/consents"
+    fields = form_of(client, f"/people/{staff['emma']}/consents/new", path)
+    base = {"purpose": "facebook", "by": staff["mor"], "decision": "grant", "method": "paper"}
+    base |= {"version": fields["version"]}
     not_a_scan = client.post(
         path,
         data={
             **base,
             "csrf_token": token(client),
+            "once": "upload-1",
             "evidence": (__import__("io").BytesIO(b"MZ\x90\x00"), "virus.pdf"),
         },
         content_type="multipart/form-data",
     )
     assert not_a_scan.status_code == 400
     assert "PDF, JPEG or PNG" in not_a_scan.get_data(as_text=True)
-    bad_date = client.post(path, data={**base, "csrf_token": token(client), "given": "i morgen"})
+    bad_date = client.post(
+        path, data={**base, "csrf_token": token(client), "once": "d", "given": "i morgen"}
+    )
     assert bad_date.status_code == 400
-    stranger = client.post(path, data={**base, "csrf_token": token(client), "by": staff["per"]})
+    stranger = client.post(
+        path, data={**base, "csrf_token": token(client), "once": "s", "by": staff["per"]}
+    )
     assert stranger.status_code == 400
     assert _consents(engine) == before
 

@@ -47,8 +47,9 @@ TABLES = (
 # each blob's bytes against the SHA-256 its event carries (consentreg.services.evidence)
 CHECKED_BY_HASH = ("evidence_chunks",)
 # not register data: recent failed logins of the web application, which throttle guessing
-# (consentreg.services.accounts); written without an event, never replayed or compared
-NOT_LOGGED = ("login_failures",)
+# (consentreg.services.accounts), and the web forms already posted, which answer a second post
+# of the same form (consentreg.services.form_posts); written without an event, never replayed
+NOT_LOGGED = ("login_failures", "form_posts")
 PRIMARY_KEYS = {t: tuple(c.name for c in Base.metadata.tables[t].primary_key) for t in TABLES}
 
 
