@@ -149,7 +149,9 @@ def _join(fmt: str, query: ConsentsQuery, table: list[int] | None, answers: list
             ",".join(STANDING_COLUMNS + DECISION_COLUMNS + MORE_COLUMNS) + "\n" + "".join(answers)
         )
     if fmt == "json":
-        empty = clean_text(to_json({"as_of": query.at, "standings": []}))  # ends '"standings": []\n}'
+        empty = clean_text(
+            to_json({"as_of": query.at, "standings": []})
+        )  # ends '"standings": []\n}'
         body = ",\n".join(a for a in answers if a)
         return (empty[: -len("[]\n}")] + "[\n" + body + _JSON_CLOSE if body else empty) + "\n"
     if table is None:
