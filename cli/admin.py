@@ -213,9 +213,8 @@ def db_upgrade() -> None:
 
 def _adopt_evidence_files() -> None:
     """Evidence files an older release kept in this PC's home folder, moved into the register."""
-    from consentreg.services.evidence_files import adopt_evidence_files
-
     from consentreg.errors import ConfigError
+    from consentreg.services.evidence_files import adopt_evidence_files
 
     try:
         done = adopt_evidence_files(settings())

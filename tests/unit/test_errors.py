@@ -22,6 +22,7 @@ EXPECTED = {
     "RegisterNotEmptyError": 2,
     "ConfigError": 2,
     "DriverMissingError": 2,
+    "FaceDetectorMissingError": 2,
     "DatabaseUnavailableError": 2,
     "ReadOnlyRegisterError": 2,
     "StorageError": 2,
