@@ -106,7 +106,7 @@ class Detector:
         return found
 
 
-_LOGIT_MIN = -0.4054651081  # log(MIN_SCORE / (1 - MIN_SCORE)): the sigmoid above MIN_SCORE
+_LOGIT_MIN = 0.4054651081  # log(MIN_SCORE / (1 - MIN_SCORE)): the sigmoid is above MIN_SCORE
 
 
 @contextlib.contextmanager
