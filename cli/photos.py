@@ -207,7 +207,7 @@ def _face_lines(view: PhotoView) -> list[str]:
     uncovered = sum(1 for f in view.faces if f.covered_by is None)
     if uncovered:
         lines.append(
-            f"  {uncovered} face(s) no tag's region covers; tags without a matching region "
+            f"  {uncovered} face(s) no tag's region covers; tags without a region "
             f"account for {view.faces_by_count}"
         )
     return lines

@@ -1,11 +1,14 @@
 """R17, every face counts: which tag accounts for which detected face (docs/rules.md, "Faces").
 
 Boxes are (x, y, w, h) in the upright photo's pixels. A tag with a region covers the detected
-face that overlaps its region best, when at least half of that face lies inside the region or
-the two boxes' intersection over union is at least 0.3; each tag covers one face at most, each
-face is covered by one tag at most (the pairs with the most overlap are matched first). A tag
-without a region (or with one that covers no face) accounts for one more face by count, as the
-DOMAIN decision says: the faces must not outnumber the tags."""
+face that overlaps its region best, when at least half of the smaller of the two boxes lies
+inside the other (a region around the whole person, or a small one drawn on the face) or the
+two boxes' intersection over union is at least 0.3. Each tag covers one face at most and each
+face is covered by one tag at most (the pairs with the highest IoU are matched first). A tag
+without a region accounts for one face by count, as the DOMAIN decision says: the faces no
+region covers must not outnumber those tags. A tag whose region covers no face accounts for
+none: its region says where that person is (seen from behind, say), and it is not the face
+found elsewhere, which may be a person nobody tagged."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from typing import NamedTuple
 
 Box = tuple[int, int, int, int]
 
-MIN_FACE_INSIDE = 0.5  # at least half of the face inside the tag's region, or
+MIN_INSIDE = 0.5  # at least half of the smaller box inside the other, or
 MIN_IOU = 0.3  # the region and the face overlap as much as two boxes of one face
 
 
@@ -25,7 +28,7 @@ class FaceTag(NamedTuple):
 
 class Coverage(NamedTuple):
     """For each face (in order), the person whose tag's region covers it, or None; and how many
-    of the faces no region covers are accounted for by tags without a (matching) region."""
+    of the faces no region covers the tags without a region account for (at most)."""
 
     covered_by: tuple[str | None, ...]
     by_count: int
@@ -61,14 +64,14 @@ def intersection(a: Box, b: Box) -> int:
 
 
 def _match(face: Box, region: Box) -> float:
-    """How well a region covers a face (0: not at all): the IoU, when enough of the face is
-    inside the region or the IoU reaches MIN_IOU."""
+    """How well a region covers a face (0: not at all): the IoU, when enough of the smaller box
+    is inside the other or the IoU reaches MIN_IOU."""
     shared = intersection(face, region)
     if shared == 0:
         return 0.0
     face_area, region_area = face[2] * face[3], region[2] * region[3]
     iou = shared / (face_area + region_area - shared)
-    if shared / face_area >= MIN_FACE_INSIDE or iou >= MIN_IOU:
+    if shared / min(face_area, region_area) >= MIN_INSIDE or iou >= MIN_IOU:
         return max(iou, 1e-9)
     return 0.0
 
@@ -91,7 +94,7 @@ def cover(faces: Sequence[Box], tags: Sequence[FaceTag]) -> Coverage:
         if covered[i] is None and j not in used:
             covered[i] = tags[j].person_id
             used.add(j)
-    return Coverage(tuple(covered), len(tags) - len(used))
+    return Coverage(tuple(covered), sum(1 for tag in tags if tag.region is None))
 
 
 def box_text(box: Box) -> str:

@@ -155,13 +155,12 @@ def _faces_reason(photo: PhotoFacts) -> Reason | None:
     listed = "; ".join(
         f"face {i + 1} at {faces.box_text(photo.faces[i])}" for i in coverage.uncovered
     )
-    tags = len(photo.face_tags)
     message = (
-        f"{len(photo.faces)} faces found, {tags} tag{'' if tags == 1 else 's'} account for "
+        f"faces found: {len(photo.faces)}, accounted for by tags: "
         f"{len(photo.faces) - coverage.unaccounted}; no tag's region covers {listed}"
     )
     if coverage.by_count:
-        message += f" ({coverage.by_count} tags without a matching region count for as many)"
+        message += f" ({coverage.by_count} tag(s) without a region count for as many)"
     return Reason(ReasonCode.FACES_UNTAGGED, None, message)
 
 
