@@ -207,6 +207,8 @@ def _tiles(width: int, height: int) -> list[tuple[int, int, int]]:
     seen at the model's own scale), each level overlapping by a quarter."""
     windows = [(0, 0, max(width, height))]
     side = min(width, height)
+    if max(width, height) <= _INPUT * 3 // 2:  # the whole photo is at about the model's scale
+        return windows
     while True:
         step = max(1, side * 3 // 4)
         for top in _starts(height, side, step):
