@@ -33,6 +33,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -55,7 +56,7 @@ def _skimage_file(name: str) -> Path:
     raise FileNotFoundError(name)
 
 
-def _lfw() -> np.ndarray:
+def _lfw() -> Any:
     return np.load(_skimage_file("lfw_subset.npy"))
 
 
@@ -90,7 +91,7 @@ def _body(draw: ImageDraw.ImageDraw, box: Box, rng: random.Random) -> None:
     draw.rounded_rectangle((x - w // 3, y + h, x + w + w // 3, y + 4 * h), w // 4, fill=colour)
 
 
-def compose(recipe: dict[str, object]) -> tuple[Image.Image, list[Box]]:
+def compose(recipe: dict[str, Any]) -> tuple[Image.Image, list[Box]]:
     """A composed image and the boxes of the faces in it."""
     kind, seed = str(recipe["kind"]), int(str(recipe["seed"]))
     rng = random.Random(seed)  # noqa: S311 - layout, not secrets
@@ -171,7 +172,7 @@ def _patches(rng: random.Random) -> tuple[Image.Image, list[Box]]:
     return image, []
 
 
-RECIPES: list[dict[str, object]] = [
+RECIPES: list[dict[str, Any]] = [
     *(
         {"kind": "group", "faces": n, "size": s, "seed": n * 10 + s}
         for n, s in [(3, 160), (5, 130), (8, 110), (12, 90), (20, 70)]
@@ -225,18 +226,18 @@ def _match(labelled: list[Box], found: list[Box]) -> int:
     return sum(1 for who in cover(found, tags).covered_by if who is not None)
 
 
-def _entries() -> list[dict[str, object]]:
+def _entries() -> list[dict[str, Any]]:
     return list(json.loads(MANIFEST.read_text(encoding="utf-8"))["images"])
 
 
-def _data(entry: dict[str, object]) -> tuple[bytes, list[Box]]:
-    boxes = [tuple(b) for b in entry["faces"]]  # type: ignore[attr-defined]
+def _data(entry: dict[str, Any]) -> tuple[bytes, list[Box]]:
+    boxes: list[Box] = [(b[0], b[1], b[2], b[3]) for b in entry["faces"]]
     if "corpus" in entry:
-        return (CORPUS / str(entry["corpus"])).read_bytes(), boxes  # type: ignore[return-value]
-    image, built = compose(entry["recipe"])  # type: ignore[arg-type]
-    if [tuple(b) for b in built] != boxes:
+        return (CORPUS / str(entry["corpus"])).read_bytes(), boxes
+    image, built = compose(entry["recipe"])
+    if built != boxes:
         raise SystemExit(f"{entry['name']}: the recipe no longer builds the manifest's boxes")
-    return _png(image), boxes  # type: ignore[return-value]
+    return _png(image), boxes
 
 
 def measure() -> list[Result]:
@@ -288,7 +289,7 @@ def report(results: list[Result]) -> str:
     ]
     return "\n".join(
         [
-            "# Face detection (R17): recall, false positives, time",
+            "## Face detection (R17): recall, false positives, time",
             "",
             f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `bench/faces.py` on "
             f"{platform.machine()}, Python {platform.python_version()}, detector "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ def _add(unit_of_work: ContextFactory, data: bytes) -> str:
 
 
 def _tag_and_complete(
-    unit_of_work: ContextFactory, pid: str, tags: list[tuple[str, str | None, bool]]
+    unit_of_work: ContextFactory, pid: str, tags: Sequence[tuple[str, str | None, bool]]
 ) -> None:
     with unit_of_work() as ctx:
         for person, where, identifiable in tags:
