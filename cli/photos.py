@@ -1,4 +1,4 @@
-"""photo add|tag|untag|complete|show."""
+"""photo add|tag|untag|complete|show|detect|faces."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .output import clean, emit, message, table
 from .runtime import unit_of_work
 
 if TYPE_CHECKING:
-    from consentreg.services.photos import PhotoInput
+    from consentreg.services.photos import PhotoInput, PhotoView
 
 photo_app = typer.Typer(help="The photo register: who is in which photo.", no_args_is_help=True)
 
@@ -67,6 +67,12 @@ def photo_add(
     emit({"ids": ids, "id": ids[0] if len(ids) == 1 else None}, ids)
     for failure in added.failures:
         message(f"not registered: {clean(failure.name)}: {failure.code}: {failure.message}")
+    if added.unchecked:
+        message(
+            f"warning: face detection is not installed: the faces of {len(added.unchecked)} "
+            "photo(s) were not checked and the gate refuses them (faces_unchecked) until "
+            "`consentreg photo detect FILE` has looked"
+        )
     unusable = [f for f in added.failures if f.code.startswith("image_")]
     if unusable:
         raise InputsUnreadableError(f"{len(unusable)} file(s) not registered")
@@ -184,4 +190,84 @@ def photo_show(
         if view.tags
         else ["  (no one tagged)"]
     )
-    emit(view, lines)
+    emit(view, lines + _face_lines(view))
+
+
+def _face_lines(view: PhotoView) -> list[str]:
+    if view.faces is None:
+        return ["faces         not checked (consentreg photo detect FILE)"]
+    head = [f"faces         {len(view.faces)} found ({view.face_detector})"]
+    if not view.faces:
+        return head
+    rows = [
+        (f"  {f.number}", ",".join(map(str, f.box)), f"{f.score:.2f}", f.covered_by or "-")
+        for f in view.faces
+    ]
+    lines = head + table(["  FACE", "BOX X,Y,W,H", "SCORE", "COVERED BY"], rows)
+    uncovered = sum(1 for f in view.faces if f.covered_by is None)
+    if uncovered:
+        lines.append(
+            f"  {uncovered} face(s) no tag's region covers; tags without a region "
+            f"account for {view.faces_by_count}"
+        )
+    return lines
+
+
+@photo_app.command("detect")
+def photo_detect(
+    files: Annotated[list[Path], typer.Argument(help="Files of registered photos.")],
+) -> None:
+    """Find and store the faces of registered photos whose faces were never checked (registered
+    before face detection, or where it was not installed). The register keeps no pixels, so the
+    photos are given by their files. A photo already checked is left as it is.
+
+    Example:
+
+        consentreg photo detect IMG_2041.jpg IMG_2042.jpg
+    """
+    from consentreg.services.faces import detect_photos
+
+    with unit_of_work() as ctx:
+        done = detect_photos(ctx, files=[_read(f) for f in files])
+    lines = [
+        f"{d.photo_id}  {d.faces} face(s){'' if d.done else ' (already checked)'}  {clean(d.name)}"
+        for d in done
+    ]
+    emit({"photos": done}, lines)
+
+
+@photo_app.command("faces")
+def photo_faces(
+    photo: Annotated[str, typer.Argument(help="Photo ID, or the photo's file.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="The preview to write (a new file).")],
+    image: Annotated[
+        Path | None,
+        typer.Option("--image", help="The photo's file to draw on, when PHOTO is an ID."),
+    ] = None,
+) -> None:
+    """Write a preview (JPEG, mode 0600, never over an existing file) of the photo with the faces
+    found drawn and numbered: green with the covering tag's person ID prefix, red with "?" where
+    no tag's region covers the face. No names are drawn. The register keeps no pixels: give the
+    photo's file (as PHOTO or --image) to draw on it, else the boxes are drawn on a grey frame.
+
+    Example:
+
+        consentreg photo faces IMG_2041.jpg -o faces-2041.jpg
+    """
+    from consentreg import imaging
+    from consentreg.services.faces import write_preview
+
+    path = Path(photo)
+    source = path if path.is_file() else image
+    data = imaging.read_input(source) if source is not None else None
+    by_id = None if path.is_file() else photo
+    with unit_of_work(writer=False) as ctx:
+        preview = write_preview(ctx, photo=by_id, data=data, out=out)
+    if not preview.drawn_on_photo:
+        message("the register keeps no pixels: boxes drawn on a grey frame (--image FILE)")
+    faces = preview.faces or []
+    lines = [str(preview.path)] + [
+        f"  {f.number}  {','.join(map(str, f.box))}  {f.covered_by or '? no tag covers it'}"
+        for f in faces
+    ]
+    emit({"photo": preview.photo_id, "output": str(preview.path), "faces": faces}, lines)

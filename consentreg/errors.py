@@ -66,6 +66,11 @@ class DriverMissingError(ConfigError):
     `consentreg[postgres]`)."""
 
 
+class FaceDetectorMissingError(ConfigError):
+    """Face detection is not installed (the optional extra `consentreg[faces]` and the model's
+    package): faces cannot be checked, so no photo is passed unchecked."""
+
+
 class DatabaseUnavailableError(ConfigError):
     """The register's database cannot be opened or reached: the SQLite file or its folder cannot be
     opened by this user, the PostgreSQL server is unreachable or refused the login. Nothing was

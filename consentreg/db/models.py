@@ -257,6 +257,10 @@ class Photo(Base):
     complete: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(128))
+    # the faces found (canonical JSON [[x, y, w, h, score/1000], ...]) and the detector that
+    # looked; both NULL: never looked at (the gate refuses `faces_unchecked`)
+    faces: Mapped[str | None] = mapped_column(Text)
+    face_detector: Mapped[str | None] = mapped_column(String(64))
 
 
 class PhotoSubject(Base):

@@ -13,6 +13,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
+from consentreg.domain.faces import Box, FaceTag
+
 DEFAULT_MAX_PX = 1280
 """R12: the long edge of a released copy unless the purpose says otherwise."""
 
@@ -60,6 +62,8 @@ class ReasonCode(StrEnum):
     IMAGE_UNSUPPORTED = "image_unsupported"
     IMAGE_TOO_LARGE = "image_too_large"
     UNKNOWN_PURPOSE = "unknown_purpose"
+    FACES_UNTAGGED = "faces_untagged"
+    FACES_UNCHECKED = "faces_unchecked"
     ALREADY_RELEASED = "already_released"  # not a rule: released before, not taken down
 
 
@@ -123,6 +127,10 @@ class PhotoFacts(NamedTuple):
     subject_ids: tuple[str, ...] = ()
     # tagged as not identifiable: they need no consent, but a protected identity still refuses
     hidden_ids: tuple[str, ...] = ()
+    # R17: the faces found (boxes in the upright photo's pixels), None when never looked at;
+    # every tag, identifiable or not, with its region
+    faces: tuple[Box, ...] | None = ()
+    face_tags: tuple[FaceTag, ...] = ()
 
 
 class Reason(NamedTuple):

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from operator import attrgetter
 from typing import NamedTuple
 
+from consentreg.domain import faces
 from consentreg.domain.calendar import age_on, fifteenth_birthday, oslo_day
 from consentreg.domain.caption import links_full_name
 from consentreg.domain.model import (
@@ -134,7 +135,33 @@ def _photo_reasons(photo: PhotoFacts) -> list[Reason]:
         reasons.append(_photo_reason(ReasonCode.TAGGING_INCOMPLETE))
     if not photo.photographer_recorded:
         reasons.append(_photo_reason(ReasonCode.COPYRIGHT_UNKNOWN))
+    face_reason = _faces_reason(photo)
+    if face_reason is not None:
+        reasons.append(face_reason)
     return reasons
+
+
+def _faces_reason(photo: PhotoFacts) -> Reason | None:
+    """R17: a face that no tag accounts for refuses; so does a photo never looked at."""
+    if photo.faces is None:
+        message = (
+            "the photo's faces were never checked (registered before face detection or "
+            "without it): consentreg photo detect FILE"
+        )
+        return Reason(ReasonCode.FACES_UNCHECKED, None, message)
+    coverage = faces.cover(photo.faces, photo.face_tags)
+    if not coverage.unaccounted:
+        return None
+    listed = "; ".join(
+        f"face {i + 1} at {faces.box_text(photo.faces[i])}" for i in coverage.uncovered
+    )
+    message = (
+        f"faces found: {len(photo.faces)}, accounted for by tags: "
+        f"{len(photo.faces) - coverage.unaccounted}; no tag's region covers {listed}"
+    )
+    if coverage.by_count:
+        message += f" ({coverage.by_count} tag(s) without a region count for as many)"
+    return Reason(ReasonCode.FACES_UNTAGGED, None, message)
 
 
 _IN_TIME_ORDER = attrgetter("effective_at", "seq")

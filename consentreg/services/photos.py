@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 
@@ -13,6 +14,7 @@ from consentreg import imaging
 from consentreg.crypto import sha256_hex
 from consentreg.db.models import Photo, PhotoSubject, Unit
 from consentreg.domain import text
+from consentreg.domain.faces import cover
 from consentreg.errors import (
     ConsentRegError,
     ImageError,
@@ -20,12 +22,16 @@ from consentreg.errors import (
     NotFoundError,
     PhotoFilesUnusableError,
 )
+from consentreg.services import face_boxes
 from consentreg.services.access import require
 from consentreg.services.audit import log as audit_log
 from consentreg.services.lookup import by_id
 from consentreg.services.people import resolve_person
 from consentreg.services.unit_of_work import Context, new_id
 from consentreg.services.units import unit_by_code
+
+if TYPE_CHECKING:
+    from consentreg.imaging.faces import FaceScan
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,9 @@ class PhotoFailure:
 class AddedPhotos:
     ids: list[str]
     failures: list[PhotoFailure]
+    # registered without their faces checked (face detection not installed): the gate refuses
+    # them `faces_unchecked` until `photo detect`
+    unchecked: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,19 @@ class PhotoView:
     complete: bool
     created_at: datetime
     tags: list[TagView] = field(default_factory=list)
+    # R17: the faces found (None: never looked at), the detector, and how many of the faces no
+    # region covers are accounted for by tags without a (matching) region
+    faces: list[FaceView] | None = None
+    face_detector: str | None = None
+    faces_by_count: int = 0
+
+
+@dataclass(frozen=True)
+class FaceView:
+    number: int  # 1, 2, ... as the preview numbers them
+    box: tuple[int, int, int, int]
+    score: float
+    covered_by: str | None  # the person whose tag's region covers the face
 
 
 def photo_by_id(ctx: Context, photo_id: str) -> Photo:
@@ -137,13 +159,16 @@ def register_photos(
         good.append((item, digest, info))
     if failures and not skip_bad:
         raise _batch_error(failures, len(files))
-    ids = []
+    ids, unchecked = [], []
     for item, digest, info in good:
-        ids.append(_insert_photo(ctx, item, digest, info, photographer, unit_id, complete))
+        found = face_boxes.scan(item.data)
+        ids.append(_insert_photo(ctx, item, digest, info, photographer, unit_id, complete, found))
+        if found is None:
+            unchecked.append(ids[-1])
         photo = photo_by_id(ctx, ids[-1])
         for person in people:  # the photo's first tags: "complete" as registered
             _tag(ctx, photo, person.id, region=None, identifiable=True, keeps_complete=True)
-    return AddedPhotos(ids, failures)
+    return AddedPhotos(ids, failures, unchecked)
 
 
 def _admit(ctx: Context, item: PhotoInput, seen: set[str]) -> tuple[str, imaging.ImageInfo]:
@@ -182,9 +207,11 @@ def _insert_photo(
     photographer: str,
     unit_id: str | None,
     complete: bool,
+    found: FaceScan | None,
 ) -> str:
     pid = new_id()
     enc = ctx.keys.encrypt
+    faces = face_boxes.stored(found) if found is not None else None
     photo = Photo(
         id=pid,
         sha256=digest,
@@ -200,6 +227,8 @@ def _insert_photo(
         complete=complete,
         created_at=ctx.now,
         created_by=ctx.actor,
+        faces=faces.faces if faces else None,
+        face_detector=faces.detector if faces else None,
     )
     ctx.session.add(photo)
     ctx.session.flush()
@@ -319,11 +348,14 @@ def show_photo(
         photo = photo_by_id(ctx, photo_id or "")
     unit = ctx.session.get(Unit, photo.unit_id) if photo.unit_id else None
     dec = ctx.keys.decrypt
-    tags = ctx.session.scalars(
-        select(PhotoSubject)
-        .where(PhotoSubject.photo_id == photo.id)
-        .order_by(PhotoSubject.tagged_at, PhotoSubject.person_id)
+    tags = list(
+        ctx.session.scalars(
+            select(PhotoSubject)
+            .where(PhotoSubject.photo_id == photo.id)
+            .order_by(PhotoSubject.tagged_at, PhotoSubject.person_id)
+        )
     )
+    faces, by_count = face_views(photo, tags)
     return PhotoView(
         photo.id,
         photo.sha256,
@@ -336,4 +368,20 @@ def show_photo(
         photo.complete,
         photo.created_at,
         [TagView(t.person_id, t.identifiable, t.region) for t in tags],
+        faces,
+        photo.face_detector,
+        by_count,
     )
+
+
+def face_views(photo: Photo, tags: Sequence[PhotoSubject]) -> tuple[list[FaceView] | None, int]:
+    """The photo's faces, each with the tag that covers it (docs/rules.md, "Faces")."""
+    found = face_boxes.faces_of(photo)
+    if found is None:
+        return None, 0
+    coverage = cover([f.box for f in found], face_boxes.face_tags(photo, tags))
+    views = [
+        FaceView(n + 1, f.box, f.score, who)
+        for n, (f, who) in enumerate(zip(found, coverage.covered_by, strict=True))
+    ]
+    return views, min(coverage.by_count, len(coverage.uncovered))

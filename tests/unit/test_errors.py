@@ -24,6 +24,7 @@ EXPECTED = {
     "StaleFormError": 2,
     "ConfigError": 2,
     "DriverMissingError": 2,
+    "FaceDetectorMissingError": 2,
     "DatabaseUnavailableError": 2,
     "ReadOnlyRegisterError": 2,
     "StorageError": 2,

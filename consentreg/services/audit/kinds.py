@@ -403,7 +403,23 @@ KINDS: tuple[Kind, ...] = (
                     P("complete"),
                     AT("created_at"),
                     BY("created_by"),
+                    # the faces found at registration (R17); photos registered before face
+                    # detection were never looked at: none
+                    P("faces", form=JSON_LIST, absent=_none),
+                    P("face_detector", absent=_none),
                 ),
+            ),
+        ),
+    ),
+    # the faces of a photo registered before face detection (or without the detector), found
+    # later from its file (`photo detect`)
+    Kind(
+        ("photo.faces",),
+        (
+            Part(
+                "photos",
+                (ID("id", "photo"), P("faces", form=JSON_LIST), P("face_detector")),
+                op="update",
             ),
         ),
     ),

@@ -31,6 +31,7 @@ from consentreg.domain import model, text
 from consentreg.domain.rules import evaluate
 from consentreg.services.access import require
 from consentreg.services.audit import log as audit_log
+from consentreg.services.face_boxes import face_boxes, face_tags
 from consentreg.services.people import decrypt_born, decrypt_name, restricted_at
 from consentreg.services.photos import photo_by_sha256
 from consentreg.services.purposes import domain_purpose, purpose_by_code
@@ -160,6 +161,8 @@ def decide(
         photographer_recorded=bool(photo.photographer_ct),
         subject_ids=tuple(ids),
         hidden_ids=tuple(hidden),
+        faces=face_boxes(photo),
+        face_tags=face_tags(photo, tags),
     )
     return evaluate(
         photo=facts,
