@@ -26,7 +26,9 @@ def scene(cli: Invoke, tmp_path: Path) -> dict[str, str]:
     found = {}
     for key in ("a", "b"):
         child = cli("person", "add", "--name", f"Barn {key}", "--born", born_years_ago(5))
-        mother = cli("person", "add", "--name", "Mor", "--born", "1988-01-01", "--kind", "adult")
+        mother = cli(
+            "person", "add", "--name", f"Mor {key}", "--born", "1988-01-01", "--kind", "adult"
+        )
         found[key] = child.stdout.strip()
         assert cli("guardian", "add", found[key], mother.stdout.strip()).exit_code == 0
         grant = cli("consent", "grant", found[key], "--purpose", "web", "--by", mother.stdout)
