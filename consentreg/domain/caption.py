@@ -107,8 +107,12 @@ def skeleton(word: str) -> str:
 
 def spellings(word: str) -> frozenset[str]:
     """Every way a folded name word may be written: each æ ø å as itself, ae oe aa or a o a;
-    each ae oe aa of the name also as æ ø å ("Haakon" as "Håkon")."""
-    found = set(_forward(word)) | set(_backward(word.translate(_FULL)))
+    each ae oe aa of the name also as æ ø å, and so as a o a ("Aase" as "Åse" and "Ase")."""
+    found: set[str] = set()
+    for written in _backward(word.translate(_FULL)):
+        found.update(_forward(written))
+        if len(found) >= _SPELLINGS_CAP:
+            break
     return frozenset(found)
 
 
@@ -171,7 +175,7 @@ class Caption:
     written in pieces ("S-æ-t-h-e-r", "E m m a", "Sæ ther") is read whole."""
 
     def __init__(self, text: str) -> None:
-        folded = fold(text)
+        folded = fold(_split_camel_case(text))
         runs: list[tuple[str, bool]] = []  # (run, joinable with the next)
         matches = list(_LETTER_RUN.finditer(folded))
         for this, after in itertools.zip_longest(matches, matches[1:]):
@@ -195,6 +199,18 @@ class Caption:
             if len(found) == 2:
                 return True
         return False
+
+
+def _split_camel_case(text: str) -> str:
+    """A space where a lower-case letter meets a capital ("#EmmaSæthersBursdag"), so that each
+    name is also a run of its own; the runs are joined again below ("McDonald")."""
+    text = fold_lookalikes(unicodedata.normalize("NFKC", text))
+    out = []
+    for before, char in zip(" " + text, text, strict=False):
+        if before.islower() and char.isupper():
+            out.append(" ")
+        out.append(char)
+    return "".join(out)
 
 
 def _spans(runs: list[tuple[str, bool]]) -> Iterator[str]:
