@@ -137,9 +137,12 @@ class PersonCaptionKey(Base):
     that the gate finds who a caption may name without decrypting the register."""
 
     __tablename__ = "person_caption_keys"
+    # the gate's lookup reads the person from the index itself (a common first name has
+    # thousands of rows in a large register)
+    __table_args__ = (Index("ix_person_caption_keys_lookup", "caption_key", "person_id"),)
 
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
-    caption_key: Mapped[str] = mapped_column(String(17), primary_key=True, index=True)
+    caption_key: Mapped[str] = mapped_column(String(17), primary_key=True)
 
 
 class RestrictionEvent(Base):

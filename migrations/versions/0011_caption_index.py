@@ -35,7 +35,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("person_caption_keys", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_person_caption_keys_caption_key"), ["caption_key"], unique=False
+            "ix_person_caption_keys_lookup", ["caption_key", "person_id"], unique=False
         )
     with op.batch_alter_table("people", schema=None) as batch_op:
         batch_op.add_column(sa.Column("caption_index", sa.Integer(), nullable=True))
@@ -47,5 +47,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_people_caption_index"))
         batch_op.drop_column("caption_index")
     with op.batch_alter_table("person_caption_keys", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_person_caption_keys_caption_key"))
+        batch_op.drop_index("ix_person_caption_keys_lookup")
     op.drop_table("person_caption_keys")

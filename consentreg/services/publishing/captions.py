@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from consentreg.db.models import Person, PersonCaptionKey
 from consentreg.domain.caption import GIVEN, SURNAME, Caption, NamedPerson, NameMatcher
@@ -34,6 +34,14 @@ def named_in_caption(ctx: Context, caption: str, *, at: datetime) -> list[NamedP
         return []
     named: list[tuple[str, bytes, bool]] = []
     decrypt = ctx.keys.field_decryptor(table="people", column="name")
+    verdicts: dict[str, bool] = {}  # by name: a common name is read once
+
+    def names(name: str) -> bool:
+        found = verdicts.get(name)
+        if found is None:
+            found = verdicts[name] = read.names(NameMatcher(name))
+        return found
+
     ids = sorted(candidates)
     for i in range(0, len(ids), _CHUNK):
         rows = ctx.session.execute(
@@ -44,7 +52,7 @@ def named_in_caption(ctx: Context, caption: str, *, at: datetime) -> list[NamedP
         named += [
             (pid, born_ct, protected)
             for pid, name_ct, born_ct, protected in rows
-            if read.names(NameMatcher(decrypt(name_ct, pid)))
+            if names(decrypt(name_ct, pid))
         ]
     if not named:
         return []
@@ -57,16 +65,27 @@ def named_in_caption(ctx: Context, caption: str, *, at: datetime) -> list[NamedP
 
 
 def _candidates(ctx: Context, read: Caption) -> set[str]:
-    """People with both a given-name key and a surname key among the caption's keys."""
+    """People with both a given-name key and a surname key among the caption's keys: one
+    grouped query (a caption of up to a few thousand keys), else chunks summed up here."""
     index = indexer(ctx)
     keys = sorted({part + index(skel) for skel in read.lookup_keys() for part in (GIVEN, SURNAME)})
+    part = func.substr(PersonCaptionKey.caption_key, 1, 1)
+    if len(keys) <= _CHUNK:
+        return set(
+            ctx.session.scalars(
+                select(PersonCaptionKey.person_id)
+                .where(PersonCaptionKey.caption_key.in_(keys))
+                .group_by(PersonCaptionKey.person_id)
+                .having(func.count(part.distinct()) == 2)
+            )
+        )
     parts: dict[str, set[str]] = {}
     for i in range(0, len(keys), _CHUNK):
         rows = ctx.session.execute(
-            select(PersonCaptionKey.person_id, PersonCaptionKey.caption_key).where(
-                PersonCaptionKey.caption_key.in_(keys[i : i + _CHUNK])
-            )
+            select(PersonCaptionKey.person_id, part)
+            .where(PersonCaptionKey.caption_key.in_(keys[i : i + _CHUNK]))
+            .distinct()
         )
-        for pid, key in rows:
-            parts.setdefault(pid, set()).add(key[0])
+        for pid, found in rows:
+            parts.setdefault(pid, set()).add(found)
     return {pid for pid, found in parts.items() if len(found) == 2}
