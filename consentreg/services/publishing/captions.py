@@ -69,16 +69,17 @@ def _candidates(ctx: Context, read: Caption) -> set[str]:
     grouped query (a caption of up to a few thousand keys), else chunks summed up here."""
     index = indexer(ctx)
     keys = sorted({part + index(skel) for skel in read.lookup_keys() for part in (GIVEN, SURNAME)})
-    part = func.substr(PersonCaptionKey.caption_key, 1, 1)
-    if len(keys) <= _CHUNK:
+    key = PersonCaptionKey.caption_key
+    if len(keys) <= _CHUNK:  # "g…" sorts before "s…": a given-name key and a surname key
         return set(
             ctx.session.scalars(
                 select(PersonCaptionKey.person_id)
-                .where(PersonCaptionKey.caption_key.in_(keys))
+                .where(key.in_(keys))
                 .group_by(PersonCaptionKey.person_id)
-                .having(func.count(part.distinct()) == 2)
+                .having(func.min(key) < SURNAME, func.max(key) >= SURNAME)
             )
         )
+    part = func.substr(key, 1, 1)
     parts: dict[str, set[str]] = {}
     for i in range(0, len(keys), _CHUNK):
         rows = ctx.session.execute(
