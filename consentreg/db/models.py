@@ -94,9 +94,9 @@ class Person(Base):
     # the instant the person left (`person leave`, migration 0007); None while they stay
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     # the version of the caption index built for the person's name (`person_caption_keys`,
-    # consentreg.domain.caption.NAME_KEYS_VERSION); None: not built yet (a person registered
+    # consentreg.domain.caption.NAME_KEYS_VERSION); 0: not built yet (a person registered
     # before migration 0011, until `db upgrade` builds it)
-    caption_index: Mapped[int | None] = mapped_column(Integer, index=True)
+    caption_index: Mapped[int] = mapped_column(Integer, index=True, default=0, server_default="0")
 
 
 class PersonCorrection(Base):

@@ -10,7 +10,7 @@ Kept in sync where names are written: `person add` and the CSV import (`stage_pe
 before the index (migration 0011), `build_caption_index` builds it with one `person.index`
 event each; `consentreg init` and `consentreg db upgrade` run it after migrating (it needs the
 key, which a migration does not have). Until it has run, the gate decrypts the people not yet
-indexed (`unindexed_people`), so that no caption is judged on an incomplete index.
+indexed (`unindexed_ids`), so that no caption is judged on an incomplete index.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, insert, select, update
 
 from consentreg.config import Settings
 from consentreg.db.models import Person, PersonCaptionKey
@@ -75,8 +75,13 @@ def replace_caption_keys(
 
 
 def unindexed_people() -> Any:
-    """The condition on `Person` of those whose caption index is missing or out of date."""
-    return or_(Person.caption_index.is_(None), Person.caption_index < NAME_KEYS_VERSION)
+    """The condition on `Person` of those whose caption index is missing (0) or out of date:
+    one range of the index on `people.caption_index`."""
+    return Person.caption_index < NAME_KEYS_VERSION
+
+
+def unindexed_ids(ctx: Context) -> set[str]:
+    return set(ctx.session.scalars(select(Person.id).where(unindexed_people())))
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,9 @@
 
 `person_caption_keys` holds one keyed blind index per spelling of each word of a person's name,
 prefixed with the part of the name ("g" given name, "s" surname); `people.caption_index` is the
-version of the index built for the person (NULL: not yet). The keys need the register's key, so
+version of the index built for the person (0: not yet). The keys need the register's key, so
 this migration only makes the table: `consentreg db upgrade` and `consentreg init` then build
-the index for every person (consentreg.services.caption_names.build_caption_index), with one
+the index for every person (consentreg.services.caption_index.build_caption_index), with one
 `person.index` event each; until then the gate decrypts the people not indexed yet.
 
 Revision ID: 0011
@@ -38,7 +38,9 @@ def upgrade() -> None:
             "ix_person_caption_keys_lookup", ["caption_key", "person_id"], unique=False
         )
     with op.batch_alter_table("people", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("caption_index", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column("caption_index", sa.Integer(), server_default="0", nullable=False)
+        )
         batch_op.create_index(batch_op.f("ix_people_caption_index"), ["caption_index"])
 
 

@@ -227,7 +227,7 @@ def _person_from_before_the_index(ctx: Context, name: str, born_on: date) -> str
         "created_at": ctx.now,
         "created_by": ctx.actor,
         "left_at": None,
-        "caption_index": None,
+        "caption_index": 0,
     }
     batch = RowBatch(ctx)
     batch.record("person.add", {"people": row, "person_name_tokens": []})

@@ -134,6 +134,10 @@ def _none(_e: LoggedEvent) -> Any:
     return None
 
 
+def _zero(_e: LoggedEvent) -> Any:
+    return 0
+
+
 def _no_ref(e: LoggedEvent) -> Any:
     return None if e.payload.get("ref_bidx") is None else SKIP
 
@@ -249,8 +253,8 @@ KINDS: tuple[Kind, ...] = (
                     AT("created_at"),
                     BY("created_by"),
                     Field("left_at", "const"),
-                    # events before the caption index (migration 0011): not built
-                    P("caption_index", absent=_none),
+                    # events before the caption index (migration 0011): not built (0)
+                    P("caption_index", absent=_zero),
                 ),
             ),
             Part(

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from consentreg.db.models import Person, PersonCaptionKey
 from consentreg.domain.caption import GIVEN, SURNAME, Caption, NamedPerson, NameMatcher
-from consentreg.services.caption_index import indexer, unindexed_people
+from consentreg.services.caption_index import indexer, unindexed_ids
 from consentreg.services.people import restricted_at
 from consentreg.services.unit_of_work import Context
 
@@ -29,7 +29,7 @@ def named_in_caption(ctx: Context, caption: str, *, at: datetime) -> list[NamedP
     with their birth date and whether their identity is protected (now or at `at`)."""
     read = Caption(caption)
     candidates = _candidates(ctx, read)
-    candidates |= set(ctx.session.scalars(select(Person.id).where(unindexed_people())))
+    candidates |= unindexed_ids(ctx)
     if not candidates:
         return []
     named: list[tuple[str, bytes, bool]] = []
