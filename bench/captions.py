@@ -429,6 +429,15 @@ def main() -> None:
         "index query, the candidates decrypted and confirmed), the check a whole `publish "
         "check` of an untagged, registered photo with the caption.",
         "",
+        "A miss is a caption the table says must refuse that the gate allowed (or refused for "
+        "someone else); a false positive is a must-pass caption refused. Known limits, not in "
+        "the table's must-refuse side and listed in docs/rules.md (R11): typos and nicknames "
+        "are not forms of a name; three or more name words run together with one part only in "
+        'the middle are not found; a registered "Michael" is also named by "Michal". '
+        "Consequences of the decision that are refusals by design, not false positives: a "
+        'child\'s first name beside a word that is also their surname ("Mia på Berg skole", '
+        '"Thea på haugen").',
+        "",
     ]
     report += _engine_report(None, args.people, args.runs)
     if args.pg_url:
