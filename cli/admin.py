@@ -194,7 +194,8 @@ def _db_engine(*, create: bool = False) -> Engine:
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Migrate the database schema to the newest revision.
+    """Migrate the database schema to the newest revision, then build the caption index for
+    people registered before it (this needs the key).
 
     Example:
 
