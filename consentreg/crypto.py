@@ -184,6 +184,12 @@ class Keyring:
             token, aad=b"consentreg/blob/v1|" + blob_id.encode(), key=self.blob_key
         )
 
+    def blind_indexer(self, *, index: str) -> Callable[[str], str]:
+        """`blind_index` for many values of one index, its key derived once (a caption is
+        looked up by a few hundred keys)."""
+        key = hmac.digest(self.index_root, index.encode(), "sha256")
+        return lambda value: hmac.digest(key, value.encode(), "sha256").hex()[:BLIND_INDEX_HEX]
+
     def blind_index(self, value: str, *, index: str) -> str:
         """Keyed HMAC of an already normalised value; one derived key per index name. (The
         one-shot `hmac.digest` is OpenSSL's HMAC in one call; an import computes four per

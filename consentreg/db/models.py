@@ -93,6 +93,10 @@ class Person(Base):
     created_by: Mapped[str] = mapped_column(String(128))
     # the instant the person left (`person leave`, migration 0007); None while they stay
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # the version of the caption index built for the person's name (`person_caption_keys`,
+    # consentreg.domain.caption.NAME_KEYS_VERSION); 0: not built yet (a person registered
+    # before migration 0013, until `db upgrade` builds it)
+    caption_index: Mapped[int] = mapped_column(Integer, index=True, default=0, server_default="0")
 
 
 class PersonCorrection(Base):
@@ -125,6 +129,20 @@ class PersonNameToken(Base):
 
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
     token_bidx: Mapped[str] = mapped_column(BIDX, primary_key=True, index=True)
+
+
+class PersonCaptionKey(Base):
+    """The caption index (R11, migration 0013): one keyed blind index per spelling of each word
+    of a person's name, prefixed with the part of the name it is ("g" given, "s" surname), so
+    that the gate finds who a caption may name without decrypting the register."""
+
+    __tablename__ = "person_caption_keys"
+    # the gate's lookup reads the person from the index itself (a common first name has
+    # thousands of rows in a large register)
+    __table_args__ = (Index("ix_person_caption_keys_lookup", "caption_key", "person_id"),)
+
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    caption_key: Mapped[str] = mapped_column(String(17), primary_key=True)
 
 
 class RestrictionEvent(Base):

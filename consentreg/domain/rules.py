@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from consentreg.domain import faces
 from consentreg.domain.calendar import age_on, fifteenth_birthday, oslo_day
-from consentreg.domain.caption import links_full_name
+from consentreg.domain.caption import Caption, NamedPerson, NameMatcher
 from consentreg.domain.model import (
     ConsentEvent,
     Decision,
@@ -49,7 +49,7 @@ class _Context(NamedTuple):
     purpose: Purpose
     day: date
     latest: Mapping[_Key, ConsentEvent]
-    caption: str | None
+    named: Mapping[str, NamedPerson]  # R11: whom the caption names in full and protects
 
     def decision_of(self, subject_id: str, consenter_id: str) -> ConsentEvent | None:
         return self.latest.get((subject_id, consenter_id))
@@ -63,15 +63,24 @@ def evaluate(
     events: Sequence[ConsentEvent],
     at: datetime,
     caption: str | None = None,
+    caption_names: Sequence[NamedPerson] | None = None,
 ) -> Decision:
     """May `photo` be published for `purpose` at the instant `at`? Lists every reason if not.
 
     `subjects` must hold every id in `photo.subject_ids` (a missing one raises KeyError);
     `events` may hold any events, those of other purposes or later than `at` are ignored.
+    `caption_names`: the registered people the caption names in full (the gate finds them in
+    the whole register); None: the caption is compared with the tagged people's names only.
     """
     latest = latest_decisions(events, purpose.code, at) if photo.registered else {}
     return judge(
-        photo=photo, purpose=purpose, subjects=subjects, latest=latest, at=at, caption=caption
+        photo=photo,
+        purpose=purpose,
+        subjects=subjects,
+        latest=latest,
+        at=at,
+        caption=caption,
+        caption_names=caption_names,
     )
 
 
@@ -83,12 +92,15 @@ def judge(
     latest: Mapping[_Key, ConsentEvent],
     at: datetime,
     caption: str | None = None,
+    caption_names: Sequence[NamedPerson] | None = None,
 ) -> Decision:
     """`evaluate` on the decisions in force already found by `latest_decisions(events,
     purpose.code, at)`: for callers that show those decisions too and need not find them twice."""
     if not photo.registered:
         return Decision(reasons=(_photo_reason(ReasonCode.UNREGISTERED_PHOTO),))
-    ctx = _Context(purpose, oslo_day(at), latest, caption)
+    day = oslo_day(at)
+    named = _caption_names(caption, caption_names, photo, subjects, day)
+    ctx = _Context(purpose, day, latest, named)
     reasons = _photo_reasons(photo)
     for hidden_id in dict.fromkeys(photo.hidden_ids):
         if _subject(subjects, hidden_id).protected:  # R9 refuses even when not identifiable
@@ -99,6 +111,7 @@ def judge(
         subject_reasons, grants = _judge_subject(_subject(subjects, subject_id), ctx)
         reasons.extend(subject_reasons)
         relied_on.extend(grants)
+    reasons.extend(_caption_reasons_untagged(photo, ctx, reasons))
     return Decision(reasons=tuple(reasons), relied_on=tuple(dict.fromkeys(relied_on)))
 
 
@@ -110,7 +123,7 @@ def judge_subject(
     publication (none: allowed), and the grants relied on. For callers that judge a whole
     register person by person (`audit consents`, `report coverage`); `judge` runs the same
     step for each tagged subject."""
-    return _judge_subject(subject, _Context(purpose, day, latest, None))
+    return _judge_subject(subject, _Context(purpose, day, latest, {}))
 
 
 def _subject(subjects: Mapping[str, Subject], subject_id: str) -> Subject:
@@ -202,17 +215,59 @@ def _judge_subject(subject: Subject, ctx: _Context) -> _Verdict:
     else:
         consent_reasons, relied_on = _guardians_decide(subject, ctx)
     reasons.extend(consent_reasons)
-    if _caption_names_minor(subject, ctx):
-        message = f"the caption links subject {subject.id} to their full name"
-        reasons.append(Reason(ReasonCode.CAPTION_FULL_NAME, subject.id, message))
+    if subject.id in ctx.named:
+        reasons.append(_caption_reason(ctx.named[subject.id]))
     return reasons, ([] if reasons else relied_on)
 
 
-def _caption_names_minor(subject: Subject, ctx: _Context) -> bool:
-    """R11: only people under 18 on the day are protected from a full-name caption."""
-    if not ctx.caption or age_on(subject.born, ctx.day) >= ADULT_AGE:
-        return False
-    return links_full_name(ctx.caption, subject.full_name)
+def _caption_names(
+    caption: str | None,
+    given: Sequence[NamedPerson] | None,
+    photo: PhotoFacts,
+    subjects: Mapping[str, Subject],
+    day: date,
+) -> dict[str, NamedPerson]:
+    """R11: the people the caption names in full whom that refuses: those under 18 on the day,
+    and anyone with a protected identity (R9). Without `given`, the tagged people are read."""
+    if not caption:
+        return {}
+    if given is None:
+        read = Caption(caption)
+        tagged = [
+            _subject(subjects, pid)
+            for pid in dict.fromkeys((*photo.subject_ids, *photo.hidden_ids))
+        ]
+        given = [
+            NamedPerson(s.id, s.born, s.protected)
+            for s in tagged
+            if read.names(NameMatcher(s.full_name))
+        ]
+    return {p.id: p for p in given if p.protected or age_on(p.born, day) < ADULT_AGE}
+
+
+def _caption_reason(person: NamedPerson) -> Reason:
+    message = f"the caption links subject {person.id} to their full name"
+    if person.protected:
+        message += ", and their identity is protected"
+    return Reason(ReasonCode.CAPTION_FULL_NAME, person.id, message)
+
+
+def _caption_reasons_untagged(
+    photo: PhotoFacts, ctx: _Context, found: Sequence[Reason]
+) -> list[Reason]:
+    """R11 for the people the caption names who are not tagged identifiable in the photo (a
+    protected one also refuses as such, R9, unless already said)."""
+    tagged = set(photo.subject_ids)
+    protected_said = {r.subject_id for r in found if r.code is ReasonCode.PROTECTED_IDENTITY}
+    reasons: list[Reason] = []
+    for pid, person in ctx.named.items():
+        if pid in tagged:
+            continue
+        reasons.append(_caption_reason(person))
+        if person.protected and pid not in protected_said:
+            message = f"the caption names subject {pid}, whose identity is protected"
+            reasons.append(Reason(ReasonCode.PROTECTED_IDENTITY, pid, message))
+    return reasons
 
 
 def _self_decides(subject: Subject, ctx: _Context) -> _Verdict:

@@ -24,9 +24,11 @@ from sqlalchemy import delete, func, insert, or_, select
 
 from consentreg.db.models import Person, PersonCorrection, PersonNameToken, Unit
 from consentreg.domain.calendar import oslo_day
+from consentreg.domain.caption import NAME_KEYS_VERSION
 from consentreg.errors import InvalidInputError
 from consentreg.services.access import registrar_scope, require
 from consentreg.services.audit import log as audit_log
+from consentreg.services.caption_index import replace_caption_keys
 from consentreg.services.people import (
     check_born,
     check_name,
@@ -152,6 +154,11 @@ def correct_person(
     )
     ctx.session.add(correction)
     removed, added = _apply(ctx, person, changed)
+    keys_removed: list[dict[str, str]] = []
+    keys_added: list[dict[str, str]] = []
+    if "name" in changed:  # the caption index follows the name (R11)
+        keys_removed, keys_added = replace_caption_keys(ctx, person.id, changed["name"])
+        person.caption_index = NAME_KEYS_VERSION
     ctx.session.flush()
     audit_log.record(
         ctx,
@@ -161,6 +168,8 @@ def correct_person(
             "people": person,
             "old_name_tokens": removed,
             "person_name_tokens": added,
+            "old_caption_keys": keys_removed,
+            "person_caption_keys": keys_added,
         },
     )
     return Correction(correction.id, person.id, version, fields)

@@ -11,11 +11,12 @@ from sqlalchemy import func, or_, select
 from consentreg.db.models import Guardianship, Person, PersonNameToken, RestrictionEvent, Unit
 from consentreg.domain import text
 from consentreg.domain.calendar import oslo_day
-from consentreg.domain.caption import normalise_name
+from consentreg.domain.caption import NAME_KEYS_VERSION, normalise_name
 from consentreg.domain.model import PersonKind
 from consentreg.errors import DuplicatePersonError, InvalidInputError, NotFoundError
 from consentreg.services.access import registrar_scope, require, require_in_scope
 from consentreg.services.audit import log as audit_log
+from consentreg.services.caption_index import caption_keys, key_rows
 from consentreg.services.duplicates import likely_duplicates
 from consentreg.services.lookup import by_id
 from consentreg.services.row_batch import RowBatch
@@ -143,7 +144,8 @@ def stage_person(
     unit_id: str | None,
     ref: str | None,
 ) -> str:
-    """Stage a checked person (see check_person), its name-word index and its audit event."""
+    """Stage a checked person (see check_person), its name-word and caption indexes and its
+    audit event."""
     pid = new_id()
     enc = ctx.keys.encrypt
     name_ct = enc(name, table="people", column="name", row_id=pid)
@@ -162,9 +164,13 @@ def stage_person(
         "created_at": ctx.now,
         "created_by": ctx.actor,
         "left_at": None,
+        "caption_index": NAME_KEYS_VERSION,
     }
     words = [{"person_id": pid, "token_bidx": token} for token in name_tokens(ctx, name)]
-    batch.record("person.add", {"people": row, "person_name_tokens": words})
+    keys = key_rows(pid, caption_keys(ctx, name))
+    batch.record(
+        "person.add", {"people": row, "person_name_tokens": words, "person_caption_keys": keys}
+    )
     return pid
 
 

@@ -12,10 +12,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, select, text
 
 from consentreg.db.base import Base
 from consentreg.db.engine import make_engine
+from consentreg.db.models import Person
 from consentreg.db.schema import (
     HEAD_REVISION,
     alembic_config,
@@ -24,9 +25,12 @@ from consentreg.db.schema import (
     head_revision,
     upgrade,
 )
+from consentreg.domain.caption import NAME_KEYS_VERSION
 from consentreg.errors import SchemaOutOfDateError
 from consentreg.services.audit.verify import verify_log
+from consentreg.services.caption_index import replace_caption_keys
 from consentreg.services.corrections import correct_person, leave_person
+from consentreg.services.people import decrypt_name
 from tests import builders
 from tests.conftest import ContextFactory
 
@@ -99,6 +103,15 @@ def test_a_database_behind_head_is_refused_until_upgraded(
     engine.dispose()
 
 
+def _put_back_caption_index(unit_of_work: ContextFactory) -> None:
+    """The caption index (0013) of people written by this version's code, which its events
+    carry, as that code wrote it: the round trip below 0013 dropped it."""
+    with unit_of_work() as ctx:
+        for person in ctx.session.scalars(select(Person)):
+            replace_caption_keys(ctx, person.id, decrypt_name(ctx, person))
+            person.caption_index = NAME_KEYS_VERSION
+
+
 def test_a_register_from_before_corrections_upgrades_with_nobody_left_and_verifies(
     engine: Engine, unit_of_work: ContextFactory
 ) -> None:
@@ -112,6 +125,7 @@ def test_a_register_from_before_corrections_upgrades_with_nobody_left_and_verifi
     downgrade(engine, "0008")
     assert "person_corrections" not in _tables(engine)
     upgrade(engine)
+    _put_back_caption_index(unit_of_work)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM people WHERE left_at IS NULL")).scalar() == 3
     with unit_of_work() as ctx:

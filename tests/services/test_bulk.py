@@ -294,6 +294,7 @@ def _person(i: int) -> dict[str, Any]:
         "created_at": datetime(2026, 11, 22, 9, 0, tzinfo=UTC),
         "created_by": "tester",
         "left_at": None,
+        "caption_index": 0,
     }
 
 

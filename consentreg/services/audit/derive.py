@@ -117,7 +117,8 @@ def expected_rows(
             continue
         if part.each is not None:
             where, name = part.each.split(":")
-            items = (event.ids if where == "ids" else event.payload)[name]
+            carried = event.ids if where == "ids" else event.payload
+            items = carried.get(name, ()) if part.since_later else carried[name]
             found.append((part, [build(event, item) for item in items]))
         else:
             found.append((part, [build(event, None)]))

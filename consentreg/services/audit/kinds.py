@@ -112,6 +112,8 @@ class Part:
     # the writer's name for these rows, when one event writes a table twice (a corrected name
     # removes some of a person's name words and adds others); default: the table's name
     rows: str | None = None
+    # a list part added to an action later: events from before it carry no list (no rows)
+    since_later: bool = False
 
     @property
     def source(self) -> str:
@@ -130,6 +132,10 @@ def _unknown(_e: LoggedEvent) -> Any:
 
 def _none(_e: LoggedEvent) -> Any:
     return None
+
+
+def _zero(_e: LoggedEvent) -> Any:
+    return 0
 
 
 def _no_ref(e: LoggedEvent) -> Any:
@@ -155,6 +161,25 @@ _BLOB_FIELDS = (
 # a tag change clears "complete" (the tagger confirms again); events from before that rule
 # carry no "complete" and changed nothing
 _TAGS_CHANGED = Part("photos", (ID("id", "photo"), P("complete", absent=_unknown)), op="update")
+
+# the caption index of a person's name (R11, migration 0013): the keys a new or corrected name
+# adds, and those a corrected name no longer has
+_CAPTION_KEYS_ADDED = Part(
+    "person_caption_keys",
+    (ID("person_id", "person"), ITEM("caption_key")),
+    key=("person_id", "caption_key"),
+    each="payload:caption_keys",
+    since_later=True,
+)
+_CAPTION_KEYS_REMOVED = Part(
+    "person_caption_keys",
+    (ID("person_id", "person"), ITEM("caption_key")),
+    op="delete",
+    key=("person_id", "caption_key"),
+    each="payload:old_caption_keys",
+    rows="old_caption_keys",
+    since_later=True,
+)
 
 KINDS: tuple[Kind, ...] = (
     Kind(
@@ -228,6 +253,8 @@ KINDS: tuple[Kind, ...] = (
                     AT("created_at"),
                     BY("created_by"),
                     Field("left_at", "const"),
+                    # events before the caption index (migration 0013): not built (0)
+                    P("caption_index", absent=_zero),
                 ),
             ),
             Part(
@@ -236,6 +263,7 @@ KINDS: tuple[Kind, ...] = (
                 key=("person_id", "token_bidx"),
                 each="payload:name_tokens",
             ),
+            _CAPTION_KEYS_ADDED,
         ),
     ),
     Kind(
@@ -267,6 +295,8 @@ KINDS: tuple[Kind, ...] = (
                     P("born_ct", "born_ct_sha256", DIGEST),
                     P("ref_bidx"),
                     P("ref_ct", "ref_ct_sha256", DIGEST),
+                    # events before the caption index (migration 0013) left it as it was
+                    P("caption_index", absent=_unknown),
                 ),
                 op="update",
             ),
@@ -284,6 +314,17 @@ KINDS: tuple[Kind, ...] = (
                 key=("person_id", "token_bidx"),
                 each="payload:name_tokens",
             ),
+            _CAPTION_KEYS_REMOVED,
+            _CAPTION_KEYS_ADDED,
+        ),
+    ),
+    # the caption index built for a person registered before it (or rebuilt for a new version)
+    Kind(
+        ("person.index",),
+        (
+            Part("people", (ID("id", "person"), P("caption_index")), op="update"),
+            _CAPTION_KEYS_REMOVED,
+            _CAPTION_KEYS_ADDED,
         ),
     ),
     Kind(

@@ -25,6 +25,7 @@ TABLES = (
     "notice_versions",
     "people",
     "person_name_tokens",
+    "person_caption_keys",
     "person_corrections",
     "restriction_events",
     "guardianships",
@@ -161,7 +162,8 @@ def _step(part: Part, build: Builder) -> Handler:
         where, name = part.each.split(":")
 
         def each(s: State, e: LoggedEvent) -> None:
-            for item in (e.ids if where == "ids" else e.payload)[name]:
+            carried = e.ids if where == "ids" else e.payload
+            for item in carried.get(name, ()) if part.since_later else carried[name]:
                 write(s, e, build(e, item))
 
         return each

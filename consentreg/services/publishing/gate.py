@@ -34,6 +34,7 @@ from consentreg.services.audit import log as audit_log
 from consentreg.services.face_boxes import face_boxes, face_tags
 from consentreg.services.people import decrypt_born, decrypt_name, restricted_at
 from consentreg.services.photos import photo_by_sha256
+from consentreg.services.publishing.captions import named_in_caption
 from consentreg.services.purposes import domain_purpose, purpose_by_code
 from consentreg.services.unit_of_work import Context, new_id
 
@@ -171,6 +172,8 @@ def decide(
         events=_events(ctx, purpose, ids),
         at=at,
         caption=caption,
+        # R11: whoever in the whole register the caption names, tagged or not
+        caption_names=named_in_caption(ctx, caption, at=at) if caption else [],
     )
 
 
