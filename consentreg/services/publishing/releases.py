@@ -40,7 +40,6 @@ from consentreg.errors import (
     OutputError,
 )
 from consentreg.release_folder import ReleaseFolder
-from consentreg.services.access import require
 from consentreg.services.publishing import worker_pool
 from consentreg.services.publishing.repair import repair_releases
 from consentreg.services.unit_of_work import Register
@@ -207,6 +206,7 @@ def publish(
     with worker_pool.pool(jobs, len(paths), start_method) as pool:
         early = _start_early(paths[:window], pool)
         with _opened(register) as reg:
+            from consentreg.services.access import require  # after the workers started
             from consentreg.services.purposes import purpose_by_code
 
             with reg.work(writer=False) as ctx:

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from consentreg.errors import ImageError
 from consentreg.release_folder import ReleaseFolder
-from consentreg.services.access import require
 from consentreg.services.unit_of_work import Register
 
 if TYPE_CHECKING:
@@ -35,6 +34,7 @@ def repair_releases(register: Register, *, folder: ReleaseFolder | None = None) 
     """Finish every release committed but not reported as arrived (a run was killed between
     the commit and the file), or only those for `folder`. Releases for a folder this computer
     does not have (another PC's) are left for that PC."""
+    from consentreg.services.access import require
     from consentreg.services.publishing.deliveries import (
         mark_delivered,
         mark_failed,
