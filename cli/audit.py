@@ -46,34 +46,18 @@ def _instant(text: str | None) -> datetime | None:
     return parse_at(text) if text else None
 
 
-def write_private(path: Path, content: str) -> None:
+def write_private(path: Path, content: str | bytes) -> None:
     """Write a file readable by its owner only, replacing it whole or not at all."""
     from consentreg.errors import InvalidInputError
 
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        fd = os.open(
-            tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600
-        )
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(content)
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise InvalidInputError(f"{path} cannot be written ({exc.strerror})") from None
-
-
-def write_private_bytes(path: Path, content: bytes) -> None:
-    """Bytes in a file readable by its owner only, replacing it whole or not at all."""
-    from consentreg.errors import InvalidInputError
-
+    data = content.encode("utf-8") if isinstance(content, str) else content
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         fd = os.open(
             tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600
         )
         with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
+            fh.write(data)
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -421,7 +405,7 @@ def export_subject_cmd(
     else:
         from consentreg.printing import html_to_pdf
 
-        write_private_bytes(output, html_to_pdf(page))
+        write_private(output, html_to_pdf(page))
     emit({"file": str(output), "format": fmt}, [f"wrote {output}"])
 
 

@@ -33,6 +33,17 @@ def write_new_private(path: Path, content: bytes, *, what: str) -> None:
         raise file_error(exc, folder=path.parent, doing=f"write the {what} {path}") from None
 
 
+def new_output(out: Path) -> Path:
+    """The absolute path of an `-o` file that must be new: InvalidInputError (exit 2) when a
+    file (or a link) has that name, or its folder does not exist."""
+    target = out.absolute()
+    if os.path.lexists(target):
+        raise InvalidInputError(f"-o {out} exists; nothing was written over it")
+    if not target.parent.is_dir():
+        raise InvalidInputError(f"-o {out}: the folder {target.parent} does not exist")
+    return target
+
+
 def sync_folder(path: Path) -> None:
     """Make a new name in the folder durable (POSIX); a no-op where folders cannot be opened."""
     try:

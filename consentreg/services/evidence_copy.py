@@ -25,6 +25,7 @@ from consentreg.config import file_error
 from consentreg.crypto import StreamHash
 from consentreg.db.models import ConsentEvent, Evidence, Person
 from consentreg.errors import ConsentRegError, InvalidInputError, NotFoundError, TamperedDataError
+from consentreg.files import new_output
 from consentreg.services.access import require
 from consentreg.services.audit import log as audit_log
 from consentreg.services.evidence import blob_for, blob_pieces
@@ -50,7 +51,7 @@ def save_evidence(
     file; record the reading. InvalidInputError (exit 2) when `out` exists or its folder does
     not; NotFoundError (exit 4) for an unknown consent or one without evidence;
     TamperedDataError (exit 7) when the stored scan is damaged."""
-    target = _new_file(out)
+    target = new_output(out)
     tmp = target.parent / f".consentreg-evidence-{secrets.token_hex(8)}.tmp"
     try:
         with _created(tmp) as fh, register.work(now=now) as ctx:
@@ -119,15 +120,6 @@ def _copy_into(ctx: Context, consent_id: str, fh: BinaryIO) -> tuple[ConsentEven
         payload={"sha256": evidence.sha256},
     )
     return consent, evidence
-
-
-def _new_file(out: Path) -> Path:
-    target = out.absolute()
-    if os.path.lexists(target):
-        raise InvalidInputError(f"-o {out} exists; nothing was written over it")
-    if not target.parent.is_dir():
-        raise InvalidInputError(f"-o {out}: the folder {target.parent} does not exist")
-    return target
 
 
 @contextlib.contextmanager

@@ -8,18 +8,16 @@ register. It is written to a new file of mode 0600, never over an existing one."
 
 from __future__ import annotations
 
-import contextlib
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
 
-from consentreg.config import file_error
 from consentreg.crypto import sha256_hex
 from consentreg.db.models import Photo, PhotoSubject
 from consentreg.errors import InvalidInputError, NotFoundError
+from consentreg.files import new_output, write_new_private
 from consentreg.services import face_boxes
 from consentreg.services.access import require
 from consentreg.services.audit import log as audit_log
@@ -94,7 +92,7 @@ def write_preview(
     0600. The register keeps no pixels: with the photo's file (`data`) the boxes are drawn on it,
     with an ID alone on a blank frame of the photo's size."""
     require(ctx, "read.register")
-    target = _new_file(out)
+    target = new_output(out)
     if data is not None:
         found = photo_by_sha256(ctx, sha256_hex(data))
         if found is None:
@@ -115,31 +113,5 @@ def write_preview(
         for f in faces
     ]
     jpeg = detection.draw_preview(data, boxes, size=(row.width, row.height))
-    _write_new(target, jpeg)
+    write_new_private(target, jpeg, what="preview")
     return Preview(row.id, target, faces, data is not None)
-
-
-def _new_file(out: Path) -> Path:
-    target = out.absolute()
-    if os.path.lexists(target):
-        raise InvalidInputError(f"-o {out} exists; nothing was written over it")
-    if not target.parent.is_dir():
-        raise InvalidInputError(f"-o {out}: the folder {target.parent} does not exist")
-    return target
-
-
-def _write_new(target: Path, data: bytes) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(target, flags | getattr(os, "O_BINARY", 0), 0o600)
-    except FileExistsError:
-        raise InvalidInputError(f"-o {target} exists; nothing was written over it") from None
-    except OSError as exc:
-        raise file_error(exc, folder=target.parent, doing="write the preview") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            target.unlink()
-        raise file_error(exc, folder=target.parent, doing="write the preview") from None
