@@ -183,6 +183,12 @@ def add_user(ctx: Context, *, login: str, role: str, units: list[str] | None = N
     )
     if taken:
         raise InvalidInputError(f"{login} already has the role {role}")
+    return _record_user(ctx, login, role, unit_ids)
+
+
+def _record_user(ctx: Context, login: str, role: str, unit_ids: list[str]) -> str:
+    """Write a checked user row, its units and its `user.add` event; the acting user's roles
+    are read again at the next check."""
     user = User(
         id=new_id(),
         login=login,
@@ -247,15 +253,14 @@ def ensure_admin(ctx: Context) -> str | None:
     who = _acting(ctx)
     if who is None or "admin" in who.roles:
         return None
-    ctx.cache["acting"] = None  # act unguarded for this one change
-    return add_user(ctx, login=ctx.actor, role="admin")
+    return _record_user(ctx, ctx.actor, "admin", [])
 
 
 def first_admin(ctx: Context) -> str | None:
     """Make the acting login the register's first admin, when it has no user yet (`init`)."""
     if ctx.session.scalar(select(User.id).limit(1)) is not None:
         return None
-    return add_user(ctx, login=ctx.actor, role="admin")
+    return _record_user(ctx, ctx.actor, "admin", [])
 
 
 # --- PostgreSQL grants ------------------------------------------------------------------------

@@ -104,11 +104,10 @@ def register_id(ctx: Context) -> str:
 # --- init -----------------------------------------------------------------------------------
 
 
-def _has_identity_table(conn: Connection) -> bool:
-    return inspect(conn).has_table("register_identity")
+Sample = tuple[str, str, str, bytes]  # table, column, row id, ciphertext
 
 
-def _sample_ciphertext(conn: Connection) -> tuple[str, str, str, bytes] | None:
+def _sample_ciphertext(conn: Connection) -> Sample | None:
     """One encrypted value already in the register (table, column, row id, token), if any: a key
     that opens it is the register's."""
     person = conn.execute(select(Person.id, Person.name_ct).limit(1)).first()
@@ -120,7 +119,7 @@ def _sample_ciphertext(conn: Connection) -> tuple[str, str, str, bytes] | None:
     return None
 
 
-def _opens(keys: Keyring, sample: tuple[str, str, str, bytes]) -> bool:
+def _opens(keys: Keyring, sample: Sample) -> bool:
     table, column, row_id, token = sample
     try:
         keys.decrypt(token, table=table, column=column, row_id=row_id)
@@ -129,14 +128,14 @@ def _opens(keys: Keyring, sample: tuple[str, str, str, bytes]) -> bool:
     return True
 
 
-def _existing_state(engine: Engine) -> tuple[Identity | None, bool]:
-    """(identity, holds encrypted data) of the database before `init` changes anything."""
+def _existing_state(engine: Engine) -> tuple[Identity | None, Sample | None]:
+    """The identity and one encrypted value of the database before `init` changes anything
+    (None and None for an empty database)."""
     with engine.connect() as conn:
-        if not _has_identity_table(conn):
-            has_people = inspect(conn).has_table("people")
-            sample = _sample_ciphertext(conn) if has_people else None
-            return None, sample is not None
-        return read_identity(conn), _sample_ciphertext(conn) is not None
+        inspector = inspect(conn)
+        identity = read_identity(conn) if inspector.has_table("register_identity") else None
+        sample = _sample_ciphertext(conn) if inspector.has_table("people") else None
+        return identity, sample
 
 
 def initialise(settings: Settings) -> InitReport:
@@ -152,13 +151,13 @@ def initialise(settings: Settings) -> InitReport:
     engine = make_engine(settings.db_url)
     try:
         fresh = settings.sqlite_file is not None and not settings.sqlite_file.exists()
-        identity, holds_data = (None, False) if fresh else _existing_state(engine)
+        identity, sample = (None, None) if fresh else _existing_state(engine)
         has_key = settings.key_file.exists()
         if not has_key and identity is not None:
             raise ConfigError(
                 f"this PC has no key file ({settings.key_file}); " + _join_hint(identity)
             )
-        if not has_key and holds_data:
+        if not has_key and sample is not None:
             raise ConfigError(
                 f"this PC has no key file ({settings.key_file}) and the database already holds"
                 " a register: run `consentreg init` on the PC that holds its key first, then"
@@ -168,8 +167,7 @@ def initialise(settings: Settings) -> InitReport:
             keys = Keyring.load(settings.key_file)
             if identity is not None and identity.fingerprint != keys.fingerprint:
                 raise _wrong_key(settings, identity)
-            sample = _legacy_sample(engine) if identity is None else None
-            if sample is not None and not _opens(keys, sample):
+            if identity is None and sample is not None and not _opens(keys, sample):
                 raise WrongKeyError(
                     f"the key file {settings.key_file} does not open the register at this"
                     " database: nothing was written; use the key this register was made with"
@@ -195,13 +193,6 @@ def initialise(settings: Settings) -> InitReport:
         )
     finally:
         engine.dispose()
-
-
-def _legacy_sample(engine: Engine) -> tuple[str, str, str, bytes] | None:
-    with engine.connect() as conn:
-        if not inspect(conn).has_table("people"):
-            return None
-        return _sample_ciphertext(conn)
 
 
 def claim(ctx: Context, keys: Keyring) -> Identity:
