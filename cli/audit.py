@@ -398,7 +398,10 @@ def export_subject_cmd(
     with unit_of_work() as ctx:
         page = access_report(ctx, person_id)
     if output is None:  # html on stdout (a PDF was refused above)
-        write_cleaned(page)  # rendered from cleaned, escaped values
+        if OPTIONS.json:  # one JSON document, as every command gives with --json
+            emit({"format": "html", "html": page})
+        else:
+            write_cleaned(page)  # rendered from cleaned, escaped values
         return
     if fmt == "html":
         write_private(output, page)

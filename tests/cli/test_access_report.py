@@ -145,3 +145,12 @@ def test_hostile_names_are_text_and_a_protected_child_keeps_unit_and_relatives_o
     assert "Solsikken" not in text
     assert "Ingrid" not in text
     assert "utelatt av hensyn til personvernet" in text
+
+
+def test_with_json_the_page_comes_inside_one_json_document(cli: Invoke, tmp_path: Path) -> None:
+    ids = _family(cli, tmp_path)
+    result = cli("--json", "export", "subject", ids["child"], "--format", "html")
+    assert result.exit_code == 0, result.stderr
+    document = result.json()
+    assert document["format"] == "html"
+    assert "Innsyn: opplysninger om Emma Sæther" in visible(document["html"])
