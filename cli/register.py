@@ -421,15 +421,27 @@ def guardian_add(
             "--no-parental-responsibility", help="A guardian whose consent does not count."
         ),
     ] = False,
+    starts: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="First day of a guardianship that began after the birth, YYYY-MM-DD "
+            "(default: the child's birth date).",
+        ),
+    ] = None,
 ) -> None:
-    """Link a guardian to a child; prints the guardianship ID.
+    """Link a guardian to a child; prints the guardianship ID. The guardianship counts from
+    the child's birth, or from --from, until it is removed.
 
     Example:
 
         consentreg guardian add ref:K001 ref:G001
+        consentreg guardian add ref:K001 ref:G003 --from 2025-08-01
     """
+    from consentreg.domain.calendar import parse_date
     from consentreg.services.people import add_guardian
 
+    starts_on = parse_date(starts, field="--from") if starts else None
     with unit_of_work() as ctx:
         emit_id(
             add_guardian(
@@ -437,6 +449,7 @@ def guardian_add(
                 child=child_id,
                 guardian=guardian_id,
                 parental_responsibility=not no_parental_responsibility,
+                starts_on=starts_on,
             )
         )
 

@@ -171,6 +171,7 @@ class Guardianship(Base):
             "guardian_id",
             "parental_responsibility",
             "removed_at",
+            "starts_on",  # migration 0014
         ),
     )
 
@@ -182,6 +183,9 @@ class Guardianship(Base):
     added_by: Mapped[str] = mapped_column(String(128))
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     removed_by: Mapped[str | None] = mapped_column(String(128))
+    # the first day (Oslo) of a guardianship that began after the child's birth; None: from
+    # birth (the birth date is encrypted and never copied here in clear; migration 0014)
+    starts_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Evidence(Base):

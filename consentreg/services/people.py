@@ -331,7 +331,13 @@ def active_guardianships(
 
 
 def stage_guardianship(
-    ctx: Context, batch: RowBatch, *, child_id: str, guardian_id: str, parental_responsibility: bool
+    ctx: Context,
+    batch: RowBatch,
+    *,
+    child_id: str,
+    guardian_id: str,
+    parental_responsibility: bool,
+    starts_on: date | None = None,
 ) -> str:
     """Stage a checked guardianship and its audit event."""
     gid = new_id()
@@ -344,6 +350,7 @@ def stage_guardianship(
         "added_by": ctx.actor,
         "removed_at": None,
         "removed_by": None,
+        "starts_on": starts_on,
     }
     batch.record("guardian.add", {"guardianships": row})
     return gid
@@ -373,14 +380,34 @@ def check_guardianship(child_id: str, guardian_id: str, existing: set[tuple[str,
         raise InvalidInputError(f"{child_id} is registered as a guardian of {guardian_id}")
 
 
+def guardianship_start(ctx: Context, child: Person, starts_on: date | None) -> date | None:
+    """The start to store: None (from birth) unless a later day is given; never before the
+    birth. A start on the birth date itself is stored as None, so that the birth date, which is
+    encrypted, never lands in clear in `guardianships.starts_on`."""
+    if starts_on is None:
+        return None
+    born = decrypt_born(ctx, child)
+    if starts_on < born:
+        raise InvalidInputError(f"--from is before the birth date of {child.id}")
+    return None if starts_on == born else starts_on
+
+
 def add_guardian(
-    ctx: Context, *, child: str, guardian: str, parental_responsibility: bool = True
+    ctx: Context,
+    *,
+    child: str,
+    guardian: str,
+    parental_responsibility: bool = True,
+    starts_on: date | None = None,
 ) -> str:
-    """Link a guardian to a child, with or without parental responsibility."""
+    """Link a guardian to a child, with or without parental responsibility, from the child's
+    birth or from `starts_on` (a guardianship that began later: a foster placement, an
+    adoption); in force until it is removed."""
     child_p = resolve_person(ctx, child, role="child")
     guardian_p = resolve_person(ctx, guardian, role="guardian")
     require(ctx, "guardian.add", units=[child_p.unit_id])
     check_guardianship(child_p.id, guardian_p.id, active_pairs(ctx, [child_p.id]))
+    start = guardianship_start(ctx, child_p, starts_on)
     batch = RowBatch(ctx)
     gid = stage_guardianship(
         ctx,
@@ -388,6 +415,7 @@ def add_guardian(
         child_id=child_p.id,
         guardian_id=guardian_p.id,
         parental_responsibility=parental_responsibility,
+        starts_on=start,
     )
     batch.flush()
     return gid

@@ -4,14 +4,15 @@ not, with who decided what."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
 
-from consentreg.db.models import Person
+from consentreg.db.models import Guardianship, Person
 from consentreg.services.audit.standing import Standing, register_at, standings
-from consentreg.services.people import PersonView, decrypt_name, show_person
+from consentreg.services.guardianships import guardians_at
+from consentreg.services.people import GuardianLink, PersonView, decrypt_name, show_person
 from consentreg.services.unit_of_work import Context
 
 
@@ -31,6 +32,13 @@ def person_page(ctx: Context, key: str, *, at: datetime | None = None) -> Person
     found = register_at(ctx, when, ids=(person.id, person.id + "0"))  # exactly this ID
     standing = sorted(
         (s for s in standings(found) if s.subject_id == person.id), key=lambda s: s.purpose
+    )
+    # guardians and children at the instant, read as the standings (and the gate) read them
+    children = guardians_at(ctx, when, Guardianship.guardian_id == person.id)
+    person = replace(
+        person,
+        guardians=[GuardianLink(*g) for g in found.guardians.get(person.id, ())],
+        children=[GuardianLink(c, g.parental_responsibility) for c, (g,) in children.items()],
     )
     linked = {g.person_id for g in person.guardians} | {c.person_id for c in person.children}
     linked |= {d.consenter_id for s in standing for d in s.decisions}

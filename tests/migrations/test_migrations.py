@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -27,6 +27,7 @@ from consentreg.db.schema import (
 )
 from consentreg.domain.caption import NAME_KEYS_VERSION
 from consentreg.errors import SchemaOutOfDateError
+from consentreg.services.audit.standing import register_at
 from consentreg.services.audit.verify import verify_log
 from consentreg.services.caption_index import replace_caption_keys
 from consentreg.services.corrections import correct_person, leave_person
@@ -134,3 +135,25 @@ def test_a_register_from_before_corrections_upgrades_with_nobody_left_and_verifi
         leave_person(ctx, mother)
     with unit_of_work() as ctx:
         assert verify_log(ctx).ok
+
+
+def test_guardianships_from_before_start_dates_upgrade_as_from_birth_and_still_count(
+    engine: Engine, unit_of_work: ContextFactory
+) -> None:
+    """Revision 0014 on a register with guardianships: each reads as "from the child's birth"
+    (NULL, the birth date being encrypted), the log still verifies, and a check at an instant
+    before the guardianship was entered still counts its guardian."""
+    with unit_of_work() as ctx:
+        builders.unit(ctx)
+        builders.purpose(ctx)
+        child, (mother, father) = builders.family(ctx)
+        builders.grant(ctx, child, mother)
+    downgrade(engine, "0013")
+    upgrade(engine)
+    with engine.connect() as conn:
+        starts = conn.execute(text("SELECT starts_on FROM guardianships")).scalars().all()
+    assert starts == [None, None]
+    with unit_of_work() as ctx:
+        assert verify_log(ctx).ok
+        found = register_at(ctx, datetime(2022, 1, 1, tzinfo=UTC))
+    assert {g.person_id for g in found.guardians[child]} == {mother, father}

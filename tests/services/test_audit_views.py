@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import Engine, text
 
+from consentreg.domain.calendar import oslo_day
 from consentreg.errors import InvalidInputError, NotFoundError
 from consentreg.services.audit import views as audit_views
 from consentreg.services.audit.events import read_log
@@ -93,9 +94,12 @@ def test_consents_filtered_by_unit_list_only_that_units_people(
     assert {s.unit for s in view.standings} == {"bhg"}
 
 
-def _replayed(state: State, at: datetime) -> dict[str, object]:
-    """The facts standings are judged on, as a replay of the audit log up to `at` has them."""
+def _replayed(state: State, now: State, at: datetime) -> dict[str, object]:
+    """The facts standings are judged on, as a replay of the audit log up to `at` has them;
+    guardianships as the whole log (`now`) has them, in force at `at` from their start to their
+    removal, whenever they were entered (what `--at` asks, as the gate reads them)."""
     values = {t: [r.values for r in state.rows(t).values()] for t in state.tables}
+    links = [r.values for r in now.rows("guardianships").values()]
     units = {u["id"]: u["code"] for u in values["units"]}
     required: dict[str, int] = {}
     for n in values["notice_versions"]:
@@ -108,8 +112,9 @@ def _replayed(state: State, at: datetime) -> dict[str, object]:
         "purposes": {p["code"]: required.get(p["id"], 1) for p in values["purposes"]},
         "guardians": sorted(
             (g["child_id"], g["guardian_id"], g["parental_responsibility"])
-            for g in values["guardianships"]
-            if g["removed_at"] is None or g["removed_at"] > at
+            for g in links
+            if (g["removed_at"] is None or g["removed_at"] > at)
+            and (g["starts_on"] is None or g["starts_on"] <= oslo_day(at))
         ),
         "events": sorted(
             (c["id"], c["kind"], c["subject_id"], c["consenter_id"], c["effective_at"])
@@ -146,8 +151,9 @@ def test_the_register_read_at_each_instant_is_the_audit_log_replayed_to_it(
         probes = [instants[0] - timedelta(seconds=1), *instants, LATER]
         probes += [a + (b - a) / 2 for a, b in zip(instants, instants[1:], strict=False)]
         assert len(instants) >= 3  # the fixture's history spans several instants
+        now = replay(read_log(ctx))
         for at in sorted(probes):
-            expected = _replayed(replay(read_log(ctx, until=at)), at)
+            expected = _replayed(replay(read_log(ctx, until=at)), now, at)
             assert _read(register_at(ctx, at)) == expected, at
 
 

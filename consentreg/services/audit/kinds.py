@@ -362,6 +362,8 @@ KINDS: tuple[Kind, ...] = (
                     BY("added_by"),
                     Field("removed_at", "const"),
                     Field("removed_by", "const"),
+                    # a later start (migration 0014); older events: from birth
+                    P("starts_on", form=DAY, absent=_none),
                 ),
             ),
         ),

@@ -4,13 +4,14 @@ on a photo showing only that person).
 
 The register as it stood at the instant is read from its event records, each kept with the
 instant it was recorded: consent, refusal and withdrawal events (`recorded_at`), restriction
-events (`at`), guardianships added and removed (`added_at`, `removed_at`), people, purposes and
-notice versions (`created_at`), and the corrections of people (`at`): a person's unit and birth
-date are read as they are now, with the values corrected since the instant put back from the
-corrections that replaced them. These tables are append-only, and `audit verify` proves that they
-are exactly what the hash-chained audit log says; a test holds this reading to a replay of the
-log at many instants. Reading them with a few indexed queries is what lets `audit consents`
-answer for a whole municipality in seconds, where replaying a million events cannot.
+events (`at`), people, purposes and notice versions (`created_at`), and the corrections of people
+(`at`): a person's unit and birth date are read as they are now, with the values corrected since
+the instant put back from the corrections that replaced them. Guardianships are read as the gate
+reads them (services/guardianships.py): in force at the instant from their start to their
+removal, whenever they were entered. These tables are append-only, and `audit verify` proves
+that they are exactly what the hash-chained audit log says; a test holds this reading to a
+replay of the log at many instants. Reading them with a few indexed queries is what lets `audit
+consents` answer for a whole municipality in seconds, where replaying a million events cannot.
 
 Used by `audit consents` (IDs) and `report coverage` (names).
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from itertools import groupby, islice, repeat
+from itertools import repeat
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import ColumnElement, Select, or_, select
@@ -40,6 +41,7 @@ from consentreg.db.models import (
 from consentreg.domain import model
 from consentreg.domain.calendar import oslo_day
 from consentreg.domain.rules import judge_subject, latest_decisions  # R6, R2-R11 as the gate
+from consentreg.services.guardianships import guardians_at
 from consentreg.services.people import restricted_at
 from consentreg.services.unit_of_work import Context
 
@@ -153,25 +155,12 @@ def register_at(
     people = _people(ctx, at, scope, later, unit_id)
     purposes = _purposes(ctx, at, purpose_id)
     found = RegisterAt(at, people, purposes)
-    guardianships = select(
-        Guardianship.child_id, Guardianship.guardian_id, Guardianship.parental_responsibility
-    ).where(
-        Guardianship.added_at <= at,
-        or_(Guardianship.removed_at.is_(None), Guardianship.removed_at > at),  # as the gate
-    )
+    # the gate's own reading of guardianships (services/guardianships.py): in force at the
+    # instant, whenever they were entered
     if unit_id is not None:
-        guardianships = guardianships.where(Guardianship.child_id.in_(in_scope))
+        found.guardians = guardians_at(ctx, at, Guardianship.child_id.in_(in_scope))
     else:
-        guardianships = guardianships.where(*_in_slice(Guardianship.child_id, ids))
-    # each child's guardians in the order they were added, as the gate lists them; child by
-    # child, so the read is a range of the index that holds every column (migration 0004)
-    ordered = guardianships.order_by(Guardianship.child_id, Guardianship.added_at, Guardianship.id)
-    children, guardians, responsible = _columns(ctx, ordered)
-    made = _made(model.Guardian, guardians, responsible)
-    # ordered by child: each child's guardians are one run of rows
-    found.guardians = {
-        child: tuple(islice(made, len(list(run)))) for child, run in groupby(children)
-    }
+        found.guardians = guardians_at(ctx, at, *_in_slice(Guardianship.child_id, ids))
     _load_events(ctx, found, in_scope if unit_id is not None else None, ids)
     return found
 

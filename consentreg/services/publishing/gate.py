@@ -32,6 +32,7 @@ from consentreg.domain.rules import evaluate
 from consentreg.services.access import require
 from consentreg.services.audit import log as audit_log
 from consentreg.services.face_boxes import face_boxes, face_tags
+from consentreg.services.guardianships import guardians_at
 from consentreg.services.people import decrypt_born, decrypt_name, restricted_at
 from consentreg.services.photos import photo_by_sha256
 from consentreg.services.publishing.captions import named_in_caption
@@ -66,34 +67,14 @@ def _tags(ctx: Context, photo: Photo) -> list[PhotoSubject]:
     )
 
 
-def _guardians_at(
-    ctx: Context, ids: list[str], at: datetime
-) -> dict[str, tuple[model.Guardian, ...]]:
-    """Each child's guardianships not ended before the instant, in one query for the whole photo.
-    The day a guardianship was entered in the register is not the day it began, so a back-dated
-    consent is still checked against it."""
-    found: dict[str, list[model.Guardian]] = {}
-    rows = ctx.session.execute(
-        select(
-            Guardianship.child_id, Guardianship.guardian_id, Guardianship.parental_responsibility
-        )
-        .where(
-            Guardianship.child_id.in_(ids),
-            or_(Guardianship.removed_at.is_(None), Guardianship.removed_at > at),
-        )
-        # each child's guardians in the order added: reasons in a stable order (an index range)
-        .order_by(Guardianship.child_id, Guardianship.added_at, Guardianship.id)
-    )
-    for child, guardian, responsible in rows:
-        found.setdefault(child, []).append(model.Guardian(guardian, responsible))
-    return {child: tuple(guardians) for child, guardians in found.items()}
-
-
 def _subjects(ctx: Context, people: dict[str, Person], at: datetime) -> dict[str, model.Subject]:
     """The tagged people as the rules see them: protected now or at the instant (either way never
     published), with their guardians then."""
     ids = list(people)
-    restricted, guardians = restricted_at(ctx, at, ids=ids), _guardians_at(ctx, ids, at)
+    restricted, guardians = (
+        restricted_at(ctx, at, ids=ids),
+        guardians_at(ctx, at, Guardianship.child_id.in_(ids)),
+    )
     return {
         pid: model.Subject(
             id=pid,
