@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -331,6 +332,14 @@ def import_people(
         ),
     ] = False,
     dry_run: DryRun = False,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="The file corrects people already registered (by ref): changed names, birth "
+            "dates and units are recorded as corrections, unchanged rows left alone.",
+        ),
+    ] = False,
 ) -> None:
     """Import people: columns ref,name,born,kind,unit (or in bokmål: referanse, navn,
     fødselsdato, type, avdeling). All rows or none. A row with the same name and birth date as a
@@ -341,8 +350,36 @@ def import_people(
     Example:
 
         consentreg import people --dry-run samples/people.csv
+        consentreg import people --update --dry-run samples/people.csv
     """
+    if update:
+        if allow_duplicates:
+            from consentreg.errors import InvalidInputError
+
+            raise InvalidInputError("--allow-duplicates does not go with --update")
+        _update_people(file, dry_run=dry_run)
+        return
     _import("people", file, allow_duplicates=allow_duplicates, dry_run=dry_run)
+
+
+def _update_people(file: Path, *, dry_run: bool) -> None:
+    """`import people --update`: each changed row's line, ref, person and fields (no values)."""
+    from consentreg.services.people_update import update_people
+
+    with unit_of_work(dry_run=dry_run) as ctx:
+        found = update_people(ctx, file)
+    verb = "would be corrected; nothing was written" if dry_run else "corrected"
+    message(f"{file.name}: {len(found.changed)} people {verb}, {found.unchanged} rows unchanged")
+    lines = [
+        f"line {c.line}  ref {c.ref}  {c.person_id}  {','.join(c.fields)}" for c in found.changed
+    ]
+    document = {
+        "dry_run": dry_run,
+        "checked": found.rows,
+        "unchanged": found.unchanged,
+        "corrected": [asdict(c) for c in found.changed],
+    }
+    emit(document, lines)
 
 
 @import_app.command("guardians")

@@ -80,7 +80,7 @@ def _current_ref(ctx: Context, person: Person) -> str | None:
     return ctx.keys.decrypt(person.ref_ct, table="people", column="ref", row_id=person.id)
 
 
-def _changes(
+def changes(
     ctx: Context,
     person: Person,
     *,
@@ -128,7 +128,7 @@ def correct_person(
     person = resolve_person(ctx, key)
     moved_to = unit_by_code(ctx, unit).id if unit is not None else None
     require(ctx, "person.correct", units=[person.unit_id, moved_to])
-    changed = _changes(ctx, person, name=name, born=born, ref=ref, unit=unit)
+    changed = changes(ctx, person, name=name, born=born, ref=ref, unit=unit)
     if not changed:
         raise InvalidInputError(f"nothing to correct: person {person.id} already has these values")
     fields = [f for f in FIELDS if f in changed]
