@@ -414,23 +414,40 @@ def export_subject_cmd(
 
 @report_app.command("coverage")
 def coverage_cmd(
-    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The file to write.")],
     unit: Annotated[
         str | None, typer.Option("--unit", help="Unit code (default: everyone).")
     ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", help="html (a printable page, the default) or pdf (needs Chromium)."
+        ),
+    ] = "html",
 ) -> None:
-    """One self-contained HTML page: for each person and purpose, may they be published today,
-    and if not, why. Shows names (the unit leader's view); written readable by you only.
+    """One printable page in bokmål: for each child, pupil and staff member of the unit and its
+    sub-units (each unit a heading; guardians are not rows) and each purpose, may they be
+    published now, and if not, why. Shows names (the unit leader's view); written readable by
+    you only. With --json: the same answer by ID with reason codes, and the file written.
 
     Example:
 
         consentreg report coverage --unit bhg -o dekning.html
     """
+    from consentreg.errors import InvalidInputError
     from consentreg.services.coverage import coverage_report
 
+    if fmt not in ("html", "pdf"):
+        raise InvalidInputError(f"--format must be html or pdf, not {fmt!r}")
     with unit_of_work() as ctx:
         report = coverage_report(ctx, unit=unit)
-    write_private(output, report.html)
+    if fmt == "html":
+        write_private(output, report.html)
+    else:
+        from consentreg.printing import html_to_pdf
+
+        write_private(output, html_to_pdf(report.html))
     counts = {"people": report.people, "purposes": report.purposes, "allowed": report.allowed}
     summary = f"wrote {output}: {report.people} people x {report.purposes} purposes"
-    emit({"file": str(output), **counts}, [f"{summary}, {report.allowed} allowed"])
+    document = {"file": str(output), "format": fmt, **counts, **report.document()}
+    emit(document, [f"{summary}, {report.allowed} allowed"])

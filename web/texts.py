@@ -3,22 +3,17 @@ kindergarten leader would say them (translated when shown)."""
 
 from __future__ import annotations
 
-from .i18n import N_
+from consentreg.domain.reason_texts import reason_text
 
-REASONS = {
-    "no_consent": N_("Nobody has consented yet (or the consent starts later)."),
-    "guardian_consent_missing": N_(
-        "A parent or guardian with parental responsibility has not consented."
-    ),
-    "self_consent_required": N_("Aged 15 or older: the person must consent themself."),
-    "consent_refused": N_("Someone said no (the child's own no counts too)."),
-    "consent_withdrawn": N_("The consent was withdrawn."),
-    "consent_expired": N_("The consent has expired: ask for a new one."),
-    "consent_outdated_notice": N_(
-        "The consent was given to an older text about the purpose: ask again."
-    ),
-    "protected_identity": N_("Protected identity: never published."),
-}
+from .i18n import N_, language
+
+
+def reason(code: str) -> str:
+    """A reason code in words, in the page's language (the texts are shared with the coverage
+    report: consentreg.domain.reason_texts)."""
+    return reason_text(code, language())
+
+
 ROLES = {
     "admin": N_("administrator"),
     "registrar": N_("registrar"),

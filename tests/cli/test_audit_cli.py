@@ -329,9 +329,26 @@ def test_report_coverage_writes_a_private_html_page(
     target = tmp_path / "dekning.html"
     result = cli("--json", "report", "coverage", "--unit", "bhg", "-o", target)
     assert result.exit_code == 0, result.stderr
-    assert result.json() == {"file": str(target), "people": 1, "purposes": 1, "allowed": 1}
+    document = result.json()
+    assert {k: document[k] for k in ("file", "format", "people", "purposes", "allowed")} == {
+        "file": str(target),
+        "format": "html",
+        "people": 1,
+        "purposes": 1,
+        "allowed": 1,
+    }
+    (unit,) = document["units"]
+    assert unit["unit"] == "bhg"
+    assert [s["id"] for s in unit["subjects"]] == [scenario["child"]]
+    assert "Emma" not in result.stdout  # the JSON is by ID: names stay in the page
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
-    assert "Emma Nordmann" in target.read_text(encoding="utf-8")
+    page = target.read_text(encoding="utf-8")
+    assert "Emma Nordmann" in page
+    assert "Kan publiseres" in page
+    assert "@media print" in page
+    bad = cli("report", "coverage", "--format", "docx", "-o", tmp_path / "x.docx")
+    assert bad.exit_code == 2
+    assert "--format must be html or pdf" in bad.stderr
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])

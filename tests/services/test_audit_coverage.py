@@ -15,7 +15,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import Engine, text
 
+from consentreg.domain.reason_texts import reason_text
 from consentreg.errors import InvalidInputError
+from consentreg.services import people, units
 from consentreg.services.coverage import CoverageReport, coverage_report
 from tests import builders
 from tests.conftest import NOW, ContextFactory
@@ -44,9 +46,10 @@ def test_the_page_shows_each_person_and_purpose_with_names_escaped(
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Nordmann" in page.html
     assert "<script" not in page.html
     assert "Per Nordmann" not in page.html  # not in the unit
-    assert page.html.count("&#10003; allowed") == 2
-    assert "guardian_consent_missing" in page.html
-    assert "consent_refused" in page.html
+    assert page.html.count("&#10003; Kan publiseres") == 2
+    assert reason_text("guardian_consent_missing") in page.html
+    assert reason_text("consent_refused") in page.html
+    assert '<html lang="nb">' in page.html
 
 
 def test_the_page_loads_nothing_from_anywhere(report: tuple[Register, CoverageReport]) -> None:
@@ -123,6 +126,62 @@ def test_the_page_renders_in_headless_chromium(
     dom = run_chromium(page, tmp_path / "p2", "--dump-dom").stdout
     cells = re.sub(r"<[^>]+>", " ", dom)
     assert "Kari Nordmann" in cells
-    assert "allowed" in cells
-    assert "guardian_consent_missing" in cells
+    assert "Kan publiseres" in cells
+    assert "Noen har sagt nei" in cells
+    assert "consent_refused" not in cells  # codes for machines, words for people
     assert "&lt;script&gt;" in dom
+
+
+def test_units_and_sub_units_are_headings_and_guardians_are_never_rows(
+    unit_of_work: ContextFactory,
+) -> None:
+    with unit_of_work() as ctx:
+        builders.purpose(ctx)
+        units.add_unit(ctx, code="bhg", name="Solsikken")
+        units.add_unit(ctx, code="bhg.bla", name="Blå gruppe", parent="bhg")
+        units.add_unit(ctx, code="skole", name="Skolen")
+        small = builders.person(ctx, "Emma Nordmann", "2021-03-14", unit_code="bhg.bla")
+        big = builders.person(ctx, "Jonas Berg", "2019-03-14", unit_code="bhg")
+        staff = builders.person(ctx, "Ola Lærer", "1980-01-01", kind="staff", unit_code="bhg")
+        pupil = builders.person(ctx, "Mia Lund", "2015-01-01", unit_code="skole")
+        # a parent registered in the unit, and a staff member who is also a parent
+        parent = builders.person(ctx, "Åse Nordmann", "1988-01-01", kind="adult", unit_code="bhg")
+        people.add_guardian(ctx, child=small, guardian=parent)
+        people.add_guardian(ctx, child=big, guardian=staff)
+        builders.grant(ctx, small, parent)
+        lost = builders.person(ctx, "Kari Uten", "2020-01-01")  # a child of no unit
+    with unit_of_work(now=SOON) as ctx:
+        report = coverage_report(ctx, unit="bhg")
+        everything = coverage_report(ctx)
+    sections = [(s.code, s.title, [r.person_id for r in s.rows]) for s in report.sections]
+    assert sections == [
+        ("bhg", "Solsikken", [big, staff]),
+        ("bhg.bla", "Solsikken › Blå gruppe", [small]),
+    ]
+    assert (report.people, report.allowed) == (3, 1)
+    assert "Åse Nordmann" not in report.html
+    assert (
+        report.html.index("Jonas Berg")
+        < report.html.index("Blå gruppe")
+        < report.html.index("Emma Nordmann")
+    )
+    codes = [s.code for s in everything.sections]
+    assert codes == ["bhg", "bhg.bla", "skole", None]
+    assert [r.person_id for r in everything.sections[-1].rows] == [lost]
+    assert "Uten enhet" in everything.html
+    assert pupil in {r.person_id for r in everything.sections[2].rows}
+    document = report.document()
+    assert "Emma" not in json.dumps(document)
+    (bla,) = [u for u in document["units"] if u["unit"] == "bhg.bla"]
+    assert bla["subjects"] == [
+        {
+            "id": small,
+            "kind": "child",
+            "standing": [{"purpose": "facebook", "allowed": True, "reasons": []}],
+        }
+    ]
+    (solsikken,) = [u for u in document["units"] if u["unit"] == "bhg"]
+    assert [s["standing"][0]["reasons"] for s in solsikken["subjects"]] == [
+        ["guardian_consent_missing"],
+        ["no_consent"],
+    ]
