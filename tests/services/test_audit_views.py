@@ -118,7 +118,8 @@ def _replayed(state: State, now: State, at: datetime) -> dict[str, object]:
         ),
         "events": sorted(
             (c["id"], c["kind"], c["subject_id"], c["consenter_id"], c["effective_at"])
-            for c in values["consent_events"]
+            for c in (r.values for r in now.rows("consent_events").values())
+            if c["purpose_id"] in {p["id"] for p in values["purposes"]}
         ),
     }
 

@@ -173,3 +173,44 @@ def test_a_start_on_the_birth_date_is_stored_as_from_birth_never_the_date_in_cle
             ctx.session.execute(select(Guardianship.guardian_id, Guardianship.starts_on)).all()
         )
     assert starts == {adults[0]: None, adults[1]: date(2024, 6, 1)}
+
+
+def test_a_paper_form_typed_in_after_the_instant_counts_at_it_in_the_gate_and_every_view(
+    unit_of_work: ContextFactory,
+) -> None:
+    """Consents are judged at the instant checked like guardianships: a grant signed on paper
+    before T and entered after T counts at T (what was *known* at T is the publication log's
+    answer, not these views')."""
+    with unit_of_work(now=REC - timedelta(days=60)) as ctx:
+        builders.unit(ctx)
+        builders.purpose(ctx)
+        child = builders.person(ctx, "Emma Nordmann", "2021-03-14", unit_code="bhg")
+        mother = builders.person(ctx, "Åse Nordmann", "1988-01-01", kind="adult")
+        people.add_guardian(ctx, child=child, guardian=mother)
+        photos.add_photos(
+            ctx,
+            files=[PhotoInput("IMG_1.jpg", _jpeg())],
+            photographer="Kari Lærer",
+            subjects=[child],
+            complete=True,
+        )
+    with unit_of_work(now=REC) as ctx:  # signed on 1 October, typed in on 14 October
+        builders.grant(ctx, child, mother, given=START.isoformat())
+    at = START_INSTANT + timedelta(days=3)
+    with unit_of_work(now=REC + timedelta(days=1)) as ctx:
+        decision = gate.check(
+            ctx, input_sha256=hashlib.sha256(_jpeg()).hexdigest(), purpose="facebook", at=at
+        ).decision
+        before_signing = gate.check(
+            ctx,
+            input_sha256=hashlib.sha256(_jpeg()).hexdigest(),
+            purpose="facebook",
+            at=START_INSTANT - timedelta(seconds=1),
+        ).decision
+        whole = audit_views.consents(ctx, as_of=at).standings
+        page = person_page(ctx, child, at=at)
+        found = register_at(ctx, at)
+    assert decision.allowed
+    assert not before_signing.allowed
+    for answer in (whole, page.standing, standings(found)):
+        assert [s.allowed for s in answer if s.subject_id == child] == [True], answer

@@ -2,13 +2,14 @@
 whether publishing is allowed, judged by the gate's own rules (consentreg.domain.rules.evaluate
 on a photo showing only that person).
 
-The register as it stood at the instant is read from its event records, each kept with the
-instant it was recorded: consent, refusal and withdrawal events (`recorded_at`), restriction
-events (`at`), people, purposes and notice versions (`created_at`), and the corrections of people
-(`at`): a person's unit and birth date are read as they are now, with the values corrected since
-the instant put back from the corrections that replaced them. Guardianships are read as the gate
-reads them (services/guardianships.py): in force at the instant from their start to their
-removal, whenever they were entered. These tables are append-only, and `audit verify` proves
+The register at the instant is read from its event records: restriction events (`at`),
+people, purposes and notice versions (`created_at`), and the corrections of people (`at`): a
+person's unit and birth date are read as they are now, with the values corrected since the
+instant put back from the corrections that replaced them. Consent, refusal and withdrawal events
+and guardianships are read as the gate reads them (docs/rules.md, "What `--at T` asks"): every
+decision recorded so far, judged by its effective instant, so a paper form typed in after the
+instant counts at it; guardianships (services/guardianships.py) in force at the instant from
+their start to their removal, whenever they were entered. These tables are append-only, and `audit verify` proves
 that they are exactly what the hash-chained audit log says; a test holds this reading to a
 replay of the log at many instants. Reading them with a few indexed queries is what lets `audit
 consents` answer for a whole municipality in seconds, where replaying a million events cannot.
@@ -322,7 +323,7 @@ def _load_events(
     query = (
         select(*_EVENT_FIELDS.values(), Evidence.sha256)
         .outerjoin(Evidence, Evidence.id == ConsentEvent.evidence_id)
-        .where(ConsentEvent.recorded_at <= found.at, ConsentEvent.purpose_id.in_(list(codes)))
+        .where(ConsentEvent.purpose_id.in_(list(codes)))
     )
     if in_scope is not None:
         query = query.where(ConsentEvent.subject_id.in_(in_scope))
