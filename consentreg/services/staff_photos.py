@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from consentreg.db.models import Person, Photo, PhotoSubject, Publication
 from consentreg.errors import InvalidInputError, NotFoundError, NotPermittedError, StaleFormError
@@ -143,30 +143,29 @@ def photo_list(ctx: Context) -> PhotoList:
     scope = registrar_scope(ctx)
     if scope is not None:
         query = query.where(Photo.unit_id.in_(scope))
-    rows = []
-    for p in ctx.session.scalars(query):
-        count = ctx.session.scalars(
-            select(PhotoSubject.person_id).where(PhotoSubject.photo_id == p.id)
+    found = list(ctx.session.scalars(query))
+    counts = dict(
+        ctx.session.execute(
+            select(PhotoSubject.photo_id, func.count())
+            .where(PhotoSubject.photo_id.in_([p.id for p in found]))
+            .group_by(PhotoSubject.photo_id)
         ).all()
-        unit = unit_by_id_code(ctx, p.unit_id)
+    )
+    codes = {u.id: u.code for u in list_units(ctx)}
+    rows = []
+    for p in found:
         faces = face_boxes.faces_of(p)
         rows.append(
             PhotoRow(
                 p.id,
-                unit,
+                codes.get(p.unit_id) if p.unit_id else None,
                 p.created_at.isoformat(),
                 None if faces is None else len(faces),
-                len(count),
+                int(counts.get(p.id, 0)),
                 p.complete,
             )
         )
     return PhotoList(rows, upload_units(ctx), list_purposes(ctx), _may(ctx, "publication.released"))
-
-
-def unit_by_id_code(ctx: Context, unit_id: str | None) -> str | None:
-    if unit_id is None:
-        return None
-    return next((u.code for u in list_units(ctx) if u.id == unit_id), None)
 
 
 def upload_units(ctx: Context) -> list[UnitView]:
