@@ -58,7 +58,9 @@ def test_a_publisher_tags_a_face_by_name_publishes_and_downloads_the_release(
     visit.check("photo")
     page.get_by_label("Formål").select_option("yearbook")
     page.get_by_role("button", name="Sjekk", exact=True).click()
-    expect(page.get_by_text("Kari Nordmann (foresatt) har ikke samtykket til yearbook")).to_be_visible()
+    expect(
+        page.get_by_text("Kari Nordmann (foresatt) har ikke samtykket til yearbook")
+    ).to_be_visible()
     visit.check("photo-check-refused")
     page.go_back()
     page.get_by_label("Formål").select_option("facebook")
