@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 
 from consentreg.services import access, accounts
-from tests import face_images
 from tests.conftest import ContextFactory
 from tests.web.conftest import PASSWORD
+from tests.web.test_photo_pages import large_two_faces
 from tests.web.test_browser import Visit, browser, expect, live, log_in
 
 __all__ = ["browser", "live"]  # the fixtures, used by name
@@ -30,7 +30,7 @@ def test_a_publisher_tags_a_face_by_name_publishes_and_downloads_the_release(
         access.add_user(ctx, login="pia", role="publisher")
         accounts.set_password(ctx, login="pia", password=PASSWORD)
     photo = tmp_path / "IMG_0001.jpg"
-    photo.write_bytes(face_images.two_faces())
+    photo.write_bytes(large_two_faces())  # 1800x1000
     visit = Visit(browser.new_page(locale="nb-NO"), live)
     page = visit.page
     log_in(visit, "pia")
@@ -75,5 +75,5 @@ def test_a_publisher_tags_a_face_by_name_publishes_and_downloads_the_release(
         assert im.format == "JPEG"
         assert not im.getexif()
         assert "exif" not in im.info
-        assert max(im.size) <= 900  # never larger than the photo; the purpose's limit holds
+        assert max(im.size) == 1280  # the purpose's limit (default)
     assert saved.read_bytes() != photo.read_bytes()
