@@ -15,8 +15,8 @@ from PIL import Image
 from consentreg.services import access, accounts
 from tests.conftest import ContextFactory
 from tests.web.conftest import PASSWORD
-from tests.web.test_photo_pages import large_two_faces
 from tests.web.test_browser import Visit, browser, expect, live, log_in
+from tests.web.test_photo_pages import large_two_faces
 
 __all__ = ["browser", "live"]  # the fixtures, used by name
 
