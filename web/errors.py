@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from consentreg.errors import (
     ConsentRegError,
     DatabaseBusyError,
+    ImageError,
     InvalidInputError,
     NotFoundError,
     NotPermittedError,
@@ -32,7 +33,13 @@ STATUS: list[tuple[type[ConsentRegError], int]] = [
 ]
 
 
+# an uploaded photo that cannot be taken: too large, not an image, damaged (others: 400)
+IMAGE_STATUS = {"image_too_large": 413, "image_unsupported": 415}
+
+
 def status_of(exc: ConsentRegError) -> int:
+    if isinstance(exc, ImageError):
+        return IMAGE_STATUS.get(exc.code, 400)
     return next((code for kind, code in STATUS if isinstance(exc, kind)), 500)
 
 
@@ -49,6 +56,7 @@ def _titles() -> dict[int, str]:
         405: _("Not allowed here"),
         409: _("Someone else changed this in the meantime"),
         413: _("The file is too large"),
+        415: _("The file is not a photo that can be taken"),
         503: _("The register is busy: try again in a moment"),
         500: _("Something went wrong"),
     }
@@ -69,7 +77,17 @@ def _library_error(exc: ConsentRegError) -> Any:
         return page(
             409, _("Nothing was saved. Go back, reload the page to see the change, and try again.")
         )
+    if isinstance(exc, ImageError):
+        return page(status, _image_detail(status) + " " + str(exc))
     return page(status, str(exc))
+
+
+def _image_detail(status: int) -> str:
+    if status == 413:
+        return _("The photo is too large (its file or its pixels). Nothing was registered.")
+    if status == 415:
+        return _("Only photos (JPEG, PNG, WebP, HEIC) can be taken. Nothing was registered.")
+    return _("A file could not be read as a photo (damaged or incomplete). Nothing was registered.")
 
 
 def _http_error(exc: HTTPException) -> Any:

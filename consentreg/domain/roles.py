@@ -26,6 +26,11 @@ ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
         "guardian.*",
         "consent.*",
         "evidence.read",
+        # their units' photos: register, tag, untag, confirm complete (the web photo pages)
+        "photo.add",
+        "photo.tag",
+        "photo.untag",
+        "photo.complete",
     ),
     "publisher": (
         *_READS_OF_EVERY_ROLE,
@@ -43,7 +48,7 @@ UNIT_SCOPED = ("registrar",)
 
 ROLE_TITLES = {
     "admin": "administers the register: users, units, purposes; may do everything",
-    "registrar": "records people, guardians, consents and evidence for their units",
+    "registrar": "records people, guardians, consents, evidence and photo tags for their units",
     "publisher": "registers and tags photos, checks, publishes and takes down",
     "auditor": "reads everything, verifies the log, exports; changes nothing",
 }

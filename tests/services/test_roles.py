@@ -4,14 +4,16 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import date
 
 import pytest
+from PIL import Image
 
 from consentreg.domain.model import EventKind
 from consentreg.errors import InvalidInputError, NotFoundError, NotPermittedError
-from consentreg.services import access, consents, people, purposes, units
+from consentreg.services import access, consents, people, photos, purposes, units
 from consentreg.services.audit import views
 from consentreg.services.publishing import gate
 from consentreg.services.unit_of_work import Context
@@ -167,3 +169,41 @@ def test_the_grants_give_each_role_only_the_tables_its_actions_write(
     assert "publications" not in registrar
     assert 'GRANT "consentreg_registrar" TO "kari"' in lines
     assert 'GRANT "consentreg_auditor" TO "dpo"' in lines
+
+
+def _photo(unit_of_work: ContextFactory, unit: str, colour: tuple[int, int, int]) -> str:
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 24), colour).save(buf, "JPEG")
+    with unit_of_work() as ctx:
+        [found] = photos.add_photos(
+            ctx, files=[photos.PhotoInput("a.jpg", buf.getvalue())], photographer="P", unit=unit
+        )
+    return found
+
+
+def test_a_registrar_registers_and_tags_photos_of_their_units_only(
+    register: dict[str, str], unit_of_work: ContextFactory
+) -> None:
+    own = _photo(unit_of_work, "sol.bla", (10, 20, 30))
+    other = _photo(unit_of_work, "mane", (30, 20, 10))
+    with unit_of_work(actor="kari") as ctx:
+        photos.tag_photo(ctx, photo_id=own, subject=register["sol_child"])
+        photos.complete_photo(ctx, photo_id=own)
+        photos.untag_photo(ctx, photo_id=own, subject=register["sol_child"])
+    for change in (
+        lambda ctx: photos.tag_photo(ctx, photo_id=other, subject=register["mane_child"]),
+        lambda ctx: photos.complete_photo(ctx, photo_id=other),
+        lambda ctx: photos.add_photos(
+            ctx, files=[photos.PhotoInput("b.jpg", b"x")], photographer="P", unit="mane"
+        ),
+    ):
+        with (
+            pytest.raises(NotPermittedError, match="user kari .* for unit mane"),
+            unit_of_work(actor="kari") as ctx,
+        ):
+            change(ctx)
+    with (
+        pytest.raises(NotPermittedError, match="user dpo .* photo.tag"),
+        unit_of_work(actor="dpo") as ctx,
+    ):
+        photos.tag_photo(ctx, photo_id=own, subject=register["sol_child"])
