@@ -90,10 +90,13 @@ def _with_sub_units(ctx: Context, unit_ids: Iterable[str]) -> set[str]:
     return found
 
 
-def require(ctx: Context, action: str, *, units: Iterable[str | None] = ()) -> None:
+def require(
+    ctx: Context, action: str, *, units: Iterable[str | None] = (), no_unit_is_outside: bool = False
+) -> None:
     """Raise NotPermittedError (exit 8) unless the acting user's roles allow `action`; for a
     unit-scoped role (a registrar) also every unit in `units` (a person's unit; None: a person
-    of no unit, such as a guardian, whom any registrar may record)."""
+    of no unit, such as a guardian, whom any registrar may record; with `no_unit_is_outside`,
+    as for photos, None is nobody's unit and refused to a registrar)."""
     who = _acting(ctx)
     if who is None:
         return
@@ -104,6 +107,12 @@ def require(ctx: Context, action: str, *, units: Iterable[str | None] = ()) -> N
         raise NotPermittedError(f"{who.describe()} may not do {action}: {_needs(action)}")
     if any(r not in UNIT_SCOPED for r in allowing):
         return
+    units = list(units)
+    if no_unit_is_outside and None in units:
+        raise NotPermittedError(
+            f"{who.describe()} may not do {action} without a unit: a registrar works within"
+            " their units (name one, e.g. --unit), else it needs a publisher or an admin"
+        )
     outside = sorted({u for u in units if u is not None and u not in who.units})
     if outside:
         codes = ctx.session.scalars(select(Unit.code).where(Unit.id.in_(outside))).all()

@@ -146,7 +146,9 @@ def register_photos(
         raise InvalidInputError("--photographer is empty (copyright: the creator must be recorded)")
     text.check_line(photographer, field="--photographer", limit=text.PHOTOGRAPHER)
     unit_id = unit_by_code(ctx, unit).id if unit else None
-    require(ctx, "photo.add", units=[unit_id])  # a registrar: into their units
+    require(
+        ctx, "photo.add", units=[unit_id], no_unit_is_outside=True
+    )  # a registrar: into their units
     people = [resolve_person(ctx, s, role="subject") for s in subjects]
     seen: set[str] = set()
     good, failures = [], []
@@ -294,7 +296,9 @@ def tag_photo(
     """Say who is in a photo; a not-identifiable person needs no consent."""
     require(ctx, "photo.tag")
     photo = photo_by_id(ctx, photo_id)
-    require(ctx, "photo.tag", units=[photo.unit_id])  # a registrar: their units' photos
+    require(
+        ctx, "photo.tag", units=[photo.unit_id], no_unit_is_outside=True
+    )  # a registrar: their units' photos
     person = resolve_person(ctx, subject, role="subject")
     _tag(
         ctx,
@@ -308,7 +312,7 @@ def tag_photo(
 def untag_photo(ctx: Context, *, photo_id: str, subject: str) -> None:
     require(ctx, "photo.untag")
     photo = photo_by_id(ctx, photo_id)
-    require(ctx, "photo.untag", units=[photo.unit_id])
+    require(ctx, "photo.untag", units=[photo.unit_id], no_unit_is_outside=True)
     person = resolve_person(ctx, subject, role="subject")
     gone = ctx.session.execute(
         delete(PhotoSubject).where(
@@ -328,7 +332,7 @@ def complete_photo(ctx: Context, *, photo_id: str) -> None:
     change since the last confirmation)."""
     require(ctx, "photo.complete")
     photo = photo_by_id(ctx, photo_id)
-    require(ctx, "photo.complete", units=[photo.unit_id])
+    require(ctx, "photo.complete", units=[photo.unit_id], no_unit_is_outside=True)
     if photo.complete:
         raise InvalidInputError(
             f"photo {photo.id} is already marked complete and no tag changed since"

@@ -171,7 +171,7 @@ def test_the_grants_give_each_role_only_the_tables_its_actions_write(
     assert 'GRANT "consentreg_auditor" TO "dpo"' in lines
 
 
-def _photo(unit_of_work: ContextFactory, unit: str, colour: tuple[int, int, int]) -> str:
+def _photo(unit_of_work: ContextFactory, unit: str | None, colour: tuple[int, int, int]) -> str:
     buf = io.BytesIO()
     Image.new("RGB", (32, 24), colour).save(buf, "JPEG")
     with unit_of_work() as ctx:
@@ -207,3 +207,24 @@ def test_a_registrar_registers_and_tags_photos_of_their_units_only(
         unit_of_work(actor="dpo") as ctx,
     ):
         photos.tag_photo(ctx, photo_id=own, subject=register["sol_child"])
+
+
+def test_a_registrar_may_not_register_or_tag_a_photo_of_no_unit(
+    register: dict[str, str], unit_of_work: ContextFactory
+) -> None:
+    """A photo of no unit is nobody's: a registrar could otherwise reach it from any unit."""
+    unitless = _photo(unit_of_work, None, (40, 50, 60))
+    for change in (
+        lambda ctx: photos.add_photos(
+            ctx, files=[photos.PhotoInput("c.jpg", b"x")], photographer="P", unit=None
+        ),
+        lambda ctx: photos.tag_photo(ctx, photo_id=unitless, subject=register["sol_child"]),
+        lambda ctx: photos.complete_photo(ctx, photo_id=unitless),
+    ):
+        with (
+            pytest.raises(NotPermittedError, match="user kari .* without a unit"),
+            unit_of_work(actor="kari") as ctx,
+        ):
+            change(ctx)
+    with unit_of_work(actor="per") as ctx:  # a publisher is not bound to units
+        photos.tag_photo(ctx, photo_id=unitless, subject=register["sol_child"])
