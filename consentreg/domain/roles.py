@@ -25,6 +25,7 @@ ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
         "person.*",
         "guardian.*",
         "consent.*",
+        "round.*",
         "evidence.read",
     ),
     "publisher": (
@@ -38,7 +39,12 @@ ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "auditor": (*_READS_OF_EVERY_ROLE, "audit.read", "evidence.read", "takedown.list"),
 }
 
-UNIT_SCOPED = ("registrar",)
+# not a role of any login: what a guardian's personal link (issue #21) allows, for its one
+# child's unit, while the guardian answers through it (access.act_through_link)
+LINK_ROLE = "link"
+ROLE_ACTIONS[LINK_ROLE] = ("consent.grant", "consent.refusal", "consent.withdrawal", "round.answer")
+
+UNIT_SCOPED = ("registrar", LINK_ROLE)
 """Roles whose changes to people (and their guardians and consents) are limited to their units."""
 
 ROLE_TITLES = {
