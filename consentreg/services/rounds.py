@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -56,7 +56,7 @@ class RoundView:
     unit_name: str
     purposes: list[str]  # codes
     ends_on: date
-    created_at: object
+    created_at: datetime
     closed: bool
 
 
