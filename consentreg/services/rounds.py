@@ -413,3 +413,25 @@ def start_renewal(
     return start_round(
         ctx, unit=unit, purposes=sorted({e.purpose for e in ending}), ends_on=ends_on
     )
+
+
+@dataclass(frozen=True)
+class RoundsPage:
+    """The staff's rounds page: the rounds, and what a new one may be started for."""
+
+    rounds: list[RoundView]
+    units: list[tuple[str, str]]  # (code, name)
+    purposes: list[tuple[str, str]]  # (code, title)
+    default_until: date
+
+
+def rounds_page(ctx: Context) -> RoundsPage:
+    require(ctx, "read.register")
+    units = ctx.session.execute(select(Unit.code, Unit.name).order_by(Unit.code)).all()
+    purposes = ctx.session.execute(select(Purpose.code, Purpose.title).order_by(Purpose.code)).all()
+    return RoundsPage(
+        list_rounds(ctx),
+        [(c, n) for c, n in units],
+        [(c, t) for c, t in purposes],
+        rules.next_school_year_end(oslo_day(ctx.now)),
+    )
