@@ -7,12 +7,14 @@ writes nothing. The pages are in bokmål only: they are written for guardians in
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from consentreg.errors import (
+    ConfigError,
     InvalidInputError,
     LinkChildLeftError,
     LinkExpiredError,
@@ -20,10 +22,11 @@ from consentreg.errors import (
     LinkRefusedError,
     LinkResponsibilityEndedError,
     LinkRevokedError,
+    MailDeliveryError,
     NoticeRevisedError,
     StaleFormError,
 )
-from consentreg.services import round_answers
+from consentreg.services import round_answers, round_letters
 
 from . import runtime
 
@@ -85,9 +88,19 @@ def _refused(exc: LinkRefusedError) -> Any:
     ), 410
 
 
+def _smtp() -> round_letters.SmtpSettings | None:
+    """The SMTP server for receipts, when the environment configures one."""
+    try:
+        return round_letters.smtp_settings(os.environ)
+    except ConfigError:
+        return None
+
+
 def _page(token: str, **extra: Any) -> Any:
     found = runtime.call_anonymous(round_answers.open_link, actor=ACTOR, token=token)
-    return render_template("guardian_answer.html", page=found, token=token, **extra)
+    return render_template(
+        "guardian_answer.html", page=found, token=token, mail=_smtp() is not None, **extra
+    )
 
 
 @guardian.get("/svar/<token>")
@@ -146,7 +159,44 @@ def answer_post(token: str) -> Any:
             problem="Svar ja eller nei på hvert formål. Ingenting er lagret ennå.",
             chosen=answers,
         ), 400
-    return redirect(url_for("guardian.receipt", token=token), 303)
+    return redirect(url_for("guardian.receipt", token=token, **_mailed(token)), 303)
+
+
+def _mailed(token: str) -> dict[str, Any]:
+    """Send the receipt by e-mail when asked for and a server is configured; what the receipt
+    page should say about it."""
+    address, smtp = request.form.get("epost", "").strip(), _smtp()
+    if not address or smtp is None:
+        return {}
+    try:
+        runtime.call_anonymous(
+            round_letters.send_receipt,
+            actor=ACTOR,
+            token=token,
+            address=address,
+            smtp=smtp,
+            base_url=request.host_url,
+        )
+    except (MailDeliveryError, InvalidInputError):
+        return {"epost": "feil"}
+    return {"epost": "sendt"}
+
+
+@guardian.post("/svar/<token>/ny-lenke")
+def new_link(token: str) -> Any:
+    """The guardian's own request for a new link: the old one stops working at once."""
+    started = time.monotonic()
+    blocked = _throttled(started)
+    if blocked is not None:
+        return blocked
+    try:
+        fresh = runtime.call_anonymous(round_answers.replace_link, actor=ACTOR, token=token)
+    except LinkInvalidError:
+        return _unknown(started)
+    except LinkRefusedError as exc:
+        return _refused(exc)
+    url = url_for("guardian.answer_page", token=fresh, _external=True)
+    return render_template("guardian_new_link.html", url=url)
 
 
 @guardian.get("/svar/<token>/kvittering")
@@ -161,4 +211,5 @@ def receipt(token: str) -> Any:
         return _unknown(started)
     except LinkRefusedError as exc:
         return _refused(exc)
-    return render_template("guardian_receipt.html", page=found, token=token)
+    mailed = request.args.get("epost")
+    return render_template("guardian_receipt.html", page=found, token=token, mailed=mailed)

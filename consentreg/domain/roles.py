@@ -42,7 +42,14 @@ ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
 # not a role of any login: what a guardian's personal link (issue #21) allows, for its one
 # child's unit, while the guardian answers through it (access.act_through_link)
 LINK_ROLE = "link"
-ROLE_ACTIONS[LINK_ROLE] = ("consent.grant", "consent.refusal", "consent.withdrawal", "round.answer")
+ROLE_ACTIONS[LINK_ROLE] = (
+    "consent.grant",
+    "consent.refusal",
+    "consent.withdrawal",
+    "round.answer",
+    "round.link",  # a new link in place of its own (round_answers.replace_link)
+    "round.revoke",
+)
 
 UNIT_SCOPED = ("registrar", LINK_ROLE)
 """Roles whose changes to people (and their guardians and consents) are limited to their units."""

@@ -51,8 +51,10 @@ from consentreg.services.evidence import read_evidence
 from consentreg.services.people import decrypt_name
 from consentreg.services.purposes import current_notice
 from consentreg.services.rounds import (
+    issue_one,
     purpose_ids_of,
     recipients_of,
+    revoke,
     round_children,
     stored,
     token_digest,
@@ -205,6 +207,19 @@ def answer_link(
     ctx.session.flush()
     audit_log.record(ctx, "round.answer", {"round_links": link})
     return Receipt(_page(ctx, link, round_, child), ctx.now, changed, digest)
+
+
+def replace_link(ctx: Context, *, token: str) -> str:
+    """A guardian's own request for a new link (one they fear someone else has seen): the link
+    is revoked and a new one for the same child and recipient is returned (its token only)."""
+    link, round_, child = _usable(ctx, token)
+    act_through_link(ctx, link_id=link.id, unit_id=child.unit_id)
+    require(ctx, "round.link", units=[child.unit_id])
+    revoke(ctx, link)
+    fresh = issue_one(
+        ctx, round_, child, rules.first_name(decrypt_name(ctx, child)), link.recipient_id
+    )
+    return fresh.token
 
 
 def _wanted(page: LinkPage, answers: Mapping[str, str]) -> dict[str, bool]:

@@ -24,9 +24,11 @@ from pathlib import Path
 
 import segno
 
+from consentreg.domain.calendar import OSLO
 from consentreg.errors import ConfigError, InvalidInputError, MailDeliveryError
 from consentreg.printing import html_to_pdf
 from consentreg.services.people import resolve_person
+from consentreg.services.round_answers import open_link
 from consentreg.services.rounds import Issued, IssuedLink, issue_links
 from consentreg.services.unit_of_work import Context
 
@@ -240,3 +242,41 @@ def _message(
     message["To"] = addresses[link.recipient_id]
     message.set_content("\n\n".join(letter_text(issued, link, link_url(base, link.token))) + "\n")
     return message
+
+
+def send_receipt(
+    ctx: Context, *, token: str, address: str, smtp: SmtpSettings, base_url: str
+) -> None:
+    """E-mail a guardian the receipt of the answers now in force through their link (the
+    address is used for this message only, never stored). Refused like the page itself for a
+    link that does not work."""
+    address = address.strip()
+    if "@" not in address or any(c.isspace() for c in address) or len(address) > 254:
+        raise InvalidInputError("the e-mail address for the receipt is not an address")
+    page = open_link(ctx, token=token)
+    words = {True: "Ja", False: "Nei", None: "Ikke svart"}
+    lines = [
+        f"Kvittering: svarene dine for {page.first_name}"
+        + (
+            f", lagret {page.answered_at.astimezone(OSLO):%d.%m.%Y kl. %H:%M}."
+            if page.answered_at
+            else "."
+        ),
+        "",
+        *(f"{q.title}: {words[q.answer]}" for q in page.questions),
+        "",
+        "Du kan endre svarene, eller trekke tilbake et samtykke, med den samme lenken:",
+        link_url(check_base_url(base_url), token),
+    ]
+    message = EmailMessage()
+    message["Subject"] = "Kvittering: samtykke til bilder"
+    message["From"] = smtp.sender
+    message["To"] = address
+    message.set_content("\n".join(lines) + "\n")
+    try:
+        with _connect(smtp) as server:
+            server.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise MailDeliveryError(
+            f"the SMTP server {smtp.host}:{smtp.port} failed ({type(exc).__name__})"
+        ) from None

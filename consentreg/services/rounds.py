@@ -213,7 +213,7 @@ def issue_links(
                 continue
             if earlier is not None:
                 revoke(ctx, earlier)
-            issued.append(_issue(ctx, round_, child, child_name, rid))
+            issued.append(issue_one(ctx, round_, child, child_name, rid))
     view = _view(ctx, round_)
     titles = dict(ctx.session.execute(select(Purpose.code, Purpose.title)).all())
     record_query(
@@ -224,7 +224,8 @@ def issue_links(
     return Issued(view, [(c, titles[c]) for c in view.purposes], issued)
 
 
-def _issue(ctx: Context, round_: Round, child: Person, child_name: str, rid: str) -> IssuedLink:
+def issue_one(ctx: Context, round_: Round, child: Person, child_name: str, rid: str) -> IssuedLink:
+    """One new link (its round.link event); the token is returned, never stored."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     link = RoundLink(
         id=new_id(),

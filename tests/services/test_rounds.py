@@ -426,3 +426,19 @@ def test_the_round_and_its_links_verify_against_the_log(
     with unit_of_work(writer=False) as ctx:
         assert ctx.session.scalar(select(func.count()).select_from(RoundLink)) == 5
     _ = date  # dates come from NOW
+
+
+def test_a_guardian_may_ask_for_a_new_link_and_the_old_one_stops_working(
+    unit_of_work: ContextFactory, school: dict[str, str]
+) -> None:
+    _, issued = start(unit_of_work)
+    old = token_of(issued, school["mor"])
+    with unit_of_work(now=LATER, actor="web") as ctx:
+        new = round_answers.replace_link(ctx, token=old)
+    assert new != old
+    with pytest.raises(LinkRevokedError), unit_of_work(now=LATER, writer=False) as ctx:
+        round_answers.open_link(ctx, token=old)
+    receipt = answer(unit_of_work, new, facebook="yes", yearbook="yes")
+    assert receipt.page.first_name == "Emma"
+    with unit_of_work(now=LATER) as ctx:
+        assert verify_log(ctx).ok

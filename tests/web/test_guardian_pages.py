@@ -15,9 +15,12 @@ from sqlalchemy import func, select
 from consentreg.db.models import ConsentEvent
 from consentreg.services import round_answers, rounds
 from tests.conftest import ContextFactory
+from tests.services.test_round_letters import Inbox
+from tests.services.test_round_letters import smtp as smtp_server
 from tests.web.conftest import Clock, csrf_of, log_in
 
 DELAY = 0.2
+smtp = smtp_server  # the fixture: a local SMTP server and what it received
 
 
 @pytest.fixture
@@ -214,3 +217,47 @@ def test_a_registrar_of_another_unit_may_not_start_a_round_there(
         },
     )
     assert answer.status_code == 403
+
+
+def test_a_guardian_gets_a_new_link_and_the_old_one_stops(
+    client: FlaskClient, links: dict[str, str]
+) -> None:
+    html = client.get(f"/svar/{links['mor']}/kvittering").get_data(as_text=True)
+    answer = client.post(f"/svar/{links['mor']}/ny-lenke", data={"csrf_token": csrf_of(html)})
+    assert answer.status_code == 200
+    import re
+
+    found = re.search(
+        r'href="http://localhost/svar/([A-Za-z0-9_-]{32})"', answer.get_data(as_text=True)
+    )
+    assert found
+    assert client.get(f"/svar/{links['mor']}").status_code == 410
+    assert client.get(f"/svar/{found.group(1)}").status_code == 200
+
+
+def test_a_receipt_by_e_mail_when_a_server_is_configured(
+    client: FlaskClient,
+    links: dict[str, str],
+    smtp: tuple[Inbox, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert 'name="epost"' not in client.get(f"/svar/{links['mor']}").get_data(as_text=True)
+    inbox, port = smtp
+    for name, value in {
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "FROM": "bhg@example.no",
+        "SECURITY": "none",
+    }.items():
+        monkeypatch.setenv(f"CONSENTREG_SMTP_{name}", value)
+    form = form_for(client, links["mor"], facebook="yes", yearbook="no")
+    assert "epost" not in form  # not hidden: a field the guardian fills in
+    form["epost"] = "kari@example.no"
+    answer = client.post(f"/svar/{links['mor']}", data=form)
+    assert answer.status_code == 303
+    receipt = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Kvitteringen er sendt på e-post" in receipt
+    assert [m["To"] for m in inbox.messages] == ["kari@example.no"]
+    body = inbox.messages[0].get_payload(decode=True).decode()  # type: ignore[union-attr]
+    assert "Yearbook: Nei" in body
+    assert "Nordmann" not in body
