@@ -45,6 +45,17 @@ def round_start() -> Any:
     return redirect(location)
 
 
+@rounds.post("/rounds/renewal")
+def renewal_start() -> Any:
+    location = runtime.submit(
+        round_service.start_renewal,
+        answer=lambda view: url_for("rounds.round_page", round_id=view.id),
+        unit=request.form.get("unit", ""),
+    )
+    flash(_("The renewal round is started. Print its letters below."))
+    return redirect(location)
+
+
 @rounds.get("/rounds/<round_id>")
 def round_page(round_id: str) -> Any:
     status = runtime.call(round_service.round_status, round_id=round_id)

@@ -23,7 +23,7 @@ from consentreg.domain.audit_chain import canonical_json
 from consentreg.domain.calendar import oslo_day
 from consentreg.domain.model import EventKind, PersonKind
 from consentreg.errors import InvalidInputError, NotFoundError
-from consentreg.services.access import require, require_in_scope
+from consentreg.services.access import registrar_scope, require, require_in_scope
 from consentreg.services.audit import log as audit_log
 from consentreg.services.audit.events import record_query
 from consentreg.services.lookup import by_id
@@ -394,6 +394,8 @@ def renewal_report(
         unit_row = unit_by_code(ctx, unit)
         require_in_scope(ctx, unit_row.id)
         query = query.where(Person.unit_id.in_(unit_and_below(ctx, unit_row.id)))
+    elif (scope := registrar_scope(ctx)) is not None:
+        query = query.where(Person.unit_id.in_(scope))
     found = [
         Ending(e.id, e.subject_id, code, e.consenter_id, e.valid_until)
         for e, code in ctx.session.execute(query).all()
@@ -424,15 +426,18 @@ class RoundsPage:
     units: list[tuple[str, str]]  # (code, name)
     purposes: list[tuple[str, str]]  # (code, title)
     default_until: date
+    ending: int  # grants in force that end by default_until (the renewal report's count)
 
 
 def rounds_page(ctx: Context) -> RoundsPage:
     require(ctx, "read.register")
     units = ctx.session.execute(select(Unit.code, Unit.name).order_by(Unit.code)).all()
     purposes = ctx.session.execute(select(Purpose.code, Purpose.title).order_by(Purpose.code)).all()
+    until, ending = renewal_report(ctx)
     return RoundsPage(
         list_rounds(ctx),
         [(c, n) for c, n in units],
         [(c, t) for c, t in purposes],
-        rules.next_school_year_end(oslo_day(ctx.now)),
+        until,
+        len(ending),
     )

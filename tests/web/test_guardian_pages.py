@@ -261,3 +261,23 @@ def test_a_receipt_by_e_mail_when_a_server_is_configured(
     body = inbox.messages[0].get_payload(decode=True).decode()  # type: ignore[union-attr]
     assert "Yearbook: Nei" in body
     assert "Nordmann" not in body
+
+
+def test_the_renewal_round_starts_in_one_step_from_the_rounds_page(
+    client: FlaskClient,
+    staff: dict[str, str],  # noqa: ARG001
+) -> None:
+    assert log_in(client, "rita") == 302
+    page = client.get("/rounds").get_data(as_text=True)
+    assert "slutter senest" in page
+    assert ": 2." in page  # the two guardians' facebook grants end by 31 July
+    import re
+
+    forms = re.findall(r'name="once" value="([^"]+)"', page)
+    answer = client.post(
+        "/rounds/renewal", data={"csrf_token": csrf_of(page), "once": forms[-1], "unit": "bhg"}
+    )
+    assert answer.status_code == 302
+    status = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "facebook" in status
+    assert "yearbook" not in status
