@@ -14,7 +14,7 @@ import os
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import delete, func, select
@@ -82,7 +82,7 @@ class LinkPage:
     link_id: str
     first_name: str
     self_answer: bool  # the pupil answers for themself (15 and over)
-    ends_on: object
+    ends_on: date
     questions: list[Question]
     state: str  # changes with every decision recorded: a form posted again is refused
     answered_at: datetime | None

@@ -281,3 +281,30 @@ def test_the_renewal_round_starts_in_one_step_from_the_rounds_page(
     status = client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "facebook" in status
     assert "yearbook" not in status
+
+
+def test_the_access_log_never_holds_a_link_token() -> None:
+    from datetime import timedelta as span
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from web.access_log import MaskedLogger
+
+    token = "SGQD6DbZhBbO1n0RKlAgiCXt4i6dhOqQ"
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "RAW_URI": f"/svar/{token}",
+        "PATH_INFO": f"/svar/{token}",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_REFERER": f"https://samtykke.example.no/svar/{token}",
+    }
+    request = SimpleNamespace(headers=[("REFERER", environ["HTTP_REFERER"])])
+    atoms = MaskedLogger(Config()).atoms(
+        SimpleNamespace(status="303 SEE OTHER", sent=0, headers=[]),
+        request,
+        environ,
+        span(seconds=1),
+    )
+    assert token not in repr(atoms)
+    assert atoms["r"] == "POST /svar/… HTTP/1.1"
