@@ -72,7 +72,7 @@ test-only: $(STAMP)
 # when a message lacks a translation or the .mo is older than the .po.
 catalogs: $(STAMP)
 	$(BIN)/pybabel -q extract -F web/babel.cfg -k N_ --no-location --omit-header --sort-output -o web/locale/messages.pot .
-	$(BIN)/pybabel -q update -i web/locale/messages.pot -d web/locale -D messages --no-fuzzy-matching --ignore-pot-creation-date
+	$(BIN)/pybabel -q update -i web/locale/messages.pot -d web/locale -D messages --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 	$(BIN)/pybabel -q compile -d web/locale -D messages
 
 bench: $(STAMP) system-deps

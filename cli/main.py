@@ -10,7 +10,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from . import admin, audit, backup, gate, photos, register, users, web
+from . import admin, audit, backup, gate, photos, register, rounds, users, web
 from .output import OPTIONS, emit, message
 
 app = typer.Typer(
@@ -57,6 +57,7 @@ audit.install(app)
 users.install(app, admin.db_app)
 backup.install(app)
 web.install(app)
+rounds.install(app)
 
 
 def _fail(code: int, text: str, kind: str) -> NoReturn:

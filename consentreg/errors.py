@@ -55,6 +55,34 @@ class StaleFormError(InvalidInputError):
     version is not the person's now): nothing was written; reload the page and try again."""
 
 
+class NoticeRevisedError(StaleFormError):
+    """A guardian's answer through a personal link for a purpose whose notice was revised after
+    the page was shown (the message names the purpose's code): nothing was written; the page
+    shows the new text to be read and answered again."""
+
+
+class LinkRefusedError(InvalidInputError):
+    """A personal link (issue #21) that exists but no longer works; the message names the
+    link's ID, never its token. Nothing was written."""
+
+
+class LinkExpiredError(LinkRefusedError):
+    """The link's round has ended (its last day is past) or was closed."""
+
+
+class LinkRevokedError(LinkRefusedError):
+    """The link was revoked, or replaced by a newer letter or e-mail."""
+
+
+class LinkChildLeftError(LinkRefusedError):
+    """The link's child has left the unit (`person leave`)."""
+
+
+class LinkResponsibilityEndedError(LinkRefusedError):
+    """The link's recipient no longer answers for the child: their parental responsibility was
+    removed after the letter, or the child has turned 15 and answers themself."""
+
+
 class ConfigError(ConsentRegError):
     """Key file missing or readable by others, unusable home folder, unknown database URL, ..."""
 
@@ -128,6 +156,16 @@ class NotFoundError(ConsentRegError):
     """Unknown person, photo, purpose or consent id."""
 
     exit_code = 4
+
+
+class LinkInvalidError(NotFoundError):
+    """A personal link's token that the register does not know: every such token gets this same
+    answer, whatever was typed."""
+
+
+class MailDeliveryError(StorageError):
+    """The configured SMTP server refused or could not be reached; the message names the server,
+    never a recipient. Messages before it were sent (the output lists them)."""
 
 
 class ImageError(ConsentRegError):

@@ -10,7 +10,17 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from consentreg.services.unit_of_work import Register
 
-from . import admin_routes, errors, i18n, person_routes, photo_routes, routes, sessions
+from . import (
+    admin_routes,
+    errors,
+    guardian_routes,
+    i18n,
+    person_routes,
+    photo_routes,
+    round_routes,
+    routes,
+    sessions,
+)
 from .runtime import WebConfig, config
 
 # every response: nothing inline, nothing from elsewhere, never in a frame
@@ -50,6 +60,8 @@ def create_app(register: Register, config: WebConfig) -> Flask:
     sessions.install(app)
     errors.install(app)
     app.register_blueprint(routes.pages)
+    app.register_blueprint(guardian_routes.guardian)
+    app.register_blueprint(round_routes.rounds)
     app.after_request(_security_headers)
     if config.trusted_proxies:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

@@ -58,6 +58,8 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     """Run the server until it is stopped (Ctrl-C, SIGTERM)."""
     from gunicorn.app.base import BaseApplication
 
+    from .access_log import MaskedLogger
+
     config = check(settings)
 
     class Server(BaseApplication):  # type: ignore[misc]
@@ -69,6 +71,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
                 "threads": 4,
                 "timeout": 120,
                 "accesslog": "-",
+                "logger_class": MaskedLogger,  # no guardian's link token in the log (#21)
                 "forwarded_allow_ips": "127.0.0.1,::1" if config.trusted_proxies else "",
                 "proc_name": "consentreg-web",
             }

@@ -470,3 +470,37 @@ class FormPost(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     answer: Mapped[str | None] = mapped_column(String(512))
+
+
+class Round(Base):
+    """A consent round (issue #21): a unit (its sub-units included) asked about a set of purposes
+    (`purpose_ids`, a canonical JSON list); its links work through `ends_on`, until it closes."""
+
+    __tablename__ = "rounds"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
+    purpose_ids: Mapped[str] = mapped_column(Text)
+    ends_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(128))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class RoundLink(Base):
+    """One personal link of a round: for one child and one recipient (a guardian with parental
+    responsibility, or the pupil of 15 and over), stored only as its token's SHA-256."""
+
+    __tablename__ = "round_links"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id"), index=True)
+    child_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    recipient_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    token_sha256: Mapped[str] = mapped_column(SHA256, unique=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    issued_by: Mapped[str] = mapped_column(String(128))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(String(128))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

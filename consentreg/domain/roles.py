@@ -25,6 +25,7 @@ ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
         "person.*",
         "guardian.*",
         "consent.*",
+        "round.*",
         "evidence.read",
         # their units' photos: register, tag, untag, confirm complete (the web photo pages)
         "photo.add",
@@ -43,7 +44,19 @@ ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "auditor": (*_READS_OF_EVERY_ROLE, "audit.read", "evidence.read", "takedown.list"),
 }
 
-UNIT_SCOPED = ("registrar",)
+# not a role of any login: what a guardian's personal link (issue #21) allows, for its one
+# child's unit, while the guardian answers through it (access.act_through_link)
+LINK_ROLE = "link"
+ROLE_ACTIONS[LINK_ROLE] = (
+    "consent.grant",
+    "consent.refusal",
+    "consent.withdrawal",
+    "round.answer",
+    "round.link",  # a new link in place of its own (round_answers.replace_link)
+    "round.revoke",
+)
+
+UNIT_SCOPED = ("registrar", LINK_ROLE)
 """Roles whose changes to people (and their guardians and consents) are limited to their units."""
 
 ROLE_TITLES = {

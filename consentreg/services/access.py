@@ -21,7 +21,14 @@ from datetime import datetime
 from sqlalchemy import select
 
 from consentreg.db.models import Unit, User, UserUnit
-from consentreg.domain.roles import ROLE_TITLES, ROLES, UNIT_SCOPED, allows, roles_allowing
+from consentreg.domain.roles import (
+    LINK_ROLE,
+    ROLE_TITLES,
+    ROLES,
+    UNIT_SCOPED,
+    allows,
+    roles_allowing,
+)
 from consentreg.errors import InvalidInputError, NotFoundError, NotPermittedError
 from consentreg.services.audit import log as audit_log
 from consentreg.services.unit_of_work import Context, new_id
@@ -120,6 +127,16 @@ def require(
             f"{who.describe()} may not do {action} for unit {', '.join(sorted(codes))}: it needs"
             " a registrar for that unit (or one above it) or an admin"
         )
+
+
+def act_through_link(ctx: Context, *, link_id: str, unit_id: str | None) -> None:
+    """From here on in this transaction, the one acting is a guardian's personal link (issue
+    #21), not a login: it may record decisions for its one child's unit and nothing else, and
+    what it writes is recorded as by `link:<ID>`."""
+    ctx.actor = f"link:{link_id}"
+    ctx.cache["acting"] = Acting(
+        ctx.actor, frozenset({LINK_ROLE}), frozenset({unit_id} if unit_id else ())
+    )
 
 
 def acting_roles(ctx: Context) -> list[str] | None:

@@ -335,9 +335,17 @@ def withdraw_consent(
 
 
 def withdraw(
-    ctx: Context, *, consent_id: str, at: datetime | None = None, reason: str | None = None
+    ctx: Context,
+    *,
+    consent_id: str,
+    at: datetime | None = None,
+    reason: str | None = None,
+    method: str | None = None,
+    evidence: EvidenceFile | None = None,
 ) -> str:
-    """Withdraw a grant, effective at `at` (default now); returns the withdrawal's ID."""
+    """Withdraw a grant, effective at `at` (default now); returns the withdrawal's ID. A
+    withdrawal through a guardian's link (issue #21) says `method` digital and carries the
+    submission as its `evidence`."""
     grant = by_id(ctx, ConsentEvent, consent_id, what="consent")
     require(ctx, "consent.withdrawal", units=[_unit_of(ctx, grant.subject_id)])
     if grant.kind != EventKind.GRANT:
@@ -364,12 +372,13 @@ def withdraw(
             purpose_id=grant.purpose_id,
             consenter_id=grant.consenter_id,
             kind=EventKind.WITHDRAWAL,
-            method=None,
+            method=method,
             given=oslo_day(at),
             effective_at=at,
             notice_version=grant.notice_version,
             withdraws=grant.id,
             reason=reason,
+            evidence=evidence,
         ),
         seq=next_seq(ctx),
     )

@@ -52,6 +52,8 @@ def _value(table: str, column: str, where: str, name: str, action: str) -> Any:
         return '[{"code":"no_consent","subject":null}]'
     if column == "faces":
         return "[[10,20,30,30,950]]"
+    if column == "purpose_ids":
+        return '["purpose-1","purpose-2"]'
     if column == "text" or column == "note":
         return "Vi publiserer bilder."
     if column == "sha256" and table == "notice_versions":

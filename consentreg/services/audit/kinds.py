@@ -662,6 +662,64 @@ KINDS: tuple[Kind, ...] = (
             ),
         ),
     ),
+    # consent rounds (issue #21): a round, its personal links (a token's SHA-256 only), a link
+    # revoked (or replaced by a new letter), answered through, the round closed
+    Kind(
+        ("round.start",),
+        (
+            Part(
+                "rounds",
+                (
+                    ID("id", "round"),
+                    ID("unit_id", "unit"),
+                    P("purpose_ids", "purposes", JSON_LIST),
+                    P("ends_on", form=DAY),
+                    AT("created_at"),
+                    BY("created_by"),
+                    Field("closed_at", "const"),
+                    Field("closed_by", "const"),
+                ),
+            ),
+        ),
+    ),
+    Kind(
+        ("round.link",),
+        (
+            Part(
+                "round_links",
+                (
+                    ID("id", "link"),
+                    ID("round_id", "round"),
+                    ID("child_id", "child"),
+                    ID("recipient_id", "recipient"),
+                    P("token_sha256"),
+                    AT("issued_at"),
+                    BY("issued_by"),
+                    Field("revoked_at", "const"),
+                    Field("revoked_by", "const"),
+                    Field("answered_at", "const"),
+                ),
+            ),
+        ),
+    ),
+    Kind(
+        ("round.revoke",),
+        (
+            Part(
+                "round_links",
+                (ID("id", "link"), AT("revoked_at"), BY("revoked_by")),
+                op="update",
+            ),
+        ),
+    ),
+    Kind(
+        ("round.answer",),
+        (Part("round_links", (ID("id", "link"), AT("answered_at")), op="update"),),
+    ),
+    Kind(
+        ("round.close",),
+        (Part("rounds", (ID("id", "round"), AT("closed_at"), BY("closed_by")), op="update"),),
+    ),
     Kind(
         ("audit.checkpoint",),
         (
@@ -695,6 +753,11 @@ CONSTANTS: dict[tuple[str, str], Any] = {
     ("publications", "taken_down_at"): None,
     ("publications", "taken_down_by"): None,
     ("publications", "takedown_note_ct"): None,
+    ("rounds", "closed_at"): None,
+    ("rounds", "closed_by"): None,
+    ("round_links", "revoked_at"): None,
+    ("round_links", "revoked_by"): None,
+    ("round_links", "answered_at"): None,
 }
 
 BY_ACTION: dict[str, Kind] = {action: kind for kind in KINDS for action in kind.actions}

@@ -43,6 +43,8 @@ TABLES = (
     "users",
     "user_units",
     "user_credentials",
+    "rounds",
+    "round_links",
 )
 # the encrypted chunks of evidence blobs are not replayed: `audit verify` decrypts them and checks
 # each blob's bytes against the SHA-256 its event carries (consentreg.services.evidence)
