@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from consentreg.services.unit_of_work import Register
 
-from . import admin_routes, errors, i18n, person_routes, routes, sessions
+from . import admin_routes, audit_routes, errors, i18n, person_routes, routes, sessions
 from .runtime import WebConfig, config
 
 # every response: nothing inline, nothing from elsewhere, never in a frame
@@ -28,7 +28,7 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
 # the modules whose routes are the blueprint `routes.pages`
-ROUTE_MODULES = (routes, person_routes, admin_routes)
+ROUTE_MODULES = (routes, person_routes, admin_routes, audit_routes)
 MAX_FORM_BYTES = 11 * 1024 * 1024  # an evidence upload of 10 MB and the form around it
 
 
