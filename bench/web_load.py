@@ -207,6 +207,7 @@ class PageRow:
     target_s: float | None
     seconds: list[float]
     size: int
+    failed: str | None = None  # why the page stopped answering
 
     @property
     def p95(self) -> float:
@@ -220,6 +221,8 @@ class PageRow:
         else:
             target = f"≤ {self.target_s * 1000:.0f} ms"
             verdict = "met" if self.p95 <= self.target_s else "**MISSED**"
+        if self.failed:
+            verdict += f" (then failed: {self.failed})"
         return (
             f"| {self.page} | {self.who} | {len(self.seconds)} | {median * 1000:.0f} ms "
             f"| {self.p95 * 1000:.0f} ms | {target} | {verdict} | {self.size // 1024} KiB |"
@@ -284,12 +287,17 @@ def pages_one_at_a_time(base: str, home: Path) -> list[PageRow]:
         seconds: list[float] = []
         size, spent = 0, 0.0
         client.get(path(children[index]))  # warm: the worker's first use of a template
+        failed = None
         while len(seconds) < SAMPLES and (spent < SAMPLE_BUDGET_S or len(seconds) < 3):
             child = children[(index * SAMPLES + len(seconds) + 1) % len(children)]
-            took, size = timed(partial(client.get, path(child)))
+            try:
+                took, size = timed(partial(client.get, path(child)))
+            except (httpx.HTTPError, SystemExit) as exc:  # a worker killed at its timeout
+                failed = f"{type(exc).__name__}: {exc}"[:120]
+                break
             seconds.append(took)
             spent += took
-        rows.append(PageRow(name, who, target, seconds, size))
+        rows.append(PageRow(name, who, target, seconds or [float("inf")], size, failed))
         print(rows[-1].line(), flush=True)
     form = hidden(auditor.get("/audit/verify").text, "/audit/verify")
     took, size = timed(lambda: auditor.post("/audit/verify", data=form))
