@@ -78,5 +78,10 @@ catalogs: $(STAMP)
 bench: $(STAMP) system-deps
 	$(BIN)/python bench/run.py
 
+# the web application under gunicorn on a 100,000-person register (built once, cached):
+# p95 per page, then 50 staff sessions at once (bench/results/web.md)
+bench-web: $(STAMP)
+	$(BIN)/python bench/web_load.py
+
 clean:
 	rm -rf $(VENV) demo-out build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

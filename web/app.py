@@ -12,6 +12,7 @@ from consentreg.services.unit_of_work import Register
 
 from . import (
     admin_routes,
+    audit_routes,
     errors,
     guardian_routes,
     i18n,
@@ -38,7 +39,7 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
 # the modules whose routes are the blueprint `routes.pages`
-ROUTE_MODULES = (routes, person_routes, admin_routes, photo_routes)
+ROUTE_MODULES = (routes, person_routes, admin_routes, photo_routes, audit_routes)
 MAX_FORM_BYTES = 11 * 1024 * 1024  # an evidence upload of 10 MB and the form around it
 
 

@@ -35,7 +35,7 @@ from consentreg.db.models import (
 )
 from consentreg.domain.audit_chain import format_instant
 from consentreg.services.access import require
-from consentreg.services.audit.events import read_log, record_query
+from consentreg.services.audit.events import events_mentioning, record_query
 from consentreg.services.people import decrypt_born, decrypt_name, resolve_person
 from consentreg.services.unit_of_work import Context
 
@@ -284,7 +284,6 @@ def subject_document(ctx: Context, person: Person) -> dict[str, Any]:
         ],
         "processing_log": [
             {"seq": e.seq, "at": _when(e.at), "action": e.action}
-            for e in read_log(ctx)
-            if e.mentions(person.id)
+            for e in events_mentioning(ctx, person.id)
         ],
     }

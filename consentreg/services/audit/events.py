@@ -82,6 +82,16 @@ def stream_event_rows(
         yield stored(row)
 
 
+def events_mentioning(ctx: Context, object_id: str) -> list[LoggedEvent]:
+    """The events that name `object_id` (as `LoggedEvent.mentions` says), in seq order. The
+    database first keeps the rows whose object IDs contain the text of the ID, so that only
+    those are parsed, not the whole log (an access report of a 1.3-million-event log)."""
+    query = select(*_STORED_COLUMNS).order_by(AuditEvent.seq)
+    query = query.where(AuditEvent.object_ids.contains(object_id, autoescape=True))
+    found = (parse_event(StoredEvent._make(row)) for row in ctx.session.execute(query))
+    return [e for e in found if e.mentions(object_id)]
+
+
 def event_rows(ctx: Context, *, until: datetime | None = None) -> list[StoredEvent]:
     """The stored audit events in seq order, optionally only those at or before `until`."""
     return list(stream_event_rows(ctx, until=until))

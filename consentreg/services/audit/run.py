@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from consentreg.parallel import forked
@@ -67,28 +68,42 @@ def verify_register(
     """The chain, every table against the events, every checkpoint (against `key` when an auditor
     pins one, else the register's trusted keys) and the newest witnessed one: one snapshot, read
     without holding up a writer. Findings are in the report (`ok` false), never raised."""
-    from consentreg.services.audit.verify import verify_log
-
     with (
         _consents_elsewhere(settings, start_method) as consents,
         unit_of_work(settings, writer=False) as ctx,
     ):
-        from consentreg.services.access import require
-
-        require(ctx, "audit.read")
-        files = [*external, *_witnessed(ctx, settings)]
-        keys = [key] if key is not None else None
-        return verify_log(ctx, keys=keys, external=files, consents=consents)
+        return verify_in(
+            ctx, witness_dir=settings.witness_dir, key=key, external=external, consents=consents
+        )
 
 
-def _witnessed(ctx: Context, settings: Settings) -> list[ExternalCheckpoint]:
+def verify_in(
+    ctx: Context,
+    *,
+    witness_dir: Path | None,
+    key: VerifierKey | None = None,
+    external: Sequence[ExternalCheckpoint] = (),
+    consents: ConsentsPart | None = None,
+) -> VerifyReport:
+    """`verify_register` in a unit of work the caller opened (the web application's request:
+    one process, no helper forked from a threaded server): `audit.read`, then the whole check."""
+    from consentreg.services.access import require
+    from consentreg.services.audit.verify import verify_log
+
+    require(ctx, "audit.read")
+    files = [*external, *_witnessed(ctx, witness_dir)]
+    keys = [key] if key is not None else None
+    return verify_log(ctx, keys=keys, external=files, consents=consents)
+
+
+def _witnessed(ctx: Context, witness_dir: Path | None) -> list[ExternalCheckpoint]:
     from consentreg.services.audit import witness
     from consentreg.services.audit.verify import ExternalCheckpoint
     from consentreg.services.register_identity import register_id
 
-    if settings.witness_dir is None:
+    if witness_dir is None:
         return []
-    found = witness.newest(settings.witness_dir, register_id(ctx))
+    found = witness.newest(witness_dir, register_id(ctx))
     return [ExternalCheckpoint(f"witnessed {found[0]}", found[1])] if found else []
 
 

@@ -10,7 +10,7 @@ filters, so the caller runs it in a writer unit of work.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +19,15 @@ from consentreg.domain.audit_chain import format_instant
 from consentreg.errors import AuditVerificationError, NotFoundError
 from consentreg.memory import gc_paused
 from consentreg.services.access import require
-from consentreg.services.audit.events import LoggedEvent, read_log, record_query
+from consentreg.services.audit.events import (
+    LoggedEvent,
+    events_mentioning,
+    parse_event,
+    read_log,
+    record_query,
+    stream_event_rows,
+)
+from consentreg.services.audit.kinds import BY_ACTION
 from consentreg.services.audit.replay import State, replay
 from consentreg.services.audit.standing import (
     Standing,
@@ -255,7 +263,7 @@ def subject(ctx: Context, key: str, *, as_of: datetime | None = None) -> Subject
     as the log recorded it by that instant (the unit, corrections and leaving as they were)."""
     require(ctx, "audit.read")
     pid = resolve_person(ctx, key).id
-    events = read_log(ctx)
+    events = _subject_events(ctx, pid)
     if as_of is not None:
         events = [e for e in events if e.at <= as_of]
     state = replay(events)
@@ -287,6 +295,29 @@ def subject(ctx: Context, key: str, *, as_of: datetime | None = None) -> Subject
         publications=_publications(state, lambda p: pid in p.subjects),
         events=_refs(events, pid),
     )
+
+
+# the actions whose rows give codes to IDs (units, purposes): few events in any register
+_CODE_ACTIONS = tuple(a for a in BY_ACTION if a.startswith(("unit.", "purpose.")))
+_PUBLICATION_ACTIONS = tuple(a for a in BY_ACTION if a.startswith("publication."))
+_PUBLICATION_CHANGES = ("publication.takedown", "publication.delivery")
+
+
+def _events(ctx: Context, actions: Sequence[str]) -> list[LoggedEvent]:
+    return [parse_event(row) for row in stream_event_rows(ctx, actions=actions)]
+
+
+def _subject_events(ctx: Context, pid: str) -> list[LoggedEvent]:
+    """The events `subject` answers from, in seq order: those naming the person, the take-downs
+    and deliveries of the publications they are in, and the units' and purposes' events (their
+    codes). Every row `subject` shows is created and changed only by these (kinds.py), so their
+    replay shows the person as the whole log's would, without replaying a municipality's log:
+    its rows about other people are simply absent."""
+    mine = events_mentioning(ctx, pid)
+    shown = {e.ids.get("publication") for e in mine if e.action in _PUBLICATION_ACTIONS}
+    theirs = [e for e in _events(ctx, _PUBLICATION_CHANGES) if e.ids.get("publication") in shown]
+    found = {e.seq: e for e in [*mine, *theirs, *_events(ctx, _CODE_ACTIONS)]}
+    return [found[seq] for seq in sorted(found)]
 
 
 def photo(ctx: Context, photo_id: str) -> PhotoHistory:
@@ -324,7 +355,8 @@ def publications(
     """Every release and refusal (since an instant, for a purpose), with what it relied on."""
     require(ctx, "audit.read")
     code = purpose_by_code(ctx, purpose).code if purpose else None
-    state = replay(read_log(ctx))
+    # only the publications' own events and the codes' (kinds.py: no other action writes them)
+    state = replay(_events(ctx, _PUBLICATION_ACTIONS + _CODE_ACTIONS))
     found = _publications(
         state,
         lambda r: (since is None or r.decided_at >= since) and code in (None, r.purpose),
