@@ -12,6 +12,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from consentreg.services import staff_person
 
 from . import runtime
+from .i18n import N_
 from .i18n import gettext as _
 from .routes import day, pages
 
@@ -113,3 +114,39 @@ def withdraw(consent_id: str) -> Any:
 def withdrawal(withdrawal_id: str) -> Any:
     found = runtime.call(staff_person.withdrawal_page, withdrawal=withdrawal_id)
     return render_template("withdrawal.html", page=found)
+
+
+@pages.get("/units/<code>/people/new")
+def person_new(code: str) -> Any:
+    form = runtime.call(staff_person.register_form, unit=code)
+    return render_template("person_new.html", form=form, kinds=KINDS)
+
+
+@pages.post("/units/<code>/people")
+def person_register(code: str) -> Any:
+    fields = request.form
+    guardians = [
+        staff_person.NewGuardian(
+            name=fields.get(f"guardian{i}_name", "").strip(),
+            born=day(fields.get(f"guardian{i}_born", ""), field=f"guardian{i}_born"),
+        )
+        for i in (1, 2)
+        if fields.get(f"guardian{i}_name", "").strip() or fields.get(f"guardian{i}_born", "")
+    ]
+    location = runtime.submit(
+        staff_person.register,
+        answer=lambda pid: url_for("pages.person", person_id=pid),
+        unit=code,
+        name=fields.get("name", ""),
+        born=day(fields.get("born", ""), field="born"),
+        kind=fields.get("kind", ""),
+        ref=fields.get("ref", "").strip() or None,
+        guardians=guardians,
+        allow_duplicate=fields.get("allow_duplicate") == "1",
+    )
+    flash(_("The person is registered."))
+    return redirect(location)
+
+
+# the kinds a unit's registration form offers (guardians are registered with a child)
+KINDS = (("child", N_("Child or pupil")), ("staff", N_("Staff member")))

@@ -52,6 +52,10 @@ class User:
         return any(allows(role, "takedown.list") for role in self.roles)
 
     @property
+    def may_register(self) -> bool:
+        return any(allows(role, "person.add") for role in self.roles)
+
+    @property
     def may_audit(self) -> bool:
         return any(allows(role, "audit.read") for role in self.roles)
 

@@ -1,5 +1,5 @@
-"""The web application's actions on one person (docs/web.md): correct, mark as left, restrict,
-read their history, download a consent's scan, withdraw a consent and see the take-down list it
+"""The web application's actions on one person (docs/web.md): register them (a child with the
+guardians on the same form), correct, mark as left, restrict, read their history, download a consent's scan, withdraw a consent and see the take-down list it
 produced. Each is one call over the library's own use case (corrections, people, consents,
 audit views, evidence_copy), with the same checks and the same events; each change is refused
 on a stale form (consentreg.services.person_version), and each page that shows a person's data
@@ -20,9 +20,17 @@ from consentreg.services.audit import views
 from consentreg.services.audit.events import record_query
 from consentreg.services.consents import Withdrawal, withdraw_consent
 from consentreg.services.corrections import Correction, Departure, correct_person, leave_person
+from consentreg.services.duplicates import likely_duplicates
 from consentreg.services.evidence_copy import evidence_bytes
 from consentreg.services.lookup import by_id
-from consentreg.services.people import PersonView, resolve_person, set_protected, show_person
+from consentreg.services.people import (
+    PersonView,
+    add_guardian,
+    add_person,
+    resolve_person,
+    set_protected,
+    show_person,
+)
 from consentreg.services.person_version import check_version, person_version
 from consentreg.services.publishing.takedown import TakedownItem, takedown_for_consent
 from consentreg.services.staff import evidence_kind, names_of
@@ -210,3 +218,70 @@ def withdrawal_page(ctx: Context, *, withdrawal: str) -> WithdrawalPage:
     names = names_of(ctx, shown)
     record_query(ctx, "withdrawal", ids={"subject": view.id, "consent": grant.id, "people": shown})
     return WithdrawalPage(view, _choice(ctx, grant), items, names)
+
+
+@dataclass(frozen=True)
+class NewGuardian:
+    """A guardian entered on the registration form: a new adult (name and birth date)."""
+
+    name: str
+    born: date | None
+    parental_responsibility: bool = True
+
+
+@dataclass(frozen=True)
+class RegisterForm:
+    unit: UnitView
+
+
+def register_form(ctx: Context, *, unit: str) -> RegisterForm:
+    """The form to register a child or staff member in a unit this user may record for."""
+    view = unit_by_code(ctx, unit)
+    require(ctx, "person.add", units=[view.id])
+    [shown] = [u for u in list_units(ctx) if u.id == view.id]
+    return RegisterForm(shown)
+
+
+def register(
+    ctx: Context,
+    *,
+    unit: str,
+    name: str,
+    born: date | None,
+    kind: str,
+    ref: str | None,
+    guardians: list[NewGuardian],
+    allow_duplicate: bool = False,
+) -> str:
+    """Register a person in a unit and, for a child, the guardians written on the same form:
+    one transaction (people.add_person and people.add_guardian, their checks and events), so a
+    refused guardian leaves the child unregistered too. A guardian already registered as an
+    adult with the same name and birth date (a sibling's parent) is linked, not registered
+    again. Returns the new person's ID."""
+    if born is None:
+        raise InvalidInputError("born is required")
+    if kind != "child" and guardians:
+        raise InvalidInputError("guardians are registered for a child only")
+    adults: list[tuple[str, date, bool]] = []
+    for guardian in guardians:
+        if not guardian.name.strip() or guardian.born is None:
+            raise InvalidInputError("a guardian needs a name and a birth date")
+        adults.append((guardian.name, guardian.born, guardian.parental_responsibility))
+    pid = add_person(
+        ctx,
+        name=name,
+        born=born,
+        kind=kind,
+        unit=unit,
+        ref=ref,
+        allow_duplicate=allow_duplicate,
+    )
+    known = likely_duplicates(ctx, [(n, b) for n, b, _ in adults])
+    for i, (adult_name, adult_born, responsible) in enumerate(adults):
+        adult = known.get(i)  # a sibling's parent is registered already: linked, not doubled
+        if adult is None or by_id(ctx, Person, adult, what="person").kind != "adult":
+            adult = add_person(
+                ctx, name=adult_name, born=adult_born, kind="adult", allow_duplicate=True
+            )
+        add_guardian(ctx, child=pid, guardian=adult, parental_responsibility=responsible)
+    return pid
