@@ -18,7 +18,7 @@ from consentreg.errors import DatabaseCorruptError, SchemaOutOfDateError, Schema
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD_REVISION = "0013"
+HEAD_REVISION = "0014"
 
 
 def migrations_dir() -> Path:

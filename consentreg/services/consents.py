@@ -85,13 +85,19 @@ class NewEvent(NamedTuple):
 def stage_event(ctx: Context, batch: RowBatch, event: NewEvent, *, seq: int) -> str:
     """Stage one consent event with its audit event; returns its ID. Its evidence's bytes are
     written at once (unless stored before), in this transaction."""
+    # the reason and the evidence are about the subject: under their own key (if they have one)
+    owner = owner_key(ctx, event.subject_id) if event.reason or event.evidence else None
     stored = (
-        store_evidence(ctx, event.evidence, before_write=batch.settle) if event.evidence else None
+        store_evidence(ctx, event.evidence, before_write=batch.settle, owner=owner)
+        if event.evidence
+        else None
     )
     evidence, blob = stored if stored is not None else (None, None)
     cid = new_id()
     reason_ct = (
-        ctx.keys.encrypt(event.reason, table="consent_events", column="reason", row_id=cid)
+        ctx.keys.encrypt(
+            event.reason, table="consent_events", column="reason", row_id=cid, person=owner
+        )
         if event.reason
         else None
     )

@@ -35,6 +35,7 @@ from consentreg.services.people import (
     check_ref,
     decrypt_born,
     decrypt_name,
+    owner_key,
     name_tokens,
     person_ids_by_ref,
     ref_index,
@@ -180,7 +181,12 @@ def _apply(
 ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """Write the new values into the person's row (encrypted as `person add` does) and replace
     the name's index words; returns the index rows removed and added."""
-    enc, pid = ctx.keys.encrypt, person.id
+    pid = person.id
+    owner = owner_key(ctx, pid)  # under the person's own key (refused once erased)
+
+    def enc(value: str, *, table: str, column: str, row_id: str) -> bytes:
+        return ctx.keys.encrypt(value, table=table, column=column, row_id=row_id, person=owner)
+
     if "born" in changed:
         person.born_ct = enc(changed["born"].isoformat(), table="people", column="born", row_id=pid)
     if "ref" in changed:

@@ -22,6 +22,8 @@ EXPECTED = {
     "RegisterNotEmptyError": 2,
     "DuplicatePersonError": 2,
     "StaleFormError": 2,
+    "PersonErasedError": 2,
+    "PersonNotErasableError": 2,
     "ConfigError": 2,
     "DriverMissingError": 2,
     "FaceDetectorMissingError": 2,
