@@ -187,7 +187,7 @@ class Keyring:
         return self.encrypt_bytes(raw, aad=_wrap_aad(person_id), key=self.person_wrap_key)
 
     def person_key_state(self, person_id: str) -> str:
-        """"own" (the person has a data key), "erased", or "register" (registered before
+        """ "own" (the person has a data key), "erased", or "register" (registered before
         schema 0014: their data is under the register's key)."""
         return self._persons().state(person_id)
 
@@ -232,9 +232,6 @@ class Keyring:
         if key is None:
             return ERASED
         return _open(_cipher(key), _FIELD_VERSION + token[offset:], aad + token[:offset]).decode()
-
-    def encrypt(self, plaintext: str, *, table: str, column: str, row_id: str) -> bytes:
-        return self.encrypt_bytes(plaintext.encode(), aad=_field_aad(table, column, row_id))
 
     def decrypt(self, token: bytes, *, table: str, column: str, row_id: str) -> str:
         """The value; ERASED for a value under the key of a person who was erased."""
@@ -308,7 +305,7 @@ class PersonKeys:
             self._load(missing)
 
     def state(self, person_id: str) -> str:
-        """"own" (a key of their own), "erased", or "register" (no key: before schema 0014)."""
+        """ "own" (a key of their own), "erased", or "register" (no key: before schema 0014)."""
         if person_id not in self.known and person_id not in self.keyless:
             self._load([person_id])
         if person_id in self.keyless:

@@ -17,7 +17,7 @@ from consentreg.errors import InvalidInputError, NotFoundError
 from consentreg.services.access import registrar_scope, require, require_in_scope
 from consentreg.services.evidence import EvidenceFile, store_evidence
 from consentreg.services.lookup import by_id
-from consentreg.services.people import active_guardianships, resolve_person
+from consentreg.services.people import active_guardianships, owner_key, resolve_person
 from consentreg.services.publishing.takedown import TakedownItem, takedown_for_consent
 from consentreg.services.purposes import current_notice, purpose_by_code
 from consentreg.services.row_batch import RowBatch

@@ -182,9 +182,7 @@ def _reopened(evidence: EvidenceFile) -> BinaryIO:
 
 def blob_for(ctx: Context, sha256: str, *, owner: str | None = None) -> EvidenceBlob | None:
     """The stored blob of this content under `owner`'s key (None: the register's), if any."""
-    person = (
-        EvidenceBlob.person_id.is_(None) if owner is None else EvidenceBlob.person_id == owner
-    )
+    person = EvidenceBlob.person_id.is_(None) if owner is None else EvidenceBlob.person_id == owner
     return ctx.session.scalars(
         select(EvidenceBlob).where(EvidenceBlob.sha256 == sha256, person)
     ).first()
