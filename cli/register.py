@@ -10,7 +10,7 @@ import typer
 
 from . import consent
 from .output import emit, emit_id, instant, message, table
-from .runtime import unit_of_work
+from .runtime import open_register, unit_of_work
 
 ERASED = "(erased)"  # as consentreg.crypto.ERASED: shown for an erased person's values
 
@@ -405,10 +405,10 @@ def person_erase(
 
         consentreg person erase 3f2a9c1e
     """
-    from consentreg.services.erasure import erase_person
+    from consentreg.services.erasure import erase
 
-    with unit_of_work() as ctx:
-        done = erase_person(ctx, person_id)
+    with open_register() as register:
+        done = erase(register, person_id)
     items = done.takedown
     emit(
         {"id": done.person_id, "erased": True, "takedown": items},
@@ -419,6 +419,13 @@ def person_erase(
         if items
         else "take-down list: nothing of the person was released"
     )
+    if done.key_file is not None:
+        message(f"person keys file {done.key_file} rewritten without the person's key")
+    if done.key_file_problem is not None:
+        message(
+            f"warning: the person keys file was not rewritten ({done.key_file_problem}): run"
+            " `consentreg backup` soon, or backups taken before can still be read for the person"
+        )
 
 
 @person_app.command("restrict")

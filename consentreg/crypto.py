@@ -595,3 +595,49 @@ class BackupCipher:
             return self._aead.decrypt(nonce, sealed, aad)
         except InvalidTag:
             raise TamperedDataError(f"backup chunk {index} does not authenticate") from None
+
+
+# --- the person keys file (docs/architecture.md, "Erasure"): the wrapped data keys of everyone
+# not erased, sealed under a key derived from the master key, beside the backups, rewritten in
+# place by every backup and every erasure; the data backups hold no person key.
+
+_PERSON_KEYS_MAGIC = "consentreg person keys v1"
+
+
+def _person_keys_file_key(keys: Keyring) -> bytes:
+    return _hkdf(keys.backup_root, "consentreg/person-keys-file/v1")
+
+
+def seal_person_keys(keys: Keyring, content: bytes, *, register_id: str) -> bytes:
+    nonce = os.urandom(_NONCE_BYTES)
+    aad = f"{_PERSON_KEYS_MAGIC}|{register_id}".encode()
+    sealed = AESGCM(_person_keys_file_key(keys)).encrypt(nonce, content, aad)
+    body = base64.b64encode(nonce + sealed).decode()
+    return f"{_PERSON_KEYS_MAGIC}\nregister {register_id}\n{body}\n".encode()
+
+
+def open_person_keys(keys: Keyring, data: bytes) -> tuple[str, bytes]:
+    """(register ID, content) of a person keys file; InvalidInputError when the file is not
+    one, BackupKeyError when this key does not open it (another register's, or altered)."""
+    from consentreg.errors import BackupKeyError
+
+    not_one = InvalidInputError("the person keys file is not one (or it is damaged)")
+    try:
+        lines = data.decode("ascii").splitlines()
+        if len(lines) != 3 or lines[0] != _PERSON_KEYS_MAGIC:
+            raise not_one
+        register_id = lines[1].removeprefix("register ")
+        raw = base64.b64decode(lines[2], validate=True)
+    except (UnicodeDecodeError, ValueError):
+        raise not_one from None
+    aad = f"{_PERSON_KEYS_MAGIC}|{register_id}".encode()
+    try:
+        content = AESGCM(_person_keys_file_key(keys)).decrypt(
+            raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], aad
+        )
+    except (InvalidTag, ValueError):
+        raise BackupKeyError(
+            "the person keys file belongs to another register or the key is wrong (or it was"
+            " altered)"
+        ) from None
+    return register_id, content

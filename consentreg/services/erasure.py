@@ -10,23 +10,46 @@ Every release of the person not yet taken down is returned: the take-down list t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import delete, select
 
 from consentreg.db.models import PersonCaptionKey, PersonKey, PersonNameToken
-from consentreg.errors import PersonErasedError, PersonNotErasableError
+from consentreg.errors import ConsentRegError, PersonErasedError, PersonNotErasableError
 from consentreg.services.access import require
 from consentreg.services.audit import log as audit_log
+from consentreg.services.backup.key_file import write_key_file
 from consentreg.services.people import resolve_person
 from consentreg.services.publishing.takedown import TakedownItem, takedown_for_person
-from consentreg.services.unit_of_work import Context
+from consentreg.services.unit_of_work import Context, Register
 
 
 @dataclass(frozen=True)
 class Erasure:
     person_id: str
     takedown: list[TakedownItem]
+    key_file: Path | None = None  # the person keys file rewritten without the person's key
+    key_file_problem: str | None = None  # why it could not be rewritten (the erasure holds)
+
+
+def erase(register: Register, key: str, *, now: datetime | None = None) -> Erasure:
+    """`person erase`: erase the person (one transaction, committed), then rewrite the person
+    keys file beside the backups without their key, if there is one at the settings' place, so
+    that no backup taken before can be read for them. A key file that cannot be rewritten is
+    reported, not an error: the erasure holds and the next backup rewrites it."""
+    with register.work(now=now) as ctx:
+        done = erase_person(ctx, key)
+    path = register.settings.backup_keys_file
+    if not path.exists():
+        return done
+    try:
+        with register.work(writer=False, now=now) as ctx:
+            write_key_file(ctx, path)
+    except ConsentRegError as exc:
+        return replace(done, key_file_problem=str(exc))
+    return replace(done, key_file=path)
 
 
 def erase_person(ctx: Context, key: str) -> Erasure:

@@ -12,7 +12,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy import Engine, insert, inspect, select, text
 
 from consentreg.db.base import Base
 from consentreg.db.engine import make_engine
@@ -113,7 +113,7 @@ def _round_trip(engine: Engine, revision: str) -> None:
     upgrade(engine)
     with engine.begin() as conn:
         if keys:
-            conn.execute(PersonKey.__table__.insert(), keys)
+            conn.execute(insert(PersonKey), keys)
 
 
 def _put_back_caption_index(unit_of_work: ContextFactory) -> None:

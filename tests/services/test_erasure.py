@@ -122,7 +122,8 @@ def test_an_erased_person_shows_as_erased_everywhere_and_the_log_still_verifies(
         assert [i.publication_id for i in takedown_list(ctx)] == [released["publication"]]
         # the caption was under the keys of everyone in the photo
         publication = ctx.session.get(Publication, released["publication"])
-        assert publication is not None and publication.caption_ct is not None
+        assert publication is not None
+        assert publication.caption_ct is not None
         caption = ctx.keys.decrypt(
             publication.caption_ct, table="publications", column="caption", row_id=publication.id
         )
