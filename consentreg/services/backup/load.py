@@ -90,12 +90,8 @@ def restore_backup(
                     " with a newer consentreg; nothing was written"
                 )
             counts = _check_whole(fh, keys, header)
-            person_keys = (
-                read_key_file(keys, key_file or settings.backup_keys_file)
-                if counts.get("person_keys", 0)
-                else {}
-            )
-            return _restore_into(settings, engine, fh, keys, header, counts, progress, person_keys)
+            key_path = key_file or settings.backup_keys_file
+            return _restore_into(settings, engine, fh, keys, header, counts, progress, key_path)
         finally:
             engine.dispose()
 
@@ -136,7 +132,7 @@ def _restore_into(
     header: Header,
     counts: dict[str, int],
     progress: Progress,
-    person_keys: dict[str, bytes],
+    key_file: Path,
 ) -> RestoreSummary:
     new_file = settings.sqlite_file is not None and not settings.sqlite_file.exists()
     if (
@@ -147,6 +143,7 @@ def _restore_into(
         ensure_home(settings)
     if not new_file:
         _require_empty(engine)
+    person_keys = read_key_file(keys, key_file) if counts.get("person_keys", 0) else {}
     try:
         migrate_to(engine, header.revision)
         fh.seek(0)
