@@ -183,6 +183,10 @@ class Keyring:
         self._persons().known[person_id] = raw
         return self.wrap_person_key(raw, person_id)
 
+    def unwrap_person_key(self, wrapped: bytes, person_id: str) -> bytes:
+        """A person's data key; TamperedDataError when this is not the register's key."""
+        return self.decrypt_bytes(wrapped, aad=_wrap_aad(person_id), key=self.person_wrap_key)
+
     def wrap_person_key(self, raw: bytes, person_id: str) -> bytes:
         return self.encrypt_bytes(raw, aad=_wrap_aad(person_id), key=self.person_wrap_key)
 
