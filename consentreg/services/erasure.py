@@ -97,7 +97,7 @@ def erase_key(ctx: Context, person_id: str) -> None:
     row.wrapped_key, row.erased_at, row.erased_by = None, ctx.now, ctx.actor
     ctx.session.flush()
     if ctx.keys.persons is not None:
-        ctx.keys.persons.known[person_id] = None  # forgotten in this unit of work too
+        ctx.keys.persons.forget(person_id)  # in this unit of work too
     audit_log.record(
         ctx,
         "person.erase",
