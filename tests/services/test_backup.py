@@ -22,7 +22,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import make_url
 
 from consentreg.config import Settings
-from consentreg.crypto import ERASED, Keyring, Signer, create_signing_key_file
+from consentreg.crypto import ERASED, Keyring, Signer, create_signing_key_file, seal_person_keys
 from consentreg.db.base import Base
 from consentreg.db.engine import make_engine
 from consentreg.db.schema import HEAD_REVISION, current_revision
@@ -381,3 +381,22 @@ def test_a_person_erased_after_a_backup_cannot_be_read_from_it(
                 assert people.show_person(ctx, erased).name == ERASED
                 assert people.show_person(ctx, kept).name != ERASED
             verifies(register, signer)
+
+
+def test_a_person_keys_file_of_another_register_is_refused_and_nothing_written(
+    populated: dict[str, str],  # noqa: ARG001 - people with keys of their own
+    open_register: Register,
+    keys: Keyring,
+    tmp_path: Path,
+) -> None:
+    backup_file = tmp_path / "register.backup"
+    back_up(open_register, backup_file)
+    other = Keyring.from_master(bytes(range(1, 33)))
+    key_file_of(backup_file).write_bytes(
+        seal_person_keys(other, b'{"format": 1, "keys": {}}', register_id="x" * 32)
+    )
+    with empty_database("sqlite", tmp_path) as settings:
+        with pytest.raises(BackupKeyError, match="person keys file belongs to another register"):
+            restore_backup(settings, backup_file, keys=keys, key_file=key_file_of(backup_file))
+        assert settings.sqlite_file is not None
+        assert not settings.sqlite_file.exists()
