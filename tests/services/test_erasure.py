@@ -21,6 +21,7 @@ from consentreg.errors import (
     PersonNotErasableError,
 )
 from consentreg.services import access, consents, export, people
+from consentreg.services.access_report import access_report
 from consentreg.services.audit import views as audit_views
 from consentreg.services.audit.verify import verify_log
 from consentreg.services.corrections import correct_person
@@ -106,6 +107,9 @@ def test_an_erased_person_shows_as_erased_everywhere_and_the_log_still_verifies(
         assert [p.id for p in people.list_people(ctx, name="Emma")] == []
         with pytest.raises(NotFoundError):
             people.resolve_person(ctx, "ref:K001")
+        report = access_report(ctx, child)
+        assert "(slettet)" in report
+        assert "Emma" not in report
         document = export.export_subject(ctx, child)
         assert document["subject"]["name"] == ERASED
         assert document["subject"]["born"] == ERASED
