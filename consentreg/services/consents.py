@@ -204,6 +204,7 @@ def record_decision(
     purpose_row = purpose_by_code(ctx, purpose)
     subject_p = resolve_person(ctx, subject, role="subject")
     require(ctx, f"consent.{kind.value}", units=[subject_p.unit_id])
+    owner_key(ctx, subject_p.id)  # an erased subject: nothing more is recorded about them
     consenter = resolve_person(ctx, by, role="consenter")
     effective_at = start_of_day(given) if given is not None else ctx.now
     version = bound_version(ctx, purpose_row, notice_version)

@@ -161,6 +161,8 @@ def test_an_erased_person_cannot_be_erased_again_nor_recorded_about(
         correct_person(ctx, child, name="Noen Andre")
     with unit_of_work() as ctx, pytest.raises(PersonErasedError):
         people.set_protected(ctx, child, protected=True, reason="sperret")
+    with unit_of_work() as ctx, pytest.raises(PersonErasedError):
+        builders.grant(ctx, child, released["mother"])
 
 
 def test_the_erased_persons_data_is_left_as_it_was_but_their_key_and_indexes_are_gone(
