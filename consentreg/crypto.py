@@ -180,7 +180,7 @@ class Keyring:
         """A new data key for a new person, known to this unit of work; returns it wrapped
         (for `person_keys.wrapped_key`)."""
         raw = os.urandom(PERSON_KEY_BYTES)
-        self._persons().known[person_id] = raw
+        self._persons().add(person_id, raw)
         return self.wrap_person_key(raw, person_id)
 
     def unwrap_person_key(self, wrapped: bytes, person_id: str) -> bytes:
@@ -296,32 +296,56 @@ class Keyring:
 
 
 class PersonKeys:
-    """The person data keys of one unit of work: fetched (wrapped) and unwrapped when first
-    needed, then kept until the unit of work ends; None for an erased person. A person's data
-    key is the AES-256-GCM key of their fields; their evidence chunks use a key derived from
-    it."""
+    """The person data keys of one unit of work: fetched (wrapped) when first needed, unwrapped
+    when first used, then kept until the unit of work ends. A person's data key is the
+    AES-256-GCM key of their fields; their evidence chunks use a key derived from it."""
 
     def __init__(
         self, wrap_key: bytes, fetch: Callable[[Sequence[str]], Mapping[str, bytes | None]]
     ) -> None:
         self._wrap_key, self._fetch = wrap_key, fetch
-        self.known: dict[str, bytes | None] = {}
-        self.keyless: set[str] = set()  # registered before schema 0014: no key of their own
+        # "own" (a key of their own), "erased", "register" (none: registered before 0014)
+        self._states: dict[str, str] = {}
+        self._wrapped: dict[str, bytes] = {}
+        self._raw: dict[str, bytes] = {}
         self._ciphers: dict[str, AESGCM] = {}
 
     def prefetch(self, person_ids: Sequence[str]) -> None:
-        """Fetch the keys of these people in one query (the gate: a photo's people)."""
-        missing = [p for p in person_ids if p not in self.known and p not in self.keyless]
+        """Fetch the keys of these people in one query (a few thousand at a time)."""
+        missing = [p for p in person_ids if p not in self._states]
         if missing:
             self._load(missing)
 
     def state(self, person_id: str) -> str:
-        """ "own" (a key of their own), "erased", or "register" (no key: before schema 0014)."""
-        if person_id not in self.known and person_id not in self.keyless:
+        """ "own", "erased", or "register" (no key: registered before schema 0014)."""
+        if person_id not in self._states:
             self._load([person_id])
-        if person_id in self.keyless:
-            return "register"
-        return "erased" if self.known[person_id] is None else "own"
+        return self._states[person_id]
+
+    def add(self, person_id: str, raw: bytes) -> None:
+        """A new person's key, made in this unit of work."""
+        self._states[person_id], self._raw[person_id] = "own", raw
+
+    def forget(self, person_id: str) -> None:
+        """The person was erased in this unit of work."""
+        self._states[person_id] = "erased"
+        for cache in (self._wrapped, self._raw, self._ciphers):
+            cache.pop(person_id, None)
+
+    def raw(self, person_id: str) -> bytes | None:
+        """The person's data key; None once erased."""
+        state = self.state(person_id)
+        if state == "register":
+            raise TamperedDataError(f"person {person_id} has data under a key the register lacks")
+        if state == "erased":
+            return None
+        raw = self._raw.get(person_id)
+        if raw is None:
+            wrapped = self._wrapped[person_id]
+            raw = self._raw[person_id] = _open(
+                _cipher(self._wrap_key), wrapped, _wrap_aad(person_id)
+            )
+        return raw
 
     def field_cipher(self, person_id: str) -> AESGCM | None:
         """The cipher of the person's fields (their data key itself); None once erased."""
@@ -333,28 +357,16 @@ class PersonKeys:
             cipher = self._ciphers[person_id] = AESGCM(raw)
         return cipher
 
-    def forget(self, person_id: str) -> None:
-        """The person was erased in this unit of work."""
-        self.known[person_id] = None
-        self._ciphers.pop(person_id, None)
-
-    def raw(self, person_id: str) -> bytes | None:
-        if self.state(person_id) == "register":
-            raise TamperedDataError(f"person {person_id} has data under a key the register lacks")
-        return self.known[person_id]
-
     def _load(self, person_ids: Sequence[str]) -> None:
         found = self._fetch(person_ids)
         for pid in person_ids:
+            wrapped = found.get(pid)
             if pid not in found:
-                self.keyless.add(pid)
-                continue
-            wrapped = found[pid]
-            self.known[pid] = (
-                None
-                if wrapped is None
-                else _open(_cipher(self._wrap_key), bytes(wrapped), _wrap_aad(pid))
-            )
+                self._states[pid] = "register"
+            elif wrapped is None:
+                self._states[pid] = "erased"
+            else:
+                self._states[pid], self._wrapped[pid] = "own", bytes(wrapped)
 
 
 def _wrap_aad(person_id: str) -> bytes:
