@@ -13,6 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, insert, inspect, select, text
+from sqlalchemy.exc import DBAPIError
 
 from consentreg.db.base import Base
 from consentreg.db.engine import make_engine
@@ -26,11 +27,15 @@ from consentreg.db.schema import (
     upgrade,
 )
 from consentreg.domain.caption import NAME_KEYS_VERSION
+from consentreg.domain.model import EventKind
 from consentreg.errors import SchemaOutOfDateError
+from consentreg.services import consents, people
 from consentreg.services.audit.verify import verify_log
 from consentreg.services.caption_index import replace_caption_keys
 from consentreg.services.corrections import correct_person, leave_person
+from consentreg.services.evidence import evidence_problems
 from consentreg.services.people import decrypt_name
+from consentreg.services.unit_of_work import new_id
 from tests import builders
 from tests.conftest import ContextFactory
 
@@ -145,3 +150,37 @@ def test_a_register_from_before_corrections_upgrades_with_nobody_left_and_verifi
         leave_person(ctx, mother)
     with unit_of_work() as ctx:
         assert verify_log(ctx).ok
+
+
+def test_evidence_stays_append_only_through_revision_0014(
+    engine: Engine, unit_of_work: ContextFactory
+) -> None:
+    """0014 rebuilds `evidence_blobs` on SQLite (its unique SHA-256 becomes an index): the
+    append-only guards are made again, and a blob stored before (under the register's key, for
+    a person from before 0014) keeps its bytes readable."""
+    with unit_of_work() as ctx:
+        builders.purpose(ctx)
+        mother = builders.person(ctx, "Kari Nordmann", "1988-01-01", kind="adult")
+        child, enc = new_id(), ctx.keys.encrypt
+        ctx.session.add(
+            Person(
+                id=child,
+                kind="child",
+                name_ct=enc("Gammel Person", table="people", column="name", row_id=child),
+                born_ct=enc("2020-01-01", table="people", column="born", row_id=child),
+                created_at=ctx.now,
+                created_by=ctx.actor,
+            )
+        )
+        people.add_guardian(ctx, child=child, guardian=mother)
+        with builders.scan(b"signed form\n") as evidence:
+            consents.record_decision(
+                ctx, subject=child, purpose="facebook", by=mother, kind=EventKind.GRANT,
+                evidence=evidence,
+            )  # fmt: skip
+    _round_trip(engine, "0013")
+    for statement in ("UPDATE evidence_blobs SET size = 0", "DELETE FROM evidence_blobs"):
+        with pytest.raises(DBAPIError), engine.begin() as conn:
+            conn.execute(text(statement))
+    with unit_of_work() as ctx:
+        assert list(evidence_problems(ctx)) == []
