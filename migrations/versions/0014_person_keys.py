@@ -9,6 +9,9 @@ migration has no key to re-encrypt with, and re-encrypting would not reach the v
 append-only tables and older backups), so `person erase` refuses them (docs/architecture.md,
 "Erasure").
 
+Downgrading below 0014 drops every person key, and with them everything encrypted under them
+(the tests keep and put them back): go back with a backup, never with a downgrade.
+
 Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-07
