@@ -9,8 +9,10 @@ from typing import Annotated
 import typer
 
 from . import consent
-from .output import emit, emit_id, instant, table
-from .runtime import unit_of_work
+from .output import emit, emit_id, instant, message, table
+from .runtime import open_register, unit_of_work
+
+ERASED = "(erased)"  # as consentreg.crypto.ERASED: shown for an erased person's values
 
 unit_app = typer.Typer(help="Kindergartens, schools, groups and classes.", no_args_is_help=True)
 purpose_app = typer.Typer(help="Channels with their notice texts.", no_args_is_help=True)
@@ -255,7 +257,15 @@ def person_list(
         table(
             headers + (["LEFT"] if include_left else []),
             [
-                (p.id, p.name, p.born, p.kind, p.unit, p.ref, "yes" if p.protected else "")
+                (
+                    p.id,
+                    p.name,
+                    p.born or ERASED,
+                    p.kind,
+                    p.unit,
+                    p.ref,
+                    "yes" if p.protected else "",
+                )
                 + ((oslo_day(p.left_at) if p.left_at else "",) if include_left else ())
                 for p in people
             ],
@@ -288,7 +298,7 @@ def person_show(
     lines = [
         f"id         {p.id}",
         f"name       {p.name}",
-        f"born       {p.born}",
+        f"born       {p.born or ERASED}",
         f"kind       {p.kind}",
         f"unit       {p.unit or '-'}",
         f"ref        {p.ref or '-'}",
@@ -379,6 +389,43 @@ def person_leave(
     with unit_of_work() as ctx:
         done = leave_person(ctx, person_id, at=when)
     emit(done, [f"{done.person_id} left {instant(done.left_at)}"])
+
+
+@person_app.command("erase")
+def person_erase(
+    person_id: Annotated[str, typer.Argument(help="Person ID (or a unique prefix) or ref:ID.")],
+) -> None:
+    """Erase a person (GDPR Art 17; admins only): their data key is destroyed, so their name,
+    birth date, reference, reasons and evidence become unreadable everywhere, in backups taken
+    before too, while the audit log and `audit verify` stay whole. Prints the take-down list
+    of every release of the person not taken down yet. Refused (exit 2) for a person erased
+    already and for one registered before per-person keys (schema 0014).
+
+    Example:
+
+        consentreg person erase 3f2a9c1e
+    """
+    from consentreg.services.erasure import erase
+
+    with open_register() as register:
+        done = erase(register, person_id)
+    items = done.takedown
+    emit(
+        {"id": done.person_id, "erased": True, "takedown": items},
+        [f"{done.person_id} erased", *(consent.takedown_lines(items) if items else [])],
+    )
+    message(
+        f"take-down list: {len(items)} release(s) of the person to take down, listed on stdout"
+        if items
+        else "take-down list: nothing of the person was released"
+    )
+    if done.key_file is not None:
+        message(f"person keys file {done.key_file} rewritten without the person's key")
+    if done.key_file_problem is not None:
+        message(
+            f"warning: the person keys file was not rewritten ({done.key_file_problem}): run"
+            " `consentreg backup` soon, or backups taken before can still be read for the person"
+        )
 
 
 @person_app.command("restrict")

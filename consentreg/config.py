@@ -19,6 +19,13 @@ class Settings:
     # a folder the database's owner cannot rewrite (another share): `audit checkpoint` leaves a
     # copy of each checkpoint there and `audit verify` checks the newest
     witness_dir: Path | None = None
+    # the person keys file (`CONSENTREG_BACKUP_KEYS`): beside the backups, rewritten in place by
+    # every backup and every erasure (docs/architecture.md, "Erasure")
+    backup_keys: Path | None = None
+
+    @property
+    def backup_keys_file(self) -> Path:
+        return self.backup_keys or self.home / "person-keys.crkeys"
 
     @property
     def signing_key_file(self) -> Path:
@@ -61,8 +68,17 @@ def load_settings(*, db_url: str | None = None, env: Mapping[str, str] | None = 
         if env.get("CONSENTREG_WITNESS_DIR")
         else None
     )
+    backup_keys = (
+        Path(env["CONSENTREG_BACKUP_KEYS"]).absolute()
+        if env.get("CONSENTREG_BACKUP_KEYS")
+        else None
+    )
     return Settings(
-        home=home.absolute(), db_url=url, key_file=key_file.absolute(), witness_dir=witness
+        home=home.absolute(),
+        db_url=url,
+        key_file=key_file.absolute(),
+        witness_dir=witness,
+        backup_keys=backup_keys,
     )
 
 

@@ -6,6 +6,13 @@ with HKDF for each use, so an index key never encrypts and a field key never ind
 Field format: version byte 0x01 || 12-byte random nonce || AES-256-GCM ciphertext+tag, with the
 table, column and row id bound as associated data: a value copied into another row or column
 does not decrypt.
+
+A person's data (schema 0016, docs/architecture.md "Erasure") is under a data key of their own,
+wrapped by a key derived from the master key: version byte 0x02 || the number of people || each
+person's ID (a length byte and ASCII) || nonce || ciphertext+tag. With one person the key is
+their data key itself; with several (a caption) it is derived from all of theirs, so erasing any
+of them makes it unreadable. The people named are bound as associated data too. Once a
+person's key is destroyed, `decrypt` answers ERASED instead of the value.
 """
 
 from __future__ import annotations
@@ -16,8 +23,8 @@ import hashlib
 import hmac
 import os
 import stat
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
@@ -34,6 +41,10 @@ from consentreg.errors import TamperedDataError as TamperedDataError
 from consentreg.files import write_new_private
 
 _FIELD_VERSION = b"\x01"
+_PERSON_VERSION = b"\x02"
+PERSON_KEY_BYTES = 32
+# what a value encrypted under an erased person's key reads as, everywhere it is shown
+ERASED = "(erased)"
 _NONCE_BYTES = 12
 # Blind indexes are truncated to 64 bits: enough to make false positives rare at municipal scale
 # (10^5-10^6 values), and every hit is confirmed by decrypting, so a collision never misleads.
@@ -136,6 +147,9 @@ class Keyring:
     # names the key without revealing it: the register stores it and every command compares
     fingerprint: str
     backup_root: bytes  # each backup file's key is derived from it with the file's salt
+    person_wrap_key: bytes = b""  # wraps each person's data key (`person_keys.wrapped_key`)
+    # the person keys one unit of work has used (`bound`); None outside a unit of work
+    persons: PersonKeys | None = None
 
     @classmethod
     def load(cls, path: Path) -> Keyring:
@@ -149,20 +163,103 @@ class Keyring:
             index_root=_hkdf(master, "consentreg/bidx/v1"),
             fingerprint=_hkdf(master, "consentreg/fingerprint/v1").hex(),
             backup_root=_hkdf(master, "consentreg/backup-root/v1"),
+            person_wrap_key=_hkdf(master, "consentreg/person-wrap/v1"),
         )
 
-    def encrypt(self, plaintext: str, *, table: str, column: str, row_id: str) -> bytes:
-        return self.encrypt_bytes(plaintext.encode(), aad=_field_aad(table, column, row_id))
+    def bound(self, fetch: Callable[[Sequence[str]], Mapping[str, bytes | None]]) -> Keyring:
+        """This keyring for one unit of work: person keys are fetched by `fetch` (person ID ->
+        wrapped key, None once erased) when a value under one is first read, then kept."""
+        return replace(self, persons=PersonKeys(self.person_wrap_key, fetch))
+
+    def _persons(self) -> PersonKeys:
+        if self.persons is None:
+            raise ConfigError("person keys are read only within a unit of work")
+        return self.persons
+
+    def new_person_key(self, person_id: str) -> bytes:
+        """A new data key for a new person, known to this unit of work; returns it wrapped
+        (for `person_keys.wrapped_key`)."""
+        raw = os.urandom(PERSON_KEY_BYTES)
+        self._persons().add(person_id, raw)
+        return self.wrap_person_key(raw, person_id)
+
+    def unwrap_person_key(self, wrapped: bytes, person_id: str) -> bytes:
+        """A person's data key; TamperedDataError when this is not the register's key."""
+        return self.decrypt_bytes(wrapped, aad=_wrap_aad(person_id), key=self.person_wrap_key)
+
+    def wrap_person_key(self, raw: bytes, person_id: str) -> bytes:
+        return self.encrypt_bytes(raw, aad=_wrap_aad(person_id), key=self.person_wrap_key)
+
+    def person_key_state(self, person_id: str) -> str:
+        """ "own" (the person has a data key), "erased", or "register" (registered before
+        schema 0016: their data is under the register's key)."""
+        return self._persons().state(person_id)
+
+    def person_blob_key(self, person_id: str) -> bytes | None:
+        """The key of a person's evidence chunks; None once the person is erased."""
+        raw = self._persons().raw(person_id)
+        return None if raw is None else _subkey(raw, "consentreg/person-blob/v1")
+
+    def encrypt(
+        self,
+        plaintext: str,
+        *,
+        table: str,
+        column: str,
+        row_id: str,
+        person: str | Sequence[str] | None = None,
+    ) -> bytes:
+        """Encrypt a field; with `person` (an ID, or the IDs of everyone it is about) under
+        that person's data key, so that erasing them makes it unreadable."""
+        aad = _field_aad(table, column, row_id)
+        if person is None or (not isinstance(person, str) and not person):
+            return self.encrypt_bytes(plaintext.encode(), aad=aad)
+        ids = [person] if isinstance(person, str) else sorted(set(person))
+        head = _person_header(ids)
+        cipher = self._person_field_cipher(ids)
+        if cipher is None:
+            raise ConfigError(f"person {ids[0]} is erased: nothing can be encrypted for them")
+        nonce = os.urandom(_NONCE_BYTES)
+        return head + nonce + cipher.encrypt(nonce, plaintext.encode(), aad + head)
+
+    def _person_field_cipher(self, ids: Sequence[str]) -> AESGCM | None:
+        """The cipher of values about these people: one person's own data key as it is (the
+        cheapest to open: `audit consents` reads a birth date under each of 100,000 keys), or
+        for several a key derived from all of theirs; None when any of them is erased."""
+        persons = self._persons()
+        if len(ids) == 1:
+            return persons.field_cipher(ids[0])
+        raws = [persons.raw(pid) for pid in ids]
+        if any(raw is None for raw in raws):
+            return None
+        return _cipher(_subkey(b"".join(raw or b"" for raw in raws), "consentreg/people-field/v1"))
+
+    def _open_person(self, token: bytes, aad: bytes) -> str:
+        ids, offset = _parse_person_header(token)
+        cipher = self._person_field_cipher(ids)
+        if cipher is None:
+            return ERASED
+        return _open(cipher, _FIELD_VERSION + token[offset:], aad + token[:offset]).decode()
 
     def decrypt(self, token: bytes, *, table: str, column: str, row_id: str) -> str:
-        return self.decrypt_bytes(token, aad=_field_aad(table, column, row_id)).decode()
+        """The value; ERASED for a value under the key of a person who was erased."""
+        aad = _field_aad(table, column, row_id)
+        if token[:1] == _PERSON_VERSION:
+            return self._open_person(bytes(token), aad)
+        return self.decrypt_bytes(token, aad=aad).decode()
 
     def field_decryptor(self, *, table: str, column: str) -> Callable[[bytes, str], str]:
         """`decrypt` for one column of many rows, as `decryptor(token, row_id)`: the cipher and
         the column's associated-data prefix are looked up once (a register read decrypts a
         hundred thousand birth dates)."""
         cipher, prefix = _cipher(self.field_key), _field_aad(table, column, "")
-        return lambda token, row_id: _open(cipher, token, prefix + row_id.encode()).decode()
+
+        def decrypt(token: bytes, row_id: str) -> str:
+            if token[:1] == _PERSON_VERSION:
+                return self._open_person(bytes(token), prefix + row_id.encode())
+            return _open(cipher, token, prefix + row_id.encode()).decode()
+
+        return decrypt
 
     def encrypt_bytes(self, data: bytes, *, aad: bytes, key: bytes | None = None) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)
@@ -196,6 +293,117 @@ class Keyring:
         person.)"""
         key = hmac.digest(self.index_root, index.encode(), "sha256")
         return hmac.digest(key, value.encode(), "sha256").hex()[:BLIND_INDEX_HEX]
+
+
+class PersonKeys:
+    """The person data keys of one unit of work: fetched (wrapped) when first needed, unwrapped
+    when first used, then kept until the unit of work ends. A person's data key is the
+    AES-256-GCM key of their fields; their evidence chunks use a key derived from it."""
+
+    def __init__(
+        self, wrap_key: bytes, fetch: Callable[[Sequence[str]], Mapping[str, bytes | None]]
+    ) -> None:
+        self._wrap_key, self._fetch = wrap_key, fetch
+        # "own" (a key of their own), "erased", "register" (none: registered before 0016)
+        self._states: dict[str, str] = {}
+        self._wrapped: dict[str, bytes] = {}
+        self._raw: dict[str, bytes] = {}
+        self._ciphers: dict[str, AESGCM] = {}
+
+    def prefetch(self, person_ids: Sequence[str]) -> None:
+        """Fetch the keys of these people in one query (a few thousand at a time)."""
+        missing = [p for p in person_ids if p not in self._states]
+        if missing:
+            self._load(missing)
+
+    def state(self, person_id: str) -> str:
+        """ "own", "erased", or "register" (no key: registered before schema 0016)."""
+        if person_id not in self._states:
+            self._load([person_id])
+        return self._states[person_id]
+
+    def add(self, person_id: str, raw: bytes) -> None:
+        """A new person's key, made in this unit of work."""
+        self._states[person_id], self._raw[person_id] = "own", raw
+
+    def forget(self, person_id: str) -> None:
+        """The person was erased in this unit of work."""
+        self._states[person_id] = "erased"
+        for cache in (self._wrapped, self._raw, self._ciphers):
+            cache.pop(person_id, None)
+
+    def raw(self, person_id: str) -> bytes | None:
+        """The person's data key; None once erased."""
+        state = self.state(person_id)
+        if state == "register":
+            raise TamperedDataError(f"person {person_id} has data under a key the register lacks")
+        if state == "erased":
+            return None
+        raw = self._raw.get(person_id)
+        if raw is None:
+            wrapped = self._wrapped[person_id]
+            raw = self._raw[person_id] = _open(
+                _cipher(self._wrap_key), wrapped, _wrap_aad(person_id)
+            )
+        return raw
+
+    def field_cipher(self, person_id: str) -> AESGCM | None:
+        """The cipher of the person's fields (their data key itself); None once erased."""
+        cipher = self._ciphers.get(person_id)
+        if cipher is None:
+            raw = self.raw(person_id)
+            if raw is None:
+                return None
+            cipher = self._ciphers[person_id] = AESGCM(raw)
+        return cipher
+
+    def _load(self, person_ids: Sequence[str]) -> None:
+        found = self._fetch(person_ids)
+        for pid in person_ids:
+            wrapped = found.get(pid)
+            if pid not in found:
+                self._states[pid] = "register"
+            elif wrapped is None:
+                self._states[pid] = "erased"
+            else:
+                self._states[pid], self._wrapped[pid] = "own", bytes(wrapped)
+
+
+def _wrap_aad(person_id: str) -> bytes:
+    return f"consentreg/person-key/v1|{person_id}".encode()
+
+
+def _person_header(ids: Sequence[str]) -> bytes:
+    head = bytearray(_PERSON_VERSION + bytes([len(ids)]))
+    for pid in ids:
+        raw = pid.encode("ascii")
+        head += bytes([len(raw)]) + raw
+    return bytes(head)
+
+
+def _parse_person_header(token: bytes) -> tuple[list[str], int]:
+    """The people a person-key token is under, and where its nonce starts."""
+    try:
+        count, offset, ids = token[1], 2, []
+        for _ in range(count):
+            size = token[offset]
+            ids.append(token[offset + 1 : offset + 1 + size].decode("ascii"))
+            offset += 1 + size
+    except (IndexError, UnicodeDecodeError):
+        raise TamperedDataError("an encrypted value has an unknown format") from None
+    if not ids or len(token) < offset + _NONCE_BYTES + 16:
+        raise TamperedDataError("an encrypted value has an unknown format")
+    return ids, offset
+
+
+def person_ids_of(token: bytes) -> list[str]:
+    """The people whose keys a value is under (none: the register's key)."""
+    return _parse_person_header(bytes(token))[0] if token[:1] == _PERSON_VERSION else []
+
+
+@functools.lru_cache(maxsize=64)
+def _subkey(raw: bytes, info: str) -> bytes:
+    return _hkdf(raw, info)
 
 
 @functools.lru_cache(maxsize=8)
@@ -425,3 +633,49 @@ class BackupCipher:
             return self._aead.decrypt(nonce, sealed, aad)
         except InvalidTag:
             raise TamperedDataError(f"backup chunk {index} does not authenticate") from None
+
+
+# --- the person keys file (docs/architecture.md, "Erasure"): the wrapped data keys of everyone
+# not erased, sealed under a key derived from the master key, beside the backups, rewritten in
+# place by every backup and every erasure; the data backups hold no person key.
+
+_PERSON_KEYS_MAGIC = "consentreg person keys v1"
+
+
+def _person_keys_file_key(keys: Keyring) -> bytes:
+    return _hkdf(keys.backup_root, "consentreg/person-keys-file/v1")
+
+
+def seal_person_keys(keys: Keyring, content: bytes, *, register_id: str) -> bytes:
+    nonce = os.urandom(_NONCE_BYTES)
+    aad = f"{_PERSON_KEYS_MAGIC}|{register_id}".encode()
+    sealed = AESGCM(_person_keys_file_key(keys)).encrypt(nonce, content, aad)
+    body = base64.b64encode(nonce + sealed).decode()
+    return f"{_PERSON_KEYS_MAGIC}\nregister {register_id}\n{body}\n".encode()
+
+
+def open_person_keys(keys: Keyring, data: bytes) -> tuple[str, bytes]:
+    """(register ID, content) of a person keys file; InvalidInputError when the file is not
+    one, BackupKeyError when this key does not open it (another register's, or altered)."""
+    from consentreg.errors import BackupKeyError
+
+    not_one = InvalidInputError("the person keys file is not one (or it is damaged)")
+    try:
+        lines = data.decode("ascii").splitlines()
+        if len(lines) != 3 or lines[0] != _PERSON_KEYS_MAGIC:
+            raise not_one
+        register_id = lines[1].removeprefix("register ")
+        raw = base64.b64decode(lines[2], validate=True)
+    except (UnicodeDecodeError, ValueError):
+        raise not_one from None
+    aad = f"{_PERSON_KEYS_MAGIC}|{register_id}".encode()
+    try:
+        content = AESGCM(_person_keys_file_key(keys)).decrypt(
+            raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], aad
+        )
+    except (InvalidTag, ValueError):
+        raise BackupKeyError(
+            "the person keys file belongs to another register or the key is wrong (or it was"
+            " altered)"
+        ) from None
+    return register_id, content

@@ -50,6 +50,16 @@ class DuplicatePersonError(InvalidInputError):
     duplicate): the message names the existing person's ID, never the name."""
 
 
+class PersonErasedError(InvalidInputError):
+    """The person was erased (`person erase`): nothing more is recorded about them, and they
+    cannot be erased again."""
+
+
+class PersonNotErasableError(InvalidInputError):
+    """The person was registered before per-person keys (schema 0016): their data is under the
+    register's key, so erasure cannot destroy it (docs/architecture.md, "Erasure")."""
+
+
 class StaleFormError(InvalidInputError):
     """A change from a form rendered before someone else changed the same person (the form's
     version is not the person's now): nothing was written; reload the page and try again."""

@@ -45,7 +45,18 @@ def N_(message: str) -> str:  # noqa: N802 - the usual name for a message marked
     return message
 
 
+# what the library shows for an erased person's values (consentreg.crypto.ERASED)
+ERASED = "(erased)"
+_ERASED_SHOWN = N_("(erased)")
+
+
+def _finalize(value: object) -> object:
+    """Every value a template prints: an erased person's name, in the page's language."""
+    return gettext(_ERASED_SHOWN) if value == ERASED else value
+
+
 def install(app: Flask) -> None:
+    app.jinja_env.finalize = _finalize
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext, ngettext, newstyle=True

@@ -99,6 +99,24 @@ class Person(Base):
     caption_index: Mapped[int] = mapped_column(Integer, index=True, default=0, server_default="0")
 
 
+class PersonKey(Base):
+    """A person's own data key (migration 0016): 32 random bytes wrapped by a key derived from
+    the master key (consentreg.crypto). Their name, birth date, reference, corrected values,
+    restriction and withdrawal reasons and evidence are encrypted under it. `person erase`
+    empties `wrapped_key` and sets `erased_at`: everything under it is unreadable from then on.
+    People registered before migration 0016 have no row (their data is under the register's
+    key, and cannot be erased this way). A backup leaves `wrapped_key` out: the keys are in the
+    key file beside the backups (docs/architecture.md, "Erasure")."""
+
+    __tablename__ = "person_keys"
+
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    erased_by: Mapped[str | None] = mapped_column(String(128))
+
+
 class PersonCorrection(Base):
     """One correction of a person's name, birth date, reference or unit (`person correct`,
     migration 0007). The `people` row holds the values now; each correction keeps the values it
@@ -211,9 +229,12 @@ class EvidenceBlob(Base):
     __tablename__ = "evidence_blobs"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    sha256: Mapped[str] = mapped_column(SHA256, unique=True)
+    sha256: Mapped[str] = mapped_column(SHA256, index=True)
     size: Mapped[int] = mapped_column(Integer)
     chunks: Mapped[int] = mapped_column(Integer)
+    # whose data key the chunks are under (migration 0016): a content is stored once per
+    # person; None: under the register's blob key (evidence stored before 0016)
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(128))
 

@@ -18,7 +18,7 @@ from consentreg.errors import DatabaseCorruptError, SchemaOutOfDateError, Schema
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD_REVISION = "0015"
+HEAD_REVISION = "0016"
 
 
 def migrations_dir() -> Path:

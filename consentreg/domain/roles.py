@@ -22,7 +22,13 @@ ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "registrar": (
         *_READS_OF_EVERY_ROLE,
         *_WRITES_OF_EVERY_WRITER,
-        "person.*",
+        # every change to people but erasure, which is the admin's alone
+        "person.add",
+        "person.correct",
+        "person.index",
+        "person.leave",
+        "person.restrict",
+        "person.unrestrict",
         "guardian.*",
         "consent.*",
         "round.*",

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from consentreg.crypto import ERASED
 from consentreg.db.models import Evidence, NoticeVersion, Person, Purpose
 from consentreg.display import clean, clean_text
 from consentreg.domain.calendar import OSLO
@@ -67,9 +68,18 @@ def _day(text: str | None) -> str:
     return when.strftime("%d.%m.%Y kl. %H:%M")
 
 
+ERASED_NB = "(slettet)"  # an erased person's values (crypto.ERASED), in the report's bokmål
+
+
+def _nb(value: str) -> str:
+    return ERASED_NB if value == ERASED else value
+
+
 def _date(value: date | str | None) -> str:
     if value is None:
         return "–"
+    if value == ERASED:
+        return ERASED_NB
     parsed = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
     return parsed.strftime("%d.%m.%Y")
 
@@ -83,7 +93,7 @@ def access_report(ctx: Context, key: str) -> str:
     subject = document["subject"]
     names = {} if protected else _names(ctx, document, person.id)  # relatives unnamed
     parts = [
-        _head(subject["name"]),
+        _head(_nb(subject["name"])),
         f"<h1>Innsyn: opplysninger om {h(subject['name'])}</h1>",
         f'<p class="meta">Utskrift fra samtykkeregisteret {h(_day(document["dct:created"]))}. '
         "Dette er alt registeret har om personen (personvernforordningen artikkel 15).</p>",
@@ -119,13 +129,13 @@ def _names(ctx: Context, document: dict[str, Any], pid: str) -> dict[str, str]:
     if not ids:
         return {}
     rows = ctx.session.scalars(select(Person).where(Person.id.in_(sorted(ids))))
-    return {p.id: decrypt_name(ctx, p) for p in rows}
+    return {p.id: _nb(decrypt_name(ctx, p)) for p in rows}
 
 
 def _person(subject: dict[str, Any], protected: bool) -> str:
     unit = subject["unit"]
     rows = [
-        ("Navn", subject["name"]),
+        ("Navn", _nb(subject["name"])),
         ("Fødselsdato", _date(subject["born"])),
         ("Registrert som", KIND.get(subject["kind"], subject["kind"])),
     ]

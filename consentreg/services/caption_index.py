@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from consentreg.config import Settings
+from consentreg.crypto import ERASED
 from consentreg.db.models import Person, PersonCaptionKey
 from consentreg.domain.caption import NAME_KEYS_VERSION, name_keys
 from consentreg.services.access import require
@@ -46,6 +47,11 @@ def caption_keys(ctx: Context, name: str) -> list[str]:
     """The caption index entries of a name: part ("g" or "s") + blind index of a skeleton."""
     index = indexer(ctx)
     return sorted({part + index(skel) for part, skel in name_keys(name)})
+
+
+def _keys_of(ctx: Context, name: str) -> list[str]:
+    """The caption keys of a decrypted name; none for an erased person's."""
+    return [] if name == ERASED else caption_keys(ctx, name)
 
 
 def key_rows(person_id: str, keys: list[str]) -> list[dict[str, str]]:
@@ -130,7 +136,7 @@ def index_people(ctx: Context, *, limit: int = BATCH) -> int:
         rows: dict[str, dict[str, Any] | list[dict[str, Any]] | None] = {
             "people": {"id": pid, "caption_index": NAME_KEYS_VERSION},
             "old_caption_keys": key_rows(pid, sorted(old.get(pid, []))),
-            "person_caption_keys": key_rows(pid, caption_keys(ctx, decrypt(name_ct, pid))),
+            "person_caption_keys": key_rows(pid, _keys_of(ctx, decrypt(name_ct, pid))),
         }
         batch.record("person.index", rows, written=("people", "old_caption_keys"))
     batch.flush()

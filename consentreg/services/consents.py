@@ -17,7 +17,7 @@ from consentreg.errors import InvalidInputError, NotFoundError
 from consentreg.services.access import registrar_scope, require, require_in_scope
 from consentreg.services.evidence import EvidenceFile, store_evidence
 from consentreg.services.lookup import by_id
-from consentreg.services.people import active_guardianships, resolve_person
+from consentreg.services.people import active_guardianships, owner_key, resolve_person
 from consentreg.services.publishing.takedown import TakedownItem, takedown_for_consent
 from consentreg.services.purposes import current_notice, purpose_by_code
 from consentreg.services.row_batch import RowBatch
@@ -85,13 +85,19 @@ class NewEvent(NamedTuple):
 def stage_event(ctx: Context, batch: RowBatch, event: NewEvent, *, seq: int) -> str:
     """Stage one consent event with its audit event; returns its ID. Its evidence's bytes are
     written at once (unless stored before), in this transaction."""
+    # the reason and the evidence are about the subject: under their own key (if they have one)
+    owner = owner_key(ctx, event.subject_id) if event.reason or event.evidence else None
     stored = (
-        store_evidence(ctx, event.evidence, before_write=batch.settle) if event.evidence else None
+        store_evidence(ctx, event.evidence, before_write=batch.settle, owner=owner)
+        if event.evidence
+        else None
     )
     evidence, blob = stored if stored is not None else (None, None)
     cid = new_id()
     reason_ct = (
-        ctx.keys.encrypt(event.reason, table="consent_events", column="reason", row_id=cid)
+        ctx.keys.encrypt(
+            event.reason, table="consent_events", column="reason", row_id=cid, person=owner
+        )
         if event.reason
         else None
     )
@@ -198,6 +204,7 @@ def record_decision(
     purpose_row = purpose_by_code(ctx, purpose)
     subject_p = resolve_person(ctx, subject, role="subject")
     require(ctx, f"consent.{kind.value}", units=[subject_p.unit_id])
+    owner_key(ctx, subject_p.id)  # an erased subject: nothing more is recorded about them
     consenter = resolve_person(ctx, by, role="consenter")
     effective_at = start_of_day(given) if given is not None else ctx.now
     version = bound_version(ctx, purpose_row, notice_version)

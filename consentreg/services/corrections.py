@@ -36,6 +36,7 @@ from consentreg.services.people import (
     decrypt_born,
     decrypt_name,
     name_tokens,
+    owner_key,
     person_ids_by_ref,
     ref_index,
     resolve_person,
@@ -180,7 +181,12 @@ def _apply(
 ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """Write the new values into the person's row (encrypted as `person add` does) and replace
     the name's index words; returns the index rows removed and added."""
-    enc, pid = ctx.keys.encrypt, person.id
+    pid = person.id
+    owner = owner_key(ctx, pid)  # under the person's own key (refused once erased)
+
+    def enc(value: str, *, table: str, column: str, row_id: str) -> bytes:
+        return ctx.keys.encrypt(value, table=table, column=column, row_id=row_id, person=owner)
+
     if "born" in changed:
         person.born_ct = enc(changed["born"].isoformat(), table="people", column="born", row_id=pid)
     if "ref" in changed:

@@ -22,7 +22,7 @@ from sqlalchemy import insert, select
 from consentreg.crypto import ChunkCipher, StreamHash
 from consentreg.db.models import Evidence, EvidenceBlob, EvidenceChunk
 from consentreg.domain import text
-from consentreg.errors import InvalidInputError, TamperedDataError
+from consentreg.errors import InvalidInputError, PersonErasedError, TamperedDataError
 from consentreg.services.unit_of_work import Context, new_id
 
 CHUNK_BYTES = 1024 * 1024
@@ -122,18 +122,26 @@ class StoredEvidence(NamedTuple):
 
 
 def store_evidence(
-    ctx: Context, evidence: EvidenceFile, *, before_write: Callable[[], None] | None = None
+    ctx: Context,
+    evidence: EvidenceFile,
+    *,
+    before_write: Callable[[], None] | None = None,
+    owner: str | None = None,
 ) -> StoredEvidence:
     """Store an evidence file's bytes in this transaction, unless the same content is stored
     already; returns the rows to record with the consent event it proves (the blob and its
     chunks are written here, the `evidence` row is the caller's to write). `before_write` runs
-    before the session is used (a batch waits there for the rows its thread is writing)."""
+    before the session is used (a batch waits there for the rows its thread is writing). With
+    `owner` (the subject, who has a data key of their own) the name and the bytes are under
+    that key, and a content is stored once per owner."""
     eid = new_id()
-    name_ct = ctx.keys.encrypt(evidence.name, table="evidence", column="name", row_id=eid)
+    name_ct = ctx.keys.encrypt(
+        evidence.name, table="evidence", column="name", row_id=eid, person=owner
+    )
     if before_write is not None:
         before_write()
     blob = None
-    if blob_for(ctx, evidence.sha256) is None:
+    if blob_for(ctx, evidence.sha256, owner=owner) is None:
         try:
             with _reopened(evidence) as fh:
                 blob = write_blob(
@@ -141,6 +149,7 @@ def store_evidence(
                     sha256=evidence.sha256,
                     size=evidence.size,
                     pieces=_pieces(fh, limit=evidence.size + 1),
+                    owner=owner,
                 )
         except (_ContentChanged, OSError):
             raise InvalidInputError(
@@ -171,9 +180,19 @@ def _reopened(evidence: EvidenceFile) -> BinaryIO:
     return os.fdopen(fd, "rb")
 
 
-def blob_for(ctx: Context, sha256: str) -> EvidenceBlob | None:
-    """The stored blob of this content, if any."""
-    return ctx.session.scalars(select(EvidenceBlob).where(EvidenceBlob.sha256 == sha256)).first()
+def blob_for(ctx: Context, sha256: str, *, owner: str | None = None) -> EvidenceBlob | None:
+    """The stored blob of this content under `owner`'s key (None: the register's), if any."""
+    person = EvidenceBlob.person_id.is_(None) if owner is None else EvidenceBlob.person_id == owner
+    return ctx.session.scalars(
+        select(EvidenceBlob).where(EvidenceBlob.sha256 == sha256, person)
+    ).first()
+
+
+def blob_key(ctx: Context, blob: EvidenceBlob) -> bytes | None:
+    """The key of a blob's chunks; None when they were under an erased person's key."""
+    if blob.person_id is None:
+        return ctx.keys.blob_key
+    return ctx.keys.person_blob_key(blob.person_id)
 
 
 def chunk_count(size: int) -> int:
@@ -181,12 +200,20 @@ def chunk_count(size: int) -> int:
 
 
 def write_blob(
-    ctx: Context, *, sha256: str, size: int, pieces: Iterable[bytes], key: bytes | None = None
+    ctx: Context,
+    *,
+    sha256: str,
+    size: int,
+    pieces: Iterable[bytes],
+    key: bytes | None = None,
+    owner: str | None = None,
 ) -> dict[str, Any]:
     """Write a new blob of `size` bytes hashing to `sha256`, given as pieces of CHUNK_BYTES
-    (the last shorter), encrypted chunk by chunk under `key` (default: the register's blob
-    key); returns its row. Raises _ContentChanged when the pieces are not those bytes (the
-    transaction must then be rolled back)."""
+    (the last shorter), encrypted chunk by chunk under `key` (default: `owner`'s data key, or
+    the register's blob key); returns its row. Raises _ContentChanged when the pieces are not
+    those bytes (the transaction must then be rolled back)."""
+    if key is None and owner is not None:
+        key = ctx.keys.person_blob_key(owner)
     bid, count = new_id(), chunk_count(size)
     row = {
         "id": bid,
@@ -195,6 +222,7 @@ def write_blob(
         "chunks": count,
         "created_at": ctx.now,
         "created_by": ctx.actor,
+        "person_id": owner,
     }
     ctx.session.execute(insert(EvidenceBlob), [row])
     cipher = ChunkCipher(key or ctx.keys.blob_key, blob_id=bid, count=count)
@@ -214,8 +242,12 @@ def write_blob(
 def blob_pieces(ctx: Context, blob: EvidenceBlob, *, key: bytes | None = None) -> Iterator[bytes]:
     """A stored blob's plaintext, a chunk at a time; TamperedDataError (exit 7) for a chunk
     missing, altered, moved from another blob or place, or a blob cut short. The caller checks
-    the SHA-256 of what it read against the blob's."""
-    cipher = ChunkCipher(key or ctx.keys.blob_key, blob_id=blob.id, count=blob.chunks)
+    the SHA-256 of what it read against the blob's; PersonErasedError when the chunks were under
+    an erased person's key."""
+    key = key or blob_key(ctx, blob)
+    if key is None:
+        raise PersonErasedError(f"evidence blob {blob.id} was erased with person {blob.person_id}")
+    cipher = ChunkCipher(key, blob_id=blob.id, count=blob.chunks)
     query = (
         select(EvidenceChunk.idx, EvidenceChunk.data)
         .where(EvidenceChunk.blob_id == blob.id)
@@ -282,6 +314,8 @@ def evidence_problems(ctx: Context) -> Iterator[EvidenceProblem]:
         )
     blobs = ctx.session.scalars(select(EvidenceBlob).order_by(EvidenceBlob.id)).all()
     for blob in blobs:
+        if blob_key(ctx, blob) is None:  # erased with its person: unreadable by design
+            continue
         problem = blob_problem(ctx, blob)
         if problem is not None:
             yield EvidenceProblem("evidence_blobs", blob.id, problem)

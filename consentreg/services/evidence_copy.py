@@ -97,7 +97,9 @@ def _copy_into(ctx: Context, consent_id: str, fh: BinaryIO) -> tuple[ConsentEven
     evidence = ctx.session.get(Evidence, consent.evidence_id) if consent.evidence_id else None
     if evidence is None:
         raise NotFoundError(f"consent {consent.id} has no evidence stored with it")
-    blob = blob_for(ctx, evidence.sha256)
+    blob = blob_for(ctx, evidence.sha256, owner=consent.subject_id) or blob_for(
+        ctx, evidence.sha256
+    )
     if blob is None:
         raise TamperedDataError(
             f"evidence {evidence.id} of consent {consent.id}: its bytes are not in the register"

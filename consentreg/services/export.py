@@ -14,10 +14,12 @@ SHA-256, `dpv:hasJustification` with the evidence's SHA-256, and timestamps.
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from sqlalchemy import or_, select
 
+from consentreg.crypto import ERASED
 from consentreg.db.models import (
     ConsentEvent,
     Evidence,
@@ -62,6 +64,10 @@ def _when(value: Any) -> str | None:
     return format_instant(value) if value is not None else None
 
 
+def _iso(day: date | None) -> str:
+    return ERASED if day is None else day.isoformat()
+
+
 def _person(ctx: Context, person: Person) -> dict[str, Any]:
     unit = ctx.session.get(Unit, person.unit_id) if person.unit_id else None
     ref = (
@@ -74,7 +80,7 @@ def _person(ctx: Context, person: Person) -> dict[str, Any]:
         "@type": SUBJECT_TYPE[person.kind],
         "dct:identifier": person.id,
         "name": decrypt_name(ctx, person),
-        "born": decrypt_born(ctx, person).isoformat(),
+        "born": _iso(decrypt_born(ctx, person)),
         "external_ref": ref,
         "kind": person.kind,
         "unit": {"code": unit.code, "name": unit.name} if unit else None,

@@ -8,12 +8,18 @@ from datetime import date, datetime
 
 from sqlalchemy import func, or_, select
 
+from consentreg.crypto import ERASED
 from consentreg.db.models import Guardianship, Person, PersonNameToken, RestrictionEvent, Unit
 from consentreg.domain import text
 from consentreg.domain.calendar import oslo_day
 from consentreg.domain.caption import NAME_KEYS_VERSION, normalise_name
 from consentreg.domain.model import PersonKind
-from consentreg.errors import DuplicatePersonError, InvalidInputError, NotFoundError
+from consentreg.errors import (
+    DuplicatePersonError,
+    InvalidInputError,
+    NotFoundError,
+    PersonErasedError,
+)
 from consentreg.services.access import registrar_scope, require, require_in_scope
 from consentreg.services.audit import log as audit_log
 from consentreg.services.caption_index import caption_keys, key_rows
@@ -37,14 +43,15 @@ class GuardianLink:
 class PersonView:
     id: str
     kind: str
-    name: str
-    born: date
+    name: str  # ERASED ("(erased)") once the person is erased
+    born: date | None  # None once the person is erased
     unit: str | None
     ref: str | None
     protected: bool
     guardians: list[GuardianLink] = field(default_factory=list)
     children: list[GuardianLink] = field(default_factory=list)
     left_at: datetime | None = None  # `person leave`: the person has left
+    erased: bool = False  # `person erase`: name, birth date and reference are unreadable
 
 
 def _bidx(ctx: Context, value: str, index: str) -> str:
@@ -92,9 +99,20 @@ def decrypt_name(ctx: Context, person: Person) -> str:
     return ctx.keys.decrypt(person.name_ct, table="people", column="name", row_id=person.id)
 
 
-def decrypt_born(ctx: Context, person: Person) -> date:
+def decrypt_born(ctx: Context, person: Person) -> date | None:
+    """The birth date; None once the person is erased."""
     text = ctx.keys.decrypt(person.born_ct, table="people", column="born", row_id=person.id)
-    return date.fromisoformat(text)
+    return None if text == ERASED else date.fromisoformat(text)
+
+
+def owner_key(ctx: Context, person_id: str) -> str | None:
+    """The person whose data key a value about `person_id` goes under: the person, when they
+    have a key of their own (registered since schema 0016), else None (the register's key).
+    Refused for an erased person: nothing new is written about them."""
+    state = ctx.keys.person_key_state(person_id)
+    if state == "erased":
+        raise PersonErasedError(f"person {person_id} is erased: nothing is recorded about them")
+    return person_id if state == "own" else None
 
 
 def check_name(name: str) -> str:
@@ -147,11 +165,13 @@ def stage_person(
     """Stage a checked person (see check_person), its name-word and caption indexes and its
     audit event."""
     pid = new_id()
+    # the person's own data key (erasure destroys it): everything about them is under it
+    wrapped = ctx.keys.new_person_key(pid)
     enc = ctx.keys.encrypt
-    name_ct = enc(name, table="people", column="name", row_id=pid)
-    born_ct = enc(born.isoformat(), table="people", column="born", row_id=pid)
+    name_ct = enc(name, table="people", column="name", row_id=pid, person=pid)
+    born_ct = enc(born.isoformat(), table="people", column="born", row_id=pid, person=pid)
     ref_bidx = ref_index(ctx, ref) if ref else None
-    ref_ct = enc(ref, table="people", column="ref", row_id=pid) if ref else None
+    ref_ct = enc(ref, table="people", column="ref", row_id=pid, person=pid) if ref else None
     row = {
         "id": pid,
         "kind": kind,
@@ -168,8 +188,21 @@ def stage_person(
     }
     words = [{"person_id": pid, "token_bidx": token} for token in name_tokens(ctx, name)]
     keys = key_rows(pid, caption_keys(ctx, name))
+    person_key = {
+        "person_id": pid,
+        "wrapped_key": wrapped,
+        "created_at": ctx.now,
+        "erased_at": None,
+        "erased_by": None,
+    }
     batch.record(
-        "person.add", {"people": row, "person_name_tokens": words, "person_caption_keys": keys}
+        "person.add",
+        {
+            "people": row,
+            "person_name_tokens": words,
+            "person_caption_keys": keys,
+            "person_keys": person_key,
+        },
     )
     return pid
 
@@ -244,15 +277,17 @@ def _view(ctx: Context, person: Person, *, links: bool = False) -> PersonView:
         if person.ref_ct
         else None
     )
+    born = decrypt_born(ctx, person)
     view = PersonView(
         person.id,
         person.kind,
         decrypt_name(ctx, person),
-        decrypt_born(ctx, person),
+        born,
         unit.code if unit else None,
         ref,
         person.protected,
         left_at=person.left_at,
+        erased=born is None,
     )
     if links:
         for g in active_guardianships(ctx, child_id=person.id):
@@ -288,7 +323,11 @@ def set_protected(ctx: Context, key: str, *, protected: bool, reason: str) -> st
         at=ctx.now,
         actor=ctx.actor,
         reason_ct=ctx.keys.encrypt(
-            reason.strip(), table="restriction_events", column="reason", row_id=eid
+            reason.strip(),
+            table="restriction_events",
+            column="reason",
+            row_id=eid,
+            person=owner_key(ctx, person.id),
         ),
     )
     person.protected = protected
@@ -387,6 +426,8 @@ def guardianship_start(ctx: Context, child: Person, starts_on: date | None) -> d
     if starts_on is None:
         return None
     born = decrypt_born(ctx, child)
+    if born is None:
+        raise PersonErasedError(f"person {child.id} is erased: nothing is recorded about them")
     if starts_on < born:
         raise InvalidInputError(f"--from is before the birth date of {child.id}")
     return None if starts_on == born else starts_on
@@ -406,6 +447,8 @@ def add_guardian(
     child_p = resolve_person(ctx, child, role="child")
     guardian_p = resolve_person(ctx, guardian, role="guardian")
     require(ctx, "guardian.add", units=[child_p.unit_id])
+    for linked in (child_p, guardian_p):  # nothing new about an erased person
+        owner_key(ctx, linked.id)
     check_guardianship(child_p.id, guardian_p.id, active_pairs(ctx, [child_p.id]))
     start = guardianship_start(ctx, child_p, starts_on)
     batch = RowBatch(ctx)

@@ -119,9 +119,10 @@ def recipients_of(ctx: Context, child: Person) -> list[str]:
         (g.guardian_id, g.parental_responsibility)
         for g in active_guardianships(ctx, child_id=child.id)
     ]
-    return rules.who_answers(
-        child_id=child.id, born=decrypt_born(ctx, child), on=oslo_day(ctx.now), guardians=pairs
-    )
+    born = decrypt_born(ctx, child)
+    if born is None:  # erased: nobody is asked about them
+        return []
+    return rules.who_answers(child_id=child.id, born=born, on=oslo_day(ctx.now), guardians=pairs)
 
 
 def start_round(

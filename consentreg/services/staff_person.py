@@ -104,6 +104,10 @@ def edit_form(ctx: Context, *, person: str) -> EditForm:
     (a registrar: their own). Recorded as an `audit.query` (view `person_edit`)."""
     view = show_person(ctx, person)
     require(ctx, "person.correct", units=[_unit_id(ctx, view.unit)])
+    if view.erased:
+        from consentreg.errors import PersonErasedError
+
+        raise PersonErasedError(f"person {view.id} is erased: there is nothing to correct")
     units = [u for u in list_units(ctx) if _may_move(ctx, u.id)]
     record_query(ctx, "person_edit", ids={"subject": view.id})
     return EditForm(view, units, person_version(ctx, view.id))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import getpass
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,6 +51,30 @@ class Context:
     audit_head: AuditHead | None = None
     # what a use case looked up once for the whole transaction (the acting user's roles)
     cache: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # person data keys are fetched when first needed and kept for this transaction only
+        session = self.session
+        self.keys = self.keys.bound(lambda ids: _wrapped_person_keys(session, ids))
+
+
+def _wrapped_person_keys(session: Session, person_ids: Sequence[str]) -> dict[str, bytes | None]:
+    """The wrapped data keys of these people (None: erased); people without a row are left
+    out."""
+    from sqlalchemy import select
+
+    from consentreg.db.models import PersonKey
+
+    found: dict[str, bytes | None] = {}
+    ids = list(person_ids)
+    for i in range(0, len(ids), 5000):
+        rows = session.execute(
+            select(PersonKey.person_id, PersonKey.wrapped_key).where(
+                PersonKey.person_id.in_(ids[i : i + 5000])
+            )
+        )
+        found.update({pid: None if key is None else bytes(key) for pid, key in rows})
+    return found
 
 
 def engine_for(settings: Settings) -> Engine:

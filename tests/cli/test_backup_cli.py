@@ -48,7 +48,11 @@ def test_a_restored_register_verifies_and_shows_its_people(
 ) -> None:
     assert NAME.encode() not in backup.read_bytes()
     new_home(tmp_path, home, monkeypatch, keys=True)
-    result = cli("restore", backup)
+    missing = cli("restore", backup)  # the person keys file is not in the new home
+    assert missing.exit_code == 2
+    assert "person keys file" in missing.stderr
+    assert "--keys" in missing.stderr
+    result = cli("restore", backup, "--keys", home / "person-keys.crkeys")
     assert result.exit_code == 0, result.stderr
     assert "restored" in result.stdout
     assert cli("audit", "verify").exit_code == 0

@@ -12,11 +12,12 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy import Engine, insert, inspect, select, text
+from sqlalchemy.exc import DBAPIError
 
 from consentreg.db.base import Base
 from consentreg.db.engine import make_engine
-from consentreg.db.models import Person
+from consentreg.db.models import Person, PersonKey
 from consentreg.db.schema import (
     HEAD_REVISION,
     alembic_config,
@@ -26,12 +27,16 @@ from consentreg.db.schema import (
     upgrade,
 )
 from consentreg.domain.caption import NAME_KEYS_VERSION
+from consentreg.domain.model import EventKind
 from consentreg.errors import SchemaOutOfDateError
+from consentreg.services import consents, people
 from consentreg.services.audit.standing import register_at
 from consentreg.services.audit.verify import verify_log
 from consentreg.services.caption_index import replace_caption_keys
 from consentreg.services.corrections import correct_person, leave_person
+from consentreg.services.evidence import evidence_problems
 from consentreg.services.people import decrypt_name
+from consentreg.services.unit_of_work import new_id
 from tests import builders
 from tests.conftest import ContextFactory
 
@@ -104,6 +109,19 @@ def test_a_database_behind_head_is_refused_until_upgraded(
     engine.dispose()
 
 
+def _round_trip(engine: Engine, revision: str) -> None:
+    """Down to `revision` and back up to head, keeping the person keys (0016) of the people
+    this version's code wrote: a downgrade below 0016 drops them (their data would be lost),
+    so they are put back as that code wrote them."""
+    with engine.connect() as conn:
+        keys = [dict(r) for r in conn.execute(select(PersonKey.__table__)).mappings()]
+    downgrade(engine, revision)
+    upgrade(engine)
+    with engine.begin() as conn:
+        if keys:
+            conn.execute(insert(PersonKey), keys)
+
+
 def _put_back_caption_index(unit_of_work: ContextFactory) -> None:
     """The caption index (0013) of people written by this version's code, which its events
     carry, as that code wrote it: the round trip below 0013 dropped it."""
@@ -123,9 +141,7 @@ def test_a_register_from_before_corrections_upgrades_with_nobody_left_and_verifi
         builders.purpose(ctx)
         child, (mother, _father) = builders.family(ctx)
         builders.grant(ctx, child, mother)
-    downgrade(engine, "0008")
-    assert "person_corrections" not in _tables(engine)
-    upgrade(engine)
+    _round_trip(engine, "0008")
     _put_back_caption_index(unit_of_work)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM people WHERE left_at IS NULL")).scalar() == 3
@@ -148,8 +164,7 @@ def test_guardianships_from_before_start_dates_upgrade_as_from_birth_and_still_c
         builders.purpose(ctx)
         child, (mother, father) = builders.family(ctx)
         builders.grant(ctx, child, mother)
-    downgrade(engine, "0013")
-    upgrade(engine)
+    _round_trip(engine, "0013")
     with engine.connect() as conn:
         starts = conn.execute(text("SELECT starts_on FROM guardianships")).scalars().all()
     assert starts == [None, None]
@@ -157,3 +172,37 @@ def test_guardianships_from_before_start_dates_upgrade_as_from_birth_and_still_c
         assert verify_log(ctx).ok
         found = register_at(ctx, datetime(2022, 1, 1, tzinfo=UTC))
     assert {g.person_id for g in found.guardians[child]} == {mother, father}
+
+
+def test_evidence_stays_append_only_through_revision_0016(
+    engine: Engine, unit_of_work: ContextFactory
+) -> None:
+    """0016 rebuilds `evidence_blobs` on SQLite (its unique SHA-256 becomes an index): the
+    append-only guards are made again, and a blob stored before (under the register's key, for
+    a person from before 0016) keeps its bytes readable."""
+    with unit_of_work() as ctx:
+        builders.purpose(ctx)
+        mother = builders.person(ctx, "Kari Nordmann", "1988-01-01", kind="adult")
+        child, enc = new_id(), ctx.keys.encrypt
+        ctx.session.add(
+            Person(
+                id=child,
+                kind="child",
+                name_ct=enc("Gammel Person", table="people", column="name", row_id=child),
+                born_ct=enc("2020-01-01", table="people", column="born", row_id=child),
+                created_at=ctx.now,
+                created_by=ctx.actor,
+            )
+        )
+        people.add_guardian(ctx, child=child, guardian=mother)
+        with builders.scan(b"signed form\n") as evidence:
+            consents.record_decision(
+                ctx, subject=child, purpose="facebook", by=mother, kind=EventKind.GRANT,
+                evidence=evidence,
+            )  # fmt: skip
+    _round_trip(engine, "0015")
+    for statement in ("UPDATE evidence_blobs SET size = 0", "DELETE FROM evidence_blobs"):
+        with pytest.raises(DBAPIError), engine.begin() as conn:
+            conn.execute(text(statement))
+    with unit_of_work() as ctx:
+        assert list(evidence_problems(ctx)) == []

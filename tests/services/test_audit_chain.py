@@ -226,6 +226,6 @@ def test_digests_that_newer_events_carry_are_compared_too() -> None:
 
 
 def test_an_unknown_action_cannot_be_replayed_and_is_reported() -> None:
-    event = LoggedEvent(1, NOW, "t", "person.erase", {"person": "p1"}, {})
+    event = LoggedEvent(1, NOW, "t", "person.teleport", {"person": "p1"}, {})
     (problem,) = replay([event]).problems
     assert (problem.kind, problem.seq) == ("unknown_action", 1)

@@ -12,6 +12,7 @@ import tracemalloc
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import make_url
 
 from consentreg.config import Settings
-from consentreg.crypto import Keyring, Signer, create_signing_key_file
+from consentreg.crypto import ERASED, Keyring, Signer, create_signing_key_file, seal_person_keys
 from consentreg.db.base import Base
 from consentreg.db.engine import make_engine
 from consentreg.db.schema import HEAD_REVISION, current_revision
@@ -32,12 +33,13 @@ from consentreg.errors import (
     NotABackupError,
     RegisterNotEmptyError,
 )
-from consentreg.services import units
+from consentreg.services import people, units
 from consentreg.services.audit.checkpoint import verifier_key
 from consentreg.services.audit.verify import create_checkpoint, failure_message, verify_log
 from consentreg.services.backup.dump import BackupSummary, write_backup
 from consentreg.services.backup.load import restore_backup
 from consentreg.services.backup.sealed import KEY_MISMATCH, MAGIC
+from consentreg.services.erasure import erase
 from consentreg.services.unit_of_work import Register
 from tests import builders
 from tests.conftest import ENGINES, NOW, PG_URL, ContextFactory, _pg_admin, _require_pg
@@ -86,8 +88,14 @@ def empty_database(kind: str, tmp_path: Path) -> Iterator[Settings]:
 
 
 def back_up(open_register: Register, target: Path, **options: Any) -> BackupSummary:
+    """A backup, and the person keys file beside it (`key_file_of`)."""
+    options.setdefault("key_file", key_file_of(target))
     with open_register.work(writer=False, now=NOW) as ctx:
         return write_backup(ctx, target, **options)
+
+
+def key_file_of(backup: Path) -> Path:
+    return backup.parent / "person-keys.crkeys"
 
 
 def every_row(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
@@ -131,7 +139,9 @@ def test_a_register_comes_back_row_for_row_on_either_engine_and_verifies(
     assert summary.rows > 40
     assert stat.S_IMODE(summary.path.stat().st_mode) == 0o600
     with empty_database(target, tmp_path) as settings:
-        restored = restore_backup(settings, summary.path, keys=keys)
+        restored = restore_backup(
+            settings, summary.path, keys=keys, key_file=key_file_of(summary.path)
+        )
         assert restored.rows == summary.rows
         with opened(settings, keys) as register:
             assert current_revision(register.engine) == HEAD_REVISION
@@ -173,7 +183,7 @@ def test_a_consent_committed_after_the_snapshot_began_is_not_in_the_backup(
             == 1
         )
     with empty_database("sqlite", tmp_path) as settings:
-        restore_backup(settings, summary.path, keys=keys)
+        restore_backup(settings, summary.path, keys=keys, key_file=key_file_of(summary.path))
         with opened(settings, keys) as register:
             rows = every_row(register.engine)
             assert committed[0] not in {r[0] for r in rows["consent_events"]}
@@ -193,7 +203,7 @@ def test_a_backup_restores_into_a_migrated_register_that_holds_no_rows(
         assert settings.sqlite_file is not None
         settings.home.mkdir()
         settings.sqlite_file.write_bytes(sqlite_template.read_bytes())  # as `init` leaves it
-        restore_backup(settings, summary.path, keys=keys)
+        restore_backup(settings, summary.path, keys=keys, key_file=key_file_of(summary.path))
         with opened(settings, keys) as register:
             assert every_row(register.engine) == every_row(engine)
 
@@ -216,7 +226,9 @@ def test_a_register_that_holds_rows_is_refused_and_named(
 ) -> None:
     before = every_row(engine)
     with pytest.raises(RegisterNotEmptyError, match=r"table \w+ has rows"):
-        restore_backup(open_register.settings, backup_file, keys=keys)
+        restore_backup(
+            open_register.settings, backup_file, keys=keys, key_file=key_file_of(backup_file)
+        )
     assert every_row(engine) == before
 
 
@@ -226,7 +238,7 @@ def test_a_backup_read_with_another_registers_key_is_refused(
     other = Keyring.from_master(bytes(range(1, 33)))
     with empty_database("sqlite", tmp_path) as settings:
         with pytest.raises(BackupKeyError) as caught:
-            restore_backup(settings, backup_file, keys=other)
+            restore_backup(settings, backup_file, keys=other, key_file=key_file_of(backup_file))
         assert str(caught.value) == KEY_MISMATCH
         assert caught.value.exit_code == 7
         nothing_written(settings)
@@ -255,7 +267,7 @@ def test_a_damaged_backup_is_refused(
     _damage(backup_file, how)
     with empty_database("sqlite", tmp_path) as settings:
         with pytest.raises(BackupDamagedError) as caught:
-            restore_backup(settings, backup_file, keys=keys)
+            restore_backup(settings, backup_file, keys=keys, key_file=key_file_of(backup_file))
         assert caught.value.exit_code == 7
         nothing_written(settings)
 
@@ -265,7 +277,7 @@ def test_a_file_that_is_no_backup_is_refused(keys: Keyring, tmp_path: Path) -> N
     other.write_bytes(b"\xff\xd8\xff\xe0 not a backup at all")
     with empty_database("sqlite", tmp_path) as settings:
         with pytest.raises(NotABackupError) as caught:
-            restore_backup(settings, other, keys=keys)
+            restore_backup(settings, other, keys=keys, key_file=key_file_of(other))
         assert caught.value.exit_code == 2
         nothing_written(settings)
 
@@ -279,7 +291,7 @@ def test_a_backup_of_a_newer_schema_is_refused(
     backup_file.write_bytes(bytes(data))
     with empty_database("sqlite", tmp_path) as settings:
         with pytest.raises(BackupTooNewError) as caught:
-            restore_backup(settings, backup_file, keys=keys)
+            restore_backup(settings, backup_file, keys=keys, key_file=key_file_of(backup_file))
         assert caught.value.exit_code == 6
         nothing_written(settings)
 
@@ -327,7 +339,7 @@ def test_a_register_of_large_rows_is_backed_up_and_restored_in_bounded_memory(
         with empty_database("sqlite", tmp_path) as settings:
             tracemalloc.reset_peak()
             start = tracemalloc.get_traced_memory()[0]
-            restore_backup(settings, summary.path, keys=keys)
+            restore_backup(settings, summary.path, keys=keys, key_file=key_file_of(summary.path))
             restore_peak = tracemalloc.get_traced_memory()[1] - start
             tracemalloc.stop()
             with opened(settings, keys) as register:
@@ -341,3 +353,50 @@ def test_a_register_of_large_rows_is_backed_up_and_restored_in_bounded_memory(
     assert summary.size > data_size // 2
     assert backup_peak < data_size // 5, backup_peak
     assert restore_peak < data_size // 5, restore_peak
+
+
+@pytest.mark.parametrize("target", ENGINES)
+def test_a_person_erased_after_a_backup_cannot_be_read_from_it(
+    target: str,
+    populated: dict[str, str],
+    open_register: Register,
+    keys: Keyring,
+    signer: Signer,
+    tmp_path: Path,
+) -> None:
+    """Backup, erase (which rewrites the key file beside the backups), restore the OLD backup
+    with the key file as it is now: the erased person is unreadable (and erased in the restored
+    register, by an event), everyone else readable, and the log verifies."""
+    target_path = tmp_path / "before.backup"
+    back_up(open_register, target_path)
+    settings = replace(open_register.settings, backup_keys=key_file_of(target_path))
+    erased, kept = populated["child"], populated["mother"]
+    with opened(settings, keys) as register:
+        done = erase(register, erased, now=NOW + timedelta(hours=4))
+    assert done.key_file == key_file_of(target_path)
+    with empty_database(target, tmp_path) as restore_to:
+        restore_backup(restore_to, target_path, keys=keys, key_file=key_file_of(target_path))
+        with opened(restore_to, keys) as register:
+            with register.work(writer=False, now=NOW + timedelta(hours=5)) as ctx:
+                assert people.show_person(ctx, erased).name == ERASED
+                assert people.show_person(ctx, kept).name != ERASED
+            verifies(register, signer)
+
+
+def test_a_person_keys_file_of_another_register_is_refused_and_nothing_written(
+    populated: dict[str, str],  # noqa: ARG001 - people with keys of their own
+    open_register: Register,
+    keys: Keyring,
+    tmp_path: Path,
+) -> None:
+    backup_file = tmp_path / "register.backup"
+    back_up(open_register, backup_file)
+    other = Keyring.from_master(bytes(range(1, 33)))
+    key_file_of(backup_file).write_bytes(
+        seal_person_keys(other, b'{"format": 1, "keys": {}}', register_id="x" * 32)
+    )
+    with empty_database("sqlite", tmp_path) as settings:
+        with pytest.raises(BackupKeyError, match="person keys file belongs to another register"):
+            restore_backup(settings, backup_file, keys=keys, key_file=key_file_of(backup_file))
+        assert settings.sqlite_file is not None
+        assert not settings.sqlite_file.exists()

@@ -29,6 +29,8 @@ EXPECTED = {
     "LinkChildLeftError": 2,
     "LinkResponsibilityEndedError": 2,
     "MailDeliveryError": 2,
+    "PersonErasedError": 2,
+    "PersonNotErasableError": 2,
     "ConfigError": 2,
     "DriverMissingError": 2,
     "FaceDetectorMissingError": 2,

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select, text
 from consentreg.db.models import ConsentEvent, EvidenceBlob, Person, PersonCorrection
 from consentreg.domain.model import EventKind
 from consentreg.services import consents, corrections
+from consentreg.services.erasure import erase_person
 from consentreg.services.evidence import read_evidence
 from tests.conftest import NOW, ContextFactory
 from tests.web.conftest import HOSTILE, form_of, log_in, token
@@ -394,3 +395,19 @@ def test_hostile_names_are_text_on_every_new_page(
         page = _page(client, path)
         assert "&lt;script&gt;alert(1)&lt;/script&gt; Hacker" in page, path
         assert HOSTILE not in page, path
+
+
+def test_an_erased_person_shows_as_slettet_and_cannot_be_corrected(
+    client: FlaskClient, staff: dict[str, str], unit_of_work: ContextFactory
+) -> None:
+    with unit_of_work(actor="ada") as ctx:
+        erase_person(ctx, staff["emma"])
+    log_in(client, "rita")
+    page = client.get(f"/people/{staff['emma']}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "<h1>(slettet)</h1>" in html
+    assert "Emma" not in html
+    assert client.get(f"/people/{staff['emma']}/edit").status_code == 400
+    unit = client.get("/units/bhg").get_data(as_text=True)
+    assert "(slettet)" in unit

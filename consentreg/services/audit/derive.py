@@ -82,7 +82,9 @@ def _compile_event(kind: Kind) -> EventBuilder:
                 checks.append(f"{value} != action.rsplit('.', 1)[1]")
             elif f.where == "const":
                 env[f"const_{n}_{i}"] = CONSTANTS[(part.table, f.column)]
-                checks.append(f"{value} != const_{n}_{i}")
+                # a part that may write no row (`present`) is checked only when it wrote one
+                guard = f"{row} is not None and " if part.present else ""
+                checks.append(f"{guard}{value} != const_{n}_{i}")
     for check in checks:
         lines.append(f"    if {check}: disagree(action)")
     lines.append(

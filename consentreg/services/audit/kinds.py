@@ -156,6 +156,8 @@ _BLOB_FIELDS = (
     P("chunks", "blob_chunks"),
     AT("created_at"),
     BY("created_by"),
+    # whose data key the chunks are under (migration 0016); before it: the register's
+    P("person_id", "blob_person", absent=_none),
 )
 
 # a tag change clears "complete" (the tagger confirms again); events from before that rule
@@ -264,6 +266,46 @@ KINDS: tuple[Kind, ...] = (
                 each="payload:name_tokens",
             ),
             _CAPTION_KEYS_ADDED,
+            # the person's own data key (migration 0016), wrapped: its digest; none before
+            Part(
+                "person_keys",
+                (
+                    ID("person_id", "person_key"),
+                    P("wrapped_key", "person_key_sha256", DIGEST),
+                    AT("created_at"),
+                    Field("erased_at", "const"),
+                    Field("erased_by", "const"),
+                ),
+                key=("person_id",),
+                present="person_key",
+            ),
+        ),
+    ),
+    # erasure (GDPR Art 17): the person's data key destroyed, their blind indexes removed
+    Kind(
+        ("person.erase",),
+        (
+            Part(
+                "person_keys",
+                (
+                    ID("person_id", "person"),
+                    Field("wrapped_key", "const"),
+                    AT("erased_at"),
+                    BY("erased_by"),
+                ),
+                op="update",
+                key=("person_id",),
+            ),
+            Part("people", (ID("id", "person"), P("ref_bidx")), op="update"),
+            Part(
+                "person_name_tokens",
+                (ID("person_id", "person"), ITEM("token_bidx")),
+                op="delete",
+                key=("person_id", "token_bidx"),
+                each="payload:old_name_tokens",
+                rows="old_name_tokens",
+            ),
+            _CAPTION_KEYS_REMOVED,
         ),
     ),
     Kind(
@@ -747,6 +789,9 @@ CONSTANTS: dict[tuple[str, str], Any] = {
     ("users", "removed_by"): None,
     ("people", "protected"): False,
     ("people", "left_at"): None,
+    ("person_keys", "erased_at"): None,
+    ("person_keys", "erased_by"): None,
+    ("person_keys", "wrapped_key"): None,  # only `person.erase` sets it by a constant
     ("guardianships", "removed_at"): None,
     ("guardianships", "removed_by"): None,
     ("photos", "complete"): True,  # only `photo.complete` sets it by a constant

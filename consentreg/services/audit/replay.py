@@ -26,6 +26,7 @@ TABLES = (
     "people",
     "person_name_tokens",
     "person_caption_keys",
+    "person_keys",
     "person_corrections",
     "restriction_events",
     "guardianships",

@@ -28,6 +28,7 @@ from typing import Any, NamedTuple, TypeVar
 from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import QueryableAttribute
 
+from consentreg.crypto import ERASED, person_ids_of
 from consentreg.db.bulk import read_columns
 from consentreg.db.models import (
     ConsentEvent,
@@ -243,10 +244,18 @@ def _people(
             later, unit_id, ids, kinds, unit_ids, born_cts
         )
     born = ctx.keys.field_decryptor(table="people", column="born")
-    days = map(date.fromisoformat, map(born, born_cts, ids))
+    if ctx.keys.persons is not None:  # the people's own keys, fetched a few thousand at a time
+        owned = [pid for pid, ct in zip(ids, born_cts, strict=True) if person_ids_of(ct)]
+        ctx.keys.persons.prefetch(owned)
+    days = map(birth_day, map(born, born_cts, ids))
     unit_codes = map(units.get, unit_ids)  # None: no unit
     people = _made(PersonAt, ids, kinds, unit_codes, map(restricted.__contains__, ids), days)
     return dict(zip(ids, people, strict=True))
+
+
+def birth_day(text: str) -> date:
+    """A decrypted birth date; an erased person's reads as the earliest day (an adult)."""
+    return date.min if text == ERASED else date.fromisoformat(text)
 
 
 def _as_they_were(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import Connection, Table, func, select, text
+from sqlalchemy import Connection, Table, cast, func, null, select, text
 
 from consentreg import __version__
 from consentreg.config import file_error
@@ -25,9 +25,14 @@ from consentreg.db.base import Base
 from consentreg.errors import OutputError
 from consentreg.files import sync_folder
 from consentreg.services.access import require
+from consentreg.services.backup.key_file import write_key_file
 from consentreg.services.backup.rows import STREAM_FORMAT, control, encoder, type_tag
 from consentreg.services.backup.sealed import Header, SealedWriter
 from consentreg.services.unit_of_work import Context
+
+# the person keys are not in a data backup but in the key file beside it (`key_file`): erasing
+# a person makes them unreadable in every backup taken before
+LEFT_OUT = {("person_keys", "wrapped_key")}
 
 # rows fetched at once: the first batch small, then as many as make about BATCH_BYTES
 FIRST_BATCH_ROWS, MAX_BATCH_ROWS, BATCH_BYTES = 1, 2000, 1 << 20
@@ -43,6 +48,8 @@ class BackupSummary:
     tables: int
     rows: int
     size: int
+    key_file: Path | None = None  # the person keys file rewritten with it
+    person_keys: int = 0
 
 
 def _no_progress(_label: str, _total: int) -> AbstractContextManager[Advance]:
@@ -55,11 +62,14 @@ def write_backup(
     *,
     progress: Progress = _no_progress,
     on_snapshot: Callable[[], None] | None = None,
+    key_file: Path | None = None,
 ) -> BackupSummary:
     """Back the register up into `target`, a new file (mode 0600) that must not exist. `ctx`
     must be a reader unit of work: its transaction is the snapshot. `on_snapshot` runs once the
     snapshot is taken (the tests commit a change there, which the backup must not hold). Admins
-    only: a backup holds everything."""
+    only: a backup holds everything. The person keys are left out of it: `key_file`, the
+    person keys file beside the backups, is rewritten from the same snapshot once the backup
+    is whole."""
     require(ctx, "register.backup")
     conn = ctx.session.connection()
     revision = str(conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one())
@@ -83,7 +93,16 @@ def write_backup(
             _write_table(conn, t, writer, advance)
         writer.write(control({"end_of_backup": True}))
         writer.close()
-    return BackupSummary(target, revision, len(tables), sum(counts.values()), target.stat().st_size)
+    written = write_key_file(ctx, key_file) if key_file is not None else 0
+    return BackupSummary(
+        target,
+        revision,
+        len(tables),
+        sum(counts.values()),
+        target.stat().st_size,
+        key_file,
+        written,
+    )
 
 
 def _write_table(conn: Connection, t: Table, writer: SealedWriter, advance: Advance) -> None:
@@ -97,7 +116,10 @@ def _write_table(conn: Connection, t: Table, writer: SealedWriter, advance: Adva
     described = [[c.name, g] for c, g in zip(columns, tags, strict=True)]
     writer.write(control({"table": t.name, "columns": described}))
     encode = encoder(tags)
-    query = select(*columns).order_by(*t.primary_key.columns)
+    selected = [
+        cast(null(), c.type).label(c.name) if (t.name, c.name) in LEFT_OUT else c for c in columns
+    ]
+    query = select(*selected).order_by(*t.primary_key.columns)
     result = conn.execution_options(stream_results=True).execute(query)
     rows, batch = 0, FIRST_BATCH_ROWS
     while partition := result.fetchmany(batch):
@@ -164,4 +186,6 @@ def describe(summary: BackupSummary) -> dict[str, Any]:
         "tables": summary.tables,
         "rows": summary.rows,
         "bytes": summary.size,
+        "key_file": str(summary.key_file) if summary.key_file else None,
+        "person_keys": summary.person_keys,
     }

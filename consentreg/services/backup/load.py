@@ -38,6 +38,7 @@ from consentreg.errors import (
     RegisterNotEmptyError,
 )
 from consentreg.services.backup.dump import Progress, _no_progress
+from consentreg.services.backup.key_file import read_key_file
 from consentreg.services.backup.rows import STREAM_FORMAT, decoder, insertable, known_tag
 from consentreg.services.backup.sealed import Header, check_key, lines, opened_chunks, read_header
 
@@ -68,10 +69,14 @@ def restore_backup(
     source: Path,
     *,
     keys: Keyring | None = None,
+    key_file: Path | None = None,
     progress: Progress = _no_progress,
 ) -> RestoreSummary:
     """Restore `source` into the empty register of `settings` (with the register's key file, or
-    `keys`). Nothing is written when anything is refused."""
+    `keys`), the person keys from `key_file` (default: the settings' person keys file). Nothing
+    is written when anything is refused. A person whose key the key file does not hold was
+    erased after the backup was taken: they are erased in the restored register too (one
+    `person.erase` event each), so they stay unreadable."""
     keys = keys or _register_keys(settings)
     with _opened(source) as fh:
         header = read_header(fh)
@@ -85,7 +90,8 @@ def restore_backup(
                     " with a newer consentreg; nothing was written"
                 )
             counts = _check_whole(fh, keys, header)
-            return _restore_into(settings, engine, fh, keys, header, counts, progress)
+            key_path = key_file or settings.backup_keys_file
+            return _restore_into(settings, engine, fh, keys, header, counts, progress, key_path)
         finally:
             engine.dispose()
 
@@ -126,6 +132,7 @@ def _restore_into(
     header: Header,
     counts: dict[str, int],
     progress: Progress,
+    key_file: Path,
 ) -> RestoreSummary:
     new_file = settings.sqlite_file is not None and not settings.sqlite_file.exists()
     if (
@@ -136,12 +143,14 @@ def _restore_into(
         ensure_home(settings)
     if not new_file:
         _require_empty(engine)
+    person_keys = read_key_file(keys, key_file) if counts.get("person_keys", 0) else {}
     try:
         migrate_to(engine, header.revision)
         fh.seek(0)
         read_header(fh)
         with progress("restore", sum(counts.values())) as advance:
-            _insert_all(engine, _batches(fh, keys, header), advance)
+            batches = _with_person_keys(_batches(fh, keys, header), person_keys)
+            _insert_all(engine, batches, advance)
     except BaseException:
         if new_file and settings.sqlite_file is not None:
             engine.dispose()
@@ -151,6 +160,7 @@ def _restore_into(
     if header.revision != HEAD_REVISION:
         upgrade(engine)
     _restorer_administers(settings, engine, keys)
+    _erase_keyless(settings, engine, keys)
     return RestoreSummary(header.revision, HEAD_REVISION, len(counts), sum(counts.values()))
 
 
@@ -163,6 +173,36 @@ def _restorer_administers(settings: Settings, engine: Engine, keys: Keyring) -> 
 
     with Register(settings, engine, keys).work() as ctx:
         ensure_admin(ctx)
+
+
+def _with_person_keys(batches: Iterator[_Batch], found: dict[str, bytes]) -> Iterator[_Batch]:
+    """The batches, each person's data key put back from the key file into `person_keys`."""
+    for batch in batches:
+        if batch.table == "person_keys" and batch.rows:
+            names = [c for c, _ in batch.columns]
+            who, key, erased = (names.index(n) for n in ("person_id", "wrapped_key", "erased_at"))
+            for row in batch.rows:
+                row[key] = found.get(row[who]) if row[erased] is None else None
+        yield batch
+
+
+def _erase_keyless(settings: Settings, engine: Engine, keys: Keyring) -> None:
+    """Erase, with an event each, the people the backup holds a key row for that the key file
+    has no key for: they were erased after the backup was taken."""
+    from sqlalchemy import select
+
+    from consentreg.db.models import PersonKey
+    from consentreg.services.erasure import erase_key
+    from consentreg.services.unit_of_work import Register
+
+    with Register(settings, engine, keys).work() as ctx:
+        keyless = ctx.session.scalars(
+            select(PersonKey.person_id)
+            .where(PersonKey.wrapped_key.is_(None), PersonKey.erased_at.is_(None))
+            .order_by(PersonKey.person_id)
+        ).all()
+        for pid in keyless:
+            erase_key(ctx, pid)
 
 
 def _require_empty(engine: Engine) -> None:

@@ -11,12 +11,13 @@ protected identity.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 
 from consentreg.db.models import Person, PersonCaptionKey
 from consentreg.domain.caption import GIVEN, SURNAME, Caption, NamedPerson, NameMatcher
+from consentreg.services.audit.standing import birth_day
 from consentreg.services.caption_index import indexer, unindexed_ids
 from consentreg.services.people import restricted_at
 from consentreg.services.unit_of_work import Context
@@ -59,7 +60,7 @@ def named_in_caption(ctx: Context, caption: str, *, at: datetime) -> list[NamedP
     restricted = restricted_at(ctx, at, ids=[pid for pid, _, _ in named])
     born = ctx.keys.field_decryptor(table="people", column="born")
     return [
-        NamedPerson(pid, date.fromisoformat(born(born_ct, pid)), protected or pid in restricted)
+        NamedPerson(pid, birth_day(born(born_ct, pid)), protected or pid in restricted)
         for pid, born_ct, protected in sorted(named)
     ]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Select, or_, select
 
@@ -75,16 +75,33 @@ def _subjects(ctx: Context, people: dict[str, Person], at: datetime) -> dict[str
         restricted_at(ctx, at, ids=ids),
         guardians_at(ctx, at, Guardianship.child_id.in_(ids)),
     )
-    return {
-        pid: model.Subject(
+    if ctx.keys.persons is not None:
+        ctx.keys.persons.prefetch(ids)  # the people's own keys in one query
+    subjects = {}
+    for pid, person in people.items():
+        born = decrypt_born(ctx, person)
+        subjects[pid] = model.Subject(
             id=pid,
-            born=decrypt_born(ctx, person),
+            # erased: an adult with no consent (see _events), so nothing of theirs is published
+            born=date.min if born is None else born,
             full_name=decrypt_name(ctx, person),
             protected=person.protected or pid in restricted,
             guardians=guardians.get(pid, ()),
         )
-        for pid, person in people.items()
-    }
+    return subjects
+
+
+def _key_owners(ctx: Context, ids: list[str]) -> list[str]:
+    """Those of these people who have a data key of their own (not erased)."""
+    return [pid for pid in ids if ctx.keys.person_key_state(pid) == "own"]
+
+
+def _not_erased(ctx: Context, ids: list[str]) -> list[str]:
+    """These people but the erased (their keys are known to this unit of work already): the
+    consents of an erased person count for nothing."""
+    if ctx.keys.persons is None:
+        return ids
+    return [pid for pid in ids if ctx.keys.person_key_state(pid) != "erased"]
 
 
 def _events(ctx: Context, purpose: Purpose, subject_ids: list[str]) -> list[model.ConsentEvent]:
@@ -150,7 +167,7 @@ def decide(
         photo=facts,
         purpose=domain_purpose(ctx, purpose, at=at),
         subjects=_subjects(ctx, people, at),
-        events=_events(ctx, purpose, ids),
+        events=_events(ctx, purpose, _not_erased(ctx, ids)),
         at=at,
         caption=caption,
         # R11: whoever in the whole register the caption names, tagged or not
@@ -255,6 +272,11 @@ def record_decision(
             return Recorded(earlier, decision, None)
     released = decision.allowed and output_sha256 is not None
     pid = new_id()
+    subject_ids = (
+        sorted({t.person_id for t in _tags(ctx, photo) if t.identifiable})
+        if photo is not None
+        else []
+    )
     reasons = [{"code": r.code.value, "subject": r.subject_id} for r in decision.reasons]
     pub = Publication(
         id=pid,
@@ -266,7 +288,14 @@ def record_decision(
         decided_at=ctx.now,
         actor=ctx.actor,
         caption_ct=(
-            ctx.keys.encrypt(caption, table="publications", column="caption", row_id=pid)
+            # under the keys of everyone in the photo: erasing any of them makes it unreadable
+            ctx.keys.encrypt(
+                caption,
+                table="publications",
+                column="caption",
+                row_id=pid,
+                person=_key_owners(ctx, subject_ids),
+            )
             if caption
             else None
         ),
@@ -279,11 +308,6 @@ def record_decision(
     )
     ctx.session.add(pub)
     ctx.session.flush()
-    subject_ids = (
-        sorted({t.person_id for t in _tags(ctx, photo) if t.identifiable})
-        if photo is not None
-        else []
-    )
     subjects = [PublicationSubject(publication_id=pid, person_id=s) for s in subject_ids]
     consents = [
         PublicationConsent(publication_id=pid, consent_event_id=c)

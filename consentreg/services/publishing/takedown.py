@@ -1,5 +1,5 @@
 """The take-down list: releases still out there whose subject has since withdrawn or refused,
-and the record that a copy has been taken down (docs/rules.md R14)."""
+or was erased, and the record that a copy has been taken down (docs/rules.md R14)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy import Select, or_, select
 
 from consentreg.db.models import (
     ConsentEvent,
+    PersonKey,
     Publication,
     PublicationConsent,
     PublicationSubject,
@@ -91,6 +92,22 @@ def takedown_for_consent(ctx: Context, *, consent_id: str) -> list[TakedownItem]
     return _takedown_items(ctx, query)
 
 
+def takedown_for_person(ctx: Context, *, person_id: str) -> list[TakedownItem]:
+    """Every release of the person, for any purpose, not yet taken down (`person erase`)."""
+    query = (
+        _open_releases()
+        .where(
+            Publication.id.in_(
+                select(PublicationSubject.publication_id).where(
+                    PublicationSubject.person_id == person_id
+                )
+            )
+        )
+        .order_by(Publication.decided_at, Publication.id)
+    )
+    return _takedown_items(ctx, query)
+
+
 def takedown_list(ctx: Context, *, purpose: str | None = None) -> list[TakedownItem]:
     """Releases not yet taken down whose subject has since withdrawn or refused for that purpose
     (or whose relied-on grant was withdrawn, whenever that takes effect)."""
@@ -108,8 +125,13 @@ def takedown_list(ctx: Context, *, purpose: str | None = None) -> list[TakedownI
             ),
         ),
     )
+    # an erased subject's releases stay on the list until taken down (`person erase`)
+    erased = select(PersonKey.person_id).where(
+        PersonKey.person_id == PublicationSubject.person_id, PersonKey.erased_at.is_not(None)
+    )
     affected = select(PublicationSubject.publication_id).where(
-        PublicationSubject.publication_id == Publication.id, later_no.exists()
+        PublicationSubject.publication_id == Publication.id,
+        or_(later_no.exists(), erased.exists()),
     )
     query = _open_releases().where(Publication.id.in_(affected))
     if purpose:
