@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from consentreg.i18n import msg
+
 from .output import OPTIONS, emit, instant, table, to_json, write_cleaned
 from .runtime import settings, unit_of_work
 
@@ -61,7 +63,9 @@ def write_private(path: Path, content: str | bytes) -> None:
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise InvalidInputError(f"{path} cannot be written ({exc.strerror})") from None
+        raise InvalidInputError(
+            msg("{path} cannot be written ({exc_strerror})", path=path, exc_strerror=exc.strerror)
+        ) from None
 
 
 def _read(path: Path, *, option: str) -> bytes:
@@ -70,7 +74,14 @@ def _read(path: Path, *, option: str) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise InvalidInputError(f"{option} {path} cannot be read ({exc.strerror})") from None
+        raise InvalidInputError(
+            msg(
+                "{option} {path} cannot be read ({exc_strerror})",
+                option=option,
+                path=path,
+                exc_strerror=exc.strerror,
+            )
+        ) from None
 
 
 @audit_app.command("consents")
@@ -98,7 +109,7 @@ def consents_cmd(
     from consentreg.services.audit.consents_report import consents_text
 
     if fmt not in FORMATS:
-        raise InvalidInputError(f"--format must be table, csv or json, not {fmt!r}")
+        raise InvalidInputError(msg("--format must be table, csv or json, not {fmt!r}", fmt=fmt))
     if jobs is not None and jobs < 1:
         raise InvalidInputError("--jobs must be at least 1")
     when = _instant(as_of)
@@ -378,7 +389,7 @@ def export_subject_cmd(
     from consentreg.errors import InvalidInputError
 
     if fmt not in ("json", "html", "pdf"):
-        raise InvalidInputError(f"--format must be json, html or pdf, not {fmt!r}")
+        raise InvalidInputError(msg("--format must be json, html or pdf, not {fmt!r}", fmt=fmt))
     if fmt == "pdf" and output is None:
         raise InvalidInputError("a PDF goes to a file: give -o FILE.pdf")
     if fmt == "json":

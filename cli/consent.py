@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from consentreg.i18n import msg
+
 from .output import OPTIONS, emit, instant, message, table, write_cleaned
 from .runtime import names_for, open_register, unit_of_work
 
@@ -245,7 +247,14 @@ def evidence_cmd(
             "path": str(copy.path),
         }
     )
-    message(f"wrote the evidence of consent {copy.consent_id} ({copy.size} bytes) to {out}")
+    message(
+        msg(
+            "wrote the evidence of consent {copy_consent_id} ({copy_size} bytes) to {out}",
+            copy_consent_id=copy.consent_id,
+            copy_size=copy.size,
+            out=out,
+        )
+    )
 
 
 @consent_app.command("list")
@@ -313,9 +322,23 @@ def _import(
             loader = {"guardians": imports.import_guardians, "consents": imports.import_consents}
             count = loader[kind](ctx, file)
     if dry_run:
-        message(f"{file.name}: {count} {kind} rows would be imported; nothing was written")
+        message(
+            msg(
+                "{file_name}: {count} {kind} rows would be imported; nothing was written",
+                file_name=file.name,
+                count=count,
+                kind=kind,
+            )
+        )
     else:
-        message(f"imported {count} {kind} rows from {file.name}")
+        message(
+            msg(
+                "imported {count} {kind} rows from {file_name}",
+                count=count,
+                kind=kind,
+                file_name=file.name,
+            )
+        )
     emit({"imported": 0 if dry_run else count, "checked": count, "dry_run": dry_run}, [str(count)])
 
 

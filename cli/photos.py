@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from consentreg.i18n import msg
+
 from .output import clean, emit, message, table
 from .runtime import unit_of_work
 
@@ -66,16 +68,26 @@ def photo_add(
     ids = added.ids
     emit({"ids": ids, "id": ids[0] if len(ids) == 1 else None}, ids)
     for failure in added.failures:
-        message(f"not registered: {clean(failure.name)}: {failure.code}: {failure.message}")
+        message(
+            msg(
+                "not registered: {value}: {failure_code}: {failure_message}",
+                value=clean(failure.name),
+                failure_code=failure.code,
+                failure_message=failure.message,
+            )
+        )
     if added.unchecked:
         message(
-            f"warning: face detection is not installed: the faces of {len(added.unchecked)} "
-            "photo(s) were not checked and the gate refuses them (faces_unchecked) until "
-            "`consentreg photo detect FILE` has looked"
+            msg(
+                "warning: face detection is not installed: the faces of {n_added_unchecked} photo(s) were not checked and the gate refuses them (faces_unchecked) until `consentreg photo detect FILE` has looked",
+                n_added_unchecked=len(added.unchecked),
+            )
         )
     unusable = [f for f in added.failures if f.code.startswith("image_")]
     if unusable:
-        raise InputsUnreadableError(f"{len(unusable)} file(s) not registered")
+        raise InputsUnreadableError(
+            msg("{n_unusable} file(s) not registered", n_unusable=len(unusable))
+        )
 
 
 def _read(path: Path) -> PhotoInput:

@@ -8,7 +8,10 @@ from typing import Annotated
 
 import typer
 
+from consentreg.i18n import _, msg
+
 from . import consent
+from .language import word
 from .output import emit, emit_id, instant, table
 from .runtime import unit_of_work
 
@@ -32,7 +35,9 @@ def read_text_file(path: Path, *, option: str) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        raise InvalidInputError(f"{option} {path} cannot be read as UTF-8 text") from None
+        raise InvalidInputError(
+            msg("{option} {path} cannot be read as UTF-8 text", option=option, path=path)
+        ) from None
 
 
 @unit_app.command("add")
@@ -255,7 +260,7 @@ def person_list(
         table(
             headers + (["LEFT"] if include_left else []),
             [
-                (p.id, p.name, p.born, p.kind, p.unit, p.ref, "yes" if p.protected else "")
+                (p.id, p.name, p.born, word(p.kind), p.unit, p.ref, word(p.protected))
                 + ((oslo_day(p.left_at) if p.left_at else "",) if include_left else ())
                 for p in people
             ],
@@ -279,6 +284,7 @@ def person_show(
         consentreg person show ref:K001 --at 2026-09-01
     """
     from consentreg.domain.calendar import parse_at
+    from consentreg.i18n import localize
     from consentreg.services.coverage import EXPLAINED
     from consentreg.services.person_page import person_page
 
@@ -286,32 +292,34 @@ def person_show(
         page = person_page(ctx, person_id, at=parse_at(at) if at else None)
     p, names = page.person, page.names
     lines = [
-        f"id         {p.id}",
-        f"name       {p.name}",
-        f"born       {p.born}",
-        f"kind       {p.kind}",
-        f"unit       {p.unit or '-'}",
-        f"ref        {p.ref or '-'}",
-        f"protected  {'yes' if p.protected else 'no'}",
+        f"{_('id'):<10} {p.id}",
+        f"{_('name'):<10} {p.name}",
+        f"{_('born'):<10} {p.born}",
+        f"{_('kind'):<10} {word(p.kind)}",
+        f"{_('unit'):<10} {p.unit or '-'}",
+        f"{_('ref'):<10} {p.ref or '-'}",
+        f"{_('protected'):<10} {_('yes') if p.protected else _('no')}",
     ]
     if p.left_at:
-        lines.append(f"left       {instant(p.left_at)}")
+        lines.append(f"{_('left'):<10} {instant(p.left_at)}")
     lines += [
-        f"guardian   {g.person_id[:8]}  {names.get(g.person_id, '?')}"
-        + ("" if g.parental_responsibility else " (no parental responsibility)")
+        f"{_('guardian'):<10} {g.person_id[:8]}  {names.get(g.person_id, '?')}"
+        + ("" if g.parental_responsibility else " " + _("(no parental responsibility)"))
         for g in p.guardians
     ]
-    lines += [f"child      {c.person_id[:8]}  {names.get(c.person_id, '?')}" for c in p.children]
-    lines.append(f"standing as of {instant(page.at)}:")
+    lines += [
+        f"{_('child'):<10} {c.person_id[:8]}  {names.get(c.person_id, '?')}" for c in p.children
+    ]
+    lines.append(_("standing as of {at}:").format(at=instant(page.at)))
     if not page.standing:
-        lines.append("  (not registered yet at that instant, or no purpose registered)")
+        lines.append("  " + _("(not registered yet at that instant, or no purpose registered)"))
     for s in page.standing:
         who = ", ".join(
-            f"{names.get(d.consenter_id, d.consenter_id[:8])} {d.kind}" for d in s.decisions
+            f"{names.get(d.consenter_id, d.consenter_id[:8])} {word(d.kind)}" for d in s.decisions
         )
-        verdict = "allowed" if s.allowed else "not allowed"
+        verdict = _("allowed") if s.allowed else _("not allowed")
         lines.append(f"  {s.purpose:<14} {verdict}" + (f"  ({who})" if who else ""))
-        lines += [f"    {code}: {EXPLAINED.get(code, code)}" for code in s.reasons]
+        lines += [f"    {code}: {localize(EXPLAINED.get(code, code))}" for code in s.reasons]
     document = {
         **asdict(p),
         "at": page.at,
@@ -353,7 +361,14 @@ def person_correct(
     born_on = parse_date(born, field="--born") if born is not None else None
     with unit_of_work() as ctx:
         done = correct_person(ctx, person_id, name=name, born=born_on, ref=ref, unit=unit)
-    emit(done, [f"{done.id} corrected {','.join(done.fields)} of {done.person_id}"])
+    emit(
+        done,
+        [
+            _("{id} corrected {fields} of {person}").format(
+                id=done.id, fields=",".join(done.fields), person=done.person_id
+            )
+        ],
+    )
 
 
 @person_app.command("leave")
@@ -378,7 +393,7 @@ def person_leave(
     when = parse_at(at) if at is not None else None
     with unit_of_work() as ctx:
         done = leave_person(ctx, person_id, at=when)
-    emit(done, [f"{done.person_id} left {instant(done.left_at)}"])
+    emit(done, [_("{person} left {at}").format(person=done.person_id, at=instant(done.left_at))])
 
 
 @person_app.command("restrict")

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from consentreg.i18n import msg
+
 from .output import emit, instant, table
 from .runtime import unit_of_work
 
@@ -94,7 +96,9 @@ def _password(path: Path | None) -> str:
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError):
-            raise InvalidInputError(f"--password-file {path} cannot be read as text") from None
+            raise InvalidInputError(
+                msg("--password-file {path} cannot be read as text", path=path)
+            ) from None
         return lines[0] if lines else ""
     import getpass
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from consentreg.i18n import N_
+
 if TYPE_CHECKING:
     from consentreg.domain.model import Decision
 
@@ -249,6 +251,7 @@ class DatabaseBusyError(ConsentRegError):
     exit_code = 9
 
     def __init__(
-        self, message: str = "the register is busy (another writer); nothing was written, try again"
+        self,
+        message: str = N_("the register is busy (another writer); nothing was written, try again"),
     ) -> None:
         super().__init__(message)

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from consentreg.db.models import Unit, User, UserUnit
 from consentreg.domain.roles import ROLE_TITLES, ROLES, UNIT_SCOPED, allows, roles_allowing
 from consentreg.errors import InvalidInputError, NotFoundError, NotPermittedError
+from consentreg.i18n import msg
 from consentreg.services.audit import log as audit_log
 from consentreg.services.unit_of_work import Context, new_id
 
@@ -101,15 +102,26 @@ def require(ctx: Context, action: str, *, units: Iterable[str | None] = ()) -> N
         return
     allowing = [r for r in who.roles if allows(r, action)]
     if not allowing:
-        raise NotPermittedError(f"{who.describe()} may not do {action}: {_needs(action)}")
+        raise NotPermittedError(
+            msg(
+                "{who_describe} may not do {action}: {value}",
+                who_describe=who.describe(),
+                action=action,
+                value=_needs(action),
+            )
+        )
     if any(r not in UNIT_SCOPED for r in allowing):
         return
     outside = sorted({u for u in units if u is not None and u not in who.units})
     if outside:
         codes = ctx.session.scalars(select(Unit.code).where(Unit.id.in_(outside))).all()
         raise NotPermittedError(
-            f"{who.describe()} may not do {action} for unit {', '.join(sorted(codes))}: it needs"
-            " a registrar for that unit (or one above it) or an admin"
+            msg(
+                "{who_describe} may not do {action} for unit {value_list}: it needs a registrar for that unit (or one above it) or an admin",
+                who_describe=who.describe(),
+                action=action,
+                value_list=", ".join(sorted(codes)),
+            )
         )
 
 
@@ -149,8 +161,11 @@ def require_in_scope(ctx: Context, unit_id: str | None) -> None:
         who = _acting(ctx)
         code = ctx.session.scalar(select(Unit.code).where(Unit.id == unit_id))
         raise NotPermittedError(
-            f"{who.describe() if who else ctx.actor} may not see people of unit {code}: it"
-            " needs a registrar for that unit (or one above it), an auditor or an admin"
+            msg(
+                "{value} may not see people of unit {code}: it needs a registrar for that unit (or one above it), an auditor or an admin",
+                value=who.describe() if who else ctx.actor,
+                code=code,
+            )
         )
 
 
@@ -171,18 +186,28 @@ def add_user(ctx: Context, *, login: str, role: str, units: list[str] | None = N
     require(ctx, "user.add")
     login = _check_login(login)
     if role not in ROLES:
-        raise InvalidInputError(f"--role must be one of {', '.join(ROLES)}, not {role!r}")
+        raise InvalidInputError(
+            msg(
+                "--role must be one of {ROLES_list}, not {role!r}",
+                ROLES_list=", ".join(ROLES),
+                role=role,
+            )
+        )
     codes = list(dict.fromkeys(units or []))
     if role in UNIT_SCOPED and not codes:
-        raise InvalidInputError(f"a {role} works for units: give --unit CODE (repeatable)")
+        raise InvalidInputError(
+            msg("a {role} works for units: give --unit CODE (repeatable)", role=role)
+        )
     if role not in UNIT_SCOPED and codes:
-        raise InvalidInputError(f"a {role} is not limited to units: leave out --unit")
+        raise InvalidInputError(
+            msg("a {role} is not limited to units: leave out --unit", role=role)
+        )
     unit_ids = sorted(unit_by_code(ctx, code).id for code in codes)
     taken = ctx.session.scalar(
         select(User.id).where(User.login == login, User.role == role, User.removed_at.is_(None))
     )
     if taken:
-        raise InvalidInputError(f"{login} already has the role {role}")
+        raise InvalidInputError(msg("{login} already has the role {role}", login=login, role=role))
     return _record_user(ctx, login, role, unit_ids)
 
 
@@ -217,7 +242,11 @@ def remove_user(ctx: Context, *, login: str, role: str | None = None) -> list[st
     ).all()
     rows = [u for u in rows if role is None or u.role == role]
     if not rows:
-        raise NotFoundError(f"{login} has no {'role ' + role if role else 'role'} here")
+        raise NotFoundError(
+            msg(
+                "{login} has no {value} here", login=login, value="role " + role if role else "role"
+            )
+        )
     admins = ctx.session.scalars(
         select(User.id).where(User.role == "admin", User.removed_at.is_(None))
     ).all()

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from consentreg.db.models import Person
 from consentreg.display import clean
 from consentreg.domain.calendar import OSLO
+from consentreg.i18n import msg
 from consentreg.memory import gc_paused
 from consentreg.services.access import require
 from consentreg.services.audit.events import record_query
@@ -27,14 +28,14 @@ from consentreg.services.unit_of_work import Context
 from consentreg.services.units import unit_by_code
 
 EXPLAINED = {
-    "no_consent": "nobody has consented yet, or the consent starts later",
-    "guardian_consent_missing": "a guardian with parental responsibility has not consented",
-    "self_consent_required": "15 or older: the person must consent themself",
-    "consent_refused": "refused (the child's own no counts too)",
-    "consent_withdrawn": "consent withdrawn",
-    "consent_expired": "consent expired: ask for a new one",
-    "consent_outdated_notice": "consent was to an older notice text: ask again",
-    "protected_identity": "protected identity: never published",
+    "no_consent": msg("nobody has consented yet, or the consent starts later"),
+    "guardian_consent_missing": msg("a guardian with parental responsibility has not consented"),
+    "self_consent_required": msg("15 or older: the person must consent themself"),
+    "consent_refused": msg("refused (the child's own no counts too)"),
+    "consent_withdrawn": msg("consent withdrawn"),
+    "consent_expired": msg("consent expired: ask for a new one"),
+    "consent_outdated_notice": msg("consent was to an older notice text: ask again"),
+    "protected_identity": msg("protected identity: never published"),
 }
 
 STYLE = """

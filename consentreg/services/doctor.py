@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from consentreg.errors import ConfigError, ConsentRegError, NotPermittedError
+from consentreg.i18n import msg
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -133,8 +134,10 @@ def _role(settings: Settings, state: _State, now: datetime) -> str:
         return f"user {actor}: the register has no users yet (run `consentreg init`)"
     if not roles:
         raise NotPermittedError(
-            f"user {actor} has no role in this register: an admin runs `consentreg user add"
-            f" {actor} --role ...`"
+            msg(
+                "user {actor} has no role in this register: an admin runs `consentreg user add {actor} --role ...`",
+                actor=actor,
+            )
         )
     return f"user {actor}: {', '.join(roles)}"
 
@@ -151,8 +154,10 @@ def _checkpoint(settings: Settings, state: _State, now: datetime) -> str:
     age = now - newest
     if age > CHECKPOINT_MAX_AGE:
         raise ConfigError(
-            f"the newest audit checkpoint is {age.days} days old: run `consentreg audit"
-            " checkpoint` on a schedule (docs/shared-server.md)"
+            msg(
+                "the newest audit checkpoint is {age_days} days old: run `consentreg audit checkpoint` on a schedule (docs/shared-server.md)",
+                age_days=age.days,
+            )
         )
     return f"newest audit checkpoint {_ago(age)} ago"
 
@@ -164,7 +169,10 @@ def _witness(settings: Settings, _state: _State, _now: datetime) -> str:
         return "no witness folder (CONSENTREG_WITNESS_DIR) set: checkpoints stay in the database"
     if not settings.witness_dir.is_dir() or not os.access(settings.witness_dir, os.W_OK):
         raise ConfigError(
-            f"the witness folder {settings.witness_dir} is missing or not writable by this user"
+            msg(
+                "the witness folder {settings_witness_dir} is missing or not writable by this user",
+                settings_witness_dir=settings.witness_dir,
+            )
         )
     return f"witness folder {settings.witness_dir} is writable"
 

@@ -22,6 +22,7 @@ from consentreg.domain.caption import normalise_name
 from consentreg.domain.model import EventKind, Method, PersonKind
 from consentreg.domain.text import NAME, REF, line_problem
 from consentreg.errors import ConsentRegError, InvalidInputError
+from consentreg.i18n import msg
 from consentreg.services import csv_input
 from consentreg.services.access import require
 from consentreg.services.consents import (
@@ -121,7 +122,9 @@ VALUE_ALIASES: dict[str, dict[str, str]] = {
 def template_headings(kind: str) -> list[str]:
     """The bokmål column headings of an import (`import template`)."""
     if kind not in csv_input.TEMPLATE_HEADINGS:
-        raise InvalidInputError(f"template must be people, guardians or consents, not {kind!r}")
+        raise InvalidInputError(
+            msg("template must be people, guardians or consents, not {kind!r}", kind=kind)
+        )
     return list(csv_input.TEMPLATE_HEADINGS[kind])
 
 
@@ -152,14 +155,27 @@ def _read_rows(path: Path, required: tuple[str, ...], optional: tuple[str, ...] 
     try:
         for values in reader:
             if None in values:
-                raise InvalidInputError(f"{path.name}, line {reader.line_num}: too many fields")
+                raise InvalidInputError(
+                    msg(
+                        "{path_name}, line {reader_line_num}: too many fields",
+                        path_name=path.name,
+                        reader_line_num=reader.line_num,
+                    )
+                )
             found = {k: (v or "").strip() for k, v in values.items()}
             for column, table in aliases.items():
                 found[column] = table.get(found[column].casefold(), found[column])
             rows.append(Row(reader.line_num, {**absent, **found}))
     except csv.Error as exc:
         # the line the parser was reading: its own line_num still counts the record before
-        raise InvalidInputError(f"{path.name}, line {lines.read}: {exc}") from None
+        raise InvalidInputError(
+            msg(
+                "{path_name}, line {lines_read}: {exc}",
+                path_name=path.name,
+                lines_read=lines.read,
+                exc=exc,
+            )
+        ) from None
     return rows
 
 

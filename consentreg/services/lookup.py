@@ -11,6 +11,7 @@ from sqlalchemy import select
 from consentreg.db.base import Base
 from consentreg.domain import text
 from consentreg.errors import InvalidInputError, NotFoundError
+from consentreg.i18n import msg
 from consentreg.services.unit_of_work import Context
 
 MIN_PREFIX = 6
@@ -40,6 +41,10 @@ def by_id(ctx: Context, model: type[Row], key: str, *, what: str) -> Row:
             return matches[0]
         if matches:
             raise InvalidInputError(
-                f"{what} {wanted!r} is ambiguous: several IDs start with it; give more characters"
+                msg(
+                    "{what} {wanted!r} is ambiguous: several IDs start with it; give more characters",
+                    what=what,
+                    wanted=wanted,
+                )
             )
     raise NotFoundError(f"unknown {what} {key!r}" if text.is_key(key) else f"unknown {what}")
