@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from consentreg.i18n import msg
+from consentreg.i18n import _, localize, msg
 
 from .output import emit, message
 from .runtime import settings
@@ -64,7 +64,14 @@ def init() -> None:
             "created_signing_key": report.created_signing_key,
             "revision": report.revision,
         },
-        [f"register {report.register_id} ready at {s.home} (schema {report.revision})"],
+        [
+            msg(
+                "register {report_register_id} ready at {s_home} (schema {report_revision})",
+                report_register_id=report.register_id,
+                s_home=s.home,
+                report_revision=report.revision,
+            )
+        ],
     )
 
 
@@ -89,7 +96,9 @@ def _passphrase(passphrase_file: Path | None, *, confirm: bool) -> str:
                 msg("--passphrase-file {passphrase_file} is empty", passphrase_file=passphrase_file)
             )
         return lines[0]
-    return str(typer.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm, err=True))
+    return str(
+        typer.prompt(_("Passphrase"), hide_input=True, confirmation_prompt=confirm, err=True)
+    )
 
 
 PassphraseFile = Annotated[
@@ -124,7 +133,7 @@ def key_export(
         raise InvalidInputError(msg("{output} already exists: not overwritten", output=output))
     data = export_key(settings(), passphrase=_passphrase(passphrase_file, confirm=True))
     write_new_private(output, data, what="key export")
-    emit({"output": str(output)}, [f"wrote {output}"])
+    emit({"output": str(output)}, [msg("wrote {output}", output=output)])
 
 
 def join(
@@ -159,9 +168,14 @@ def join(
     s = settings()
     report = join_register(s, export=export, passphrase=_passphrase(passphrase_file, confirm=False))
     lines = [
-        f"{'already joined' if report.already_joined else 'joined'} register"
-        f" {report.register_id}; key file {s.key_file}",
-        f"this PC signs checkpoints with {report.signing_key}",
+        msg(
+            "already joined register {id}; key file {key_file}"
+            if report.already_joined
+            else "joined register {id}; key file {key_file}",
+            id=report.register_id,
+            key_file=s.key_file,
+        ),
+        msg("this PC signs checkpoints with {key}", key=report.signing_key),
     ]
     emit(
         {
@@ -210,7 +224,7 @@ def db_upgrade() -> None:
         engine.dispose()
     _adopt_evidence_files()
     _build_caption_index()
-    emit({"revision": revision}, [f"at {revision}"])
+    emit({"revision": revision}, [msg("at {revision}", revision=revision)])
 
 
 def _adopt_evidence_files() -> None:
@@ -272,7 +286,10 @@ def db_current() -> None:
     engine = _db_engine()
     try:
         cur, head = current_revision(engine), head_revision(engine)
-        emit({"current": cur, "head": head}, [f"current {cur or 'none'}, head {head}"])
+        emit(
+            {"current": cur, "head": head},
+            [msg("current {value}, head {head}", value=cur or "none", head=head)],
+        )
     finally:
         engine.dispose()
 
@@ -303,7 +320,9 @@ def db_check(
         require_head(engine)
         if integrity:
             require_intact(engine)
-        lines = ["schema is at head" + (", database file intact" if integrity else "")]
+        lines = [
+            _("schema is at head, database file intact") if integrity else _("schema is at head")
+        ]
         emit({"ok": True, "revision": head_revision(engine), "integrity": integrity}, lines)
     finally:
         engine.dispose()
@@ -354,8 +373,9 @@ def doctor() -> None:
     from consentreg.services.doctor import diagnose
 
     checks = diagnose(settings(), now=datetime.now(UTC))
-    label = {"ok": "ok     ", "problem": "PROBLEM", "skipped": "skipped"}
-    lines = [f"{label[c.status]}  {c.message}" for c in checks]
+    label = {"ok": _("ok"), "problem": _("PROBLEM"), "skipped": _("skipped")}
+    width = max(map(len, label.values()))
+    lines = [f"{label[c.status]:<{width}}  {localize(c.message)}" for c in checks]
     emit({"ok": all(c.ok for c in checks), "checks": checks}, lines)
     problems = [c for c in checks if not c.ok]
     if problems:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from consentreg.i18n import msg
+from consentreg.i18n import _, msg
 
 from .output import OPTIONS, emit, instant, table, to_json, write_cleaned
 from .runtime import settings, unit_of_work
@@ -259,11 +259,19 @@ def _pinned_key(pubkey: Path | None) -> VerifierKey | None:
 
 def _verify_lines(report: VerifyReport) -> list[str]:
     lines = [
-        f"audit log: {report.size} events, chain intact, head {report.head}",
-        f"register: {report.rows_compared} rows match the audit log",
+        _("audit log: {size} events, chain intact, head {head}").format(
+            size=report.size, head=report.head
+        ),
+        _("register: {rows} rows match the audit log").format(rows=report.rows_compared),
     ]
-    lines += [f"{c.source}: ok (size {c.size})" for c in report.checkpoints]
-    return [*lines, f"unanchored events: {report.unanchored} (after the newest checkpoint)"]
+    lines += [
+        _("{source}: ok (size {size})").format(source=c.source, size=c.size)
+        for c in report.checkpoints
+    ]
+    return [
+        *lines,
+        _("unanchored events: {n} (after the newest checkpoint)").format(n=report.unanchored),
+    ]
 
 
 @report_app.command("retention")
@@ -342,7 +350,18 @@ def checkpoint_cmd(output: Output = None) -> None:
     if output is not None:
         write_private(output, view.note)
     document = {**asdict(view), "file": str(output) if output else None}
-    text = [f"checkpoint {view.id}: {view.size} events, written to {output}"] if output else None
+    text = (
+        [
+            msg(
+                "checkpoint {id}: {size} events, written to {output}",
+                id=view.id,
+                size=view.size,
+                output=output,
+            )
+        ]
+        if output
+        else None
+    )
     emit(document, text or view.note.splitlines())
 
 
@@ -361,7 +380,7 @@ def public_key_cmd(output: Output = None) -> None:
     if output is not None:
         write_private(output, key.text + "\n")
     document = {"name": key.name, "key_id": key.key_id, "key": key.text}
-    emit(document, [f"wrote {output}"] if output else [key.text])
+    emit(document, [msg("wrote {output}", output=output)] if output else [key.text])
 
 
 @export_app.command("subject")
@@ -402,7 +421,7 @@ def export_subject_cmd(
             return
         write_private(output, to_json(document) + "\n")
         subject = document["subject"]["dct:identifier"]
-        emit({"subject": subject, "file": str(output)}, [f"wrote {output}"])
+        emit({"subject": subject, "file": str(output)}, [msg("wrote {output}", output=output)])
         return
     from consentreg.services.access_report import access_report
 
@@ -420,7 +439,7 @@ def export_subject_cmd(
         from consentreg.printing import html_to_pdf
 
         write_private(output, html_to_pdf(page))
-    emit({"file": str(output), "format": fmt}, [f"wrote {output}"])
+    emit({"file": str(output), "format": fmt}, [msg("wrote {output}", output=output)])
 
 
 @report_app.command("coverage")
@@ -443,5 +462,11 @@ def coverage_cmd(
         report = coverage_report(ctx, unit=unit)
     write_private(output, report.html)
     counts = {"people": report.people, "purposes": report.purposes, "allowed": report.allowed}
-    summary = f"wrote {output}: {report.people} people x {report.purposes} purposes"
-    emit({"file": str(output), **counts}, [f"{summary}, {report.allowed} allowed"])
+    summary = msg(
+        "wrote {output}: {people} people x {purposes} purposes, {allowed} allowed",
+        output=output,
+        people=report.people,
+        purposes=report.purposes,
+        allowed=report.allowed,
+    )
+    emit({"file": str(output), **counts}, [summary])

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from consentreg.i18n import msg
+from consentreg.i18n import _, msg
 
+from .language import word
 from .output import OPTIONS, emit, instant, message, table, write_cleaned
 from .runtime import names_for, open_register, unit_of_work
 
@@ -192,10 +193,13 @@ def withdraw_cmd(
     # the take-down list is data (stdout, so that `> file` keeps it); what it means, a message
     emit({"id": wid, "takedown": items}, [wid, *(takedown_lines(items) if items else [])])
     message(
-        f"take-down list: {len(items)} release(s) to take down, listed on stdout under the"
-        " withdrawal's ID"
+        msg(
+            "take-down list: {n} release(s) to take down, listed on stdout under the"
+            " withdrawal's ID",
+            n=len(items),
+        )
         if items
-        else "take-down list: nothing was released relying on this consent"
+        else msg("take-down list: nothing was released relying on this consent")
     )
 
 
@@ -281,7 +285,7 @@ def consent_list(
             [
                 (
                     c.id,
-                    c.kind,
+                    word(c.kind),
                     with_names(c.subject_id, names),
                     c.purpose,
                     with_names(c.consenter_id, names),
@@ -289,7 +293,9 @@ def consent_list(
                     f"{c.valid_from}..{c.valid_until}"
                     if c.valid_from
                     else (
-                        f"withdraws {c.withdraws[:8]} at {instant(c.effective_at)}"
+                        _("withdraws {id} at {at}").format(
+                            id=c.withdraws[:8], at=instant(c.effective_at)
+                        )
                         if c.withdraws
                         else ""
                     ),
@@ -327,7 +333,7 @@ def _import(
                 "{file_name}: {count} {kind} rows would be imported; nothing was written",
                 file_name=file.name,
                 count=count,
-                kind=kind,
+                kind=word(kind),
             )
         )
     else:
@@ -335,7 +341,7 @@ def _import(
             msg(
                 "imported {count} {kind} rows from {file_name}",
                 count=count,
-                kind=kind,
+                kind=word(kind),
                 file_name=file.name,
             )
         )

@@ -99,6 +99,9 @@ WORDS = {
     "refused": i18n.N_("refused"),
     "error": i18n.N_("error"),
     "released": i18n.N_("released"),
+    "people": i18n.N_("people"),
+    "guardians": i18n.N_("guardians"),
+    "consents": i18n.N_("consents"),
 }
 
 

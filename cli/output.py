@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from consentreg import display
 from consentreg.display import aligned, clean, instant, padded, to_json, widths
-from consentreg.i18n import gettext, localize, msg
+from consentreg.i18n import Message, gettext, localize, msg
 
 if TYPE_CHECKING:
     from consentreg.errors import ConsentRegError
@@ -29,11 +29,16 @@ OPTIONS = Options()
 
 
 def emit(document: Any, lines: Iterable[str] = ()) -> None:
-    """Print one JSON document with --json, else the human-readable lines."""
+    """Print one JSON document with --json, else the human-readable lines (a `msg` among them
+    in the chosen language)."""
     if OPTIONS.json:
         _write(to_json(document) + "\n")
         return
-    _write("".join(clean(line) + "\n" for line in lines))
+    _write(
+        "".join(
+            clean(localize(line) if isinstance(line, Message) else line) + "\n" for line in lines
+        )
+    )
 
 
 def write_cleaned(text: str) -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from consentreg.i18n import msg
+from consentreg.i18n import _, msg
 
 from .output import clean, emit, message, table
 from .runtime import unit_of_work
@@ -183,32 +183,35 @@ def photo_show(
     with unit_of_work(writer=False) as ctx:
         view = show_photo(ctx, photo_id=None if data is not None else photo, data=data)
     lines = [
-        f"id            {view.id}",
-        f"sha256        {view.sha256}",
-        f"format        {view.format} {view.width}x{view.height}",
-        f"unit          {view.unit or '-'}",
-        f"photographer  {clean(view.photographer)}",
-        f"original name {clean(view.original_name)}",
-        f"complete      {'yes' if view.complete else 'no'}",
+        f"{_('id'):<13} {view.id}",
+        f"{_('sha256'):<13} {view.sha256}",
+        f"{_('format'):<13} {view.format} {view.width}x{view.height}",
+        f"{_('unit'):<13} {view.unit or '-'}",
+        f"{_('photographer'):<13} {clean(view.photographer)}",
+        f"{_('original name'):<13} {clean(view.original_name)}",
+        f"{_('complete'):<13} {_('yes') if view.complete else _('no')}",
     ]
     lines += (
         table(
             ["  TAGGED", "IDENTIFIABLE", "REGION"],
             [
-                (f"  {t.person_id}", "yes" if t.identifiable else "no", t.region or "")
+                (f"  {t.person_id}", _("yes") if t.identifiable else _("no"), t.region or "")
                 for t in view.tags
             ],
         )
         if view.tags
-        else ["  (no one tagged)"]
+        else ["  " + _("(no one tagged)")]
     )
     emit(view, lines + _face_lines(view))
 
 
 def _face_lines(view: PhotoView) -> list[str]:
     if view.faces is None:
-        return ["faces         not checked (consentreg photo detect FILE)"]
-    head = [f"faces         {len(view.faces)} found ({view.face_detector})"]
+        return [f"{_('faces'):<13} " + _("not checked (consentreg photo detect FILE)")]
+    head = [
+        f"{_('faces'):<13} "
+        + _("{n} found ({detector})").format(n=len(view.faces), detector=view.face_detector)
+    ]
     if not view.faces:
         return head
     rows = [
@@ -219,8 +222,11 @@ def _face_lines(view: PhotoView) -> list[str]:
     uncovered = sum(1 for f in view.faces if f.covered_by is None)
     if uncovered:
         lines.append(
-            f"  {uncovered} face(s) no tag's region covers; tags without a region "
-            f"account for {view.faces_by_count}"
+            "  "
+            + _(
+                "{uncovered} face(s) no tag's region covers; tags without a region account for "
+                "{by_count}"
+            ).format(uncovered=uncovered, by_count=view.faces_by_count)
         )
     return lines
 
@@ -242,7 +248,9 @@ def photo_detect(
     with unit_of_work() as ctx:
         done = detect_photos(ctx, files=[_read(f) for f in files])
     lines = [
-        f"{d.photo_id}  {d.faces} face(s){'' if d.done else ' (already checked)'}  {clean(d.name)}"
+        f"{d.photo_id}  "
+        + (_("{n} face(s)") if d.done else _("{n} face(s) (already checked)")).format(n=d.faces)
+        + f"  {clean(d.name)}"
         for d in done
     ]
     emit({"photos": done}, lines)
@@ -279,7 +287,7 @@ def photo_faces(
         message("the register keeps no pixels: boxes drawn on a grey frame (--image FILE)")
     faces = preview.faces or []
     lines = [str(preview.path)] + [
-        f"  {f.number}  {','.join(map(str, f.box))}  {f.covered_by or '? no tag covers it'}"
+        f"  {f.number}  {','.join(map(str, f.box))}  {f.covered_by or _('? no tag covers it')}"
         for f in faces
     ]
     emit({"photo": preview.photo_id, "output": str(preview.path), "faces": faces}, lines)

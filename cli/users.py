@@ -86,7 +86,7 @@ def user_password(
     secret = _password(password_file)
     with unit_of_work() as ctx:
         epoch = set_password(ctx, login=login, password=secret)
-    emit({"login": login, "session_epoch": epoch}, [f"password set for {login}"])
+    emit({"login": login, "session_epoch": epoch}, [msg("password set for {login}", login=login)])
 
 
 def _password(path: Path | None) -> str:

@@ -25,7 +25,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["N_", "Message", "_", "choose", "language", "localize", "msg", "ngettext", "use"]
+__all__ = [
+    "N_",
+    "Message",
+    "_",
+    "choose",
+    "language",
+    "joined",
+    "localize",
+    "msg",
+    "ngettext",
+    "use",
+]
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "consentreg"
@@ -122,6 +133,13 @@ class Message(str):
 def msg(template: str, /, **params: Any) -> Message:
     """A message for people: `template` is the English msgid, in str.format syntax."""
     return Message(template, params)
+
+
+def joined(separator: str, items: list[str]) -> Message:
+    """`items` (messages among them) joined by `separator`, each localized when shown."""
+    escaped = separator.replace("{", "{{").replace("}", "}}")
+    template = escaped.join(f"{{p{i}}}" for i in range(len(items)))
+    return Message(template, {f"p{i}": item for i, item in enumerate(items)})
 
 
 def _render(template: str, params: Mapping[str, Any], *, localized: bool) -> str:

@@ -11,7 +11,9 @@ Usage: python scripts/cli_messages.py OUT.pot
 
 from __future__ import annotations
 
+import ast
 import inspect
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +32,7 @@ KEYWORDS: dict[str, object] = {
     "N_": None,
     "msg": (1,),
     "ngettext": (1, 2),
+    "add": (3,),  # the problems of an import: problems.add(row, column, "is empty")
 }
 
 
@@ -51,6 +54,22 @@ def _from_sources(folder: Path, keywords: dict[str, object]) -> Iterator[str | t
         yield message
 
 
+HEADING = re.compile(r"^ *[A-Z][A-Z0-9_ ,./-]*$")
+
+
+def _headings(folder: Path) -> Iterator[str]:
+    """The literal headings of the tables in cli/ (lists of upper-case strings), which
+    cli/output.py `table` translates."""
+    for path in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.List) and node.elts:
+                texts = [e.value for e in node.elts if isinstance(e, ast.Constant)]
+                if len(texts) == len(node.elts) and all(
+                    isinstance(t, str) and HEADING.match(t) for t in texts
+                ):
+                    yield from texts
+
+
 def messages() -> list[str | tuple[str, ...]]:
     """Every msgid (a tuple for a singular and plural), sorted, without repeats."""
     import click
@@ -63,6 +82,7 @@ def messages() -> list[str | tuple[str, ...]]:
     found: dict[str | tuple[str, ...], None] = {}
     for folder in (ROOT / "consentreg", ROOT / "cli"):
         found.update(dict.fromkeys(_from_sources(folder, ours)))
+    found.update(dict.fromkeys(_headings(ROOT / "cli")))
     found.update(dict.fromkeys(help_texts(app)))
     for package in (click, typer):
         folder = Path(package.__file__ or "").parent

@@ -72,23 +72,26 @@ def _run(
     try:
         return Check(name, "ok", run(settings, state, now))
     except _Skipped as skipped:
-        return Check(name, "skipped", str(skipped))
+        return Check(name, "skipped", skipped.args[0] if skipped.args else str(skipped))
     except ConsentRegError as exc:
-        return Check(name, "problem", str(exc), exc.exit_code)
+        return Check(name, "problem", exc.args[0] if exc.args else str(exc), exc.exit_code)
 
 
 def _key_file(settings: Settings, state: _State, _now: datetime) -> str:
     from consentreg.crypto import Keyring
 
     state.keys = Keyring.load(settings.key_file)  # mode 0600, a regular file, a real key
-    return f"key file {settings.key_file} (mode 600)"
+    return msg("key file {settings_key_file} (mode 600)", settings_key_file=settings.key_file)
 
 
 def _signing_key(settings: Settings, _state: _State, _now: datetime) -> str:
     from consentreg.crypto import Signer
 
     Signer.load(settings.signing_key_file)
-    return f"signing key {settings.signing_key_file} (mode 600)"
+    return msg(
+        "signing key {settings_signing_key_file} (mode 600)",
+        settings_signing_key_file=settings.signing_key_file,
+    )
 
 
 def _database(settings: Settings, state: _State, _now: datetime) -> str:
@@ -102,7 +105,7 @@ def _database(settings: Settings, state: _State, _now: datetime) -> str:
         conn.execute(text("SELECT 1"))
     state.engine = engine
     place = database_place(engine)
-    return f"database reachable ({place.path or place.server})"
+    return msg("database reachable ({value})", value=place.path or place.server)
 
 
 def _schema(_settings: Settings, state: _State, _now: datetime) -> str:
@@ -110,7 +113,7 @@ def _schema(_settings: Settings, state: _State, _now: datetime) -> str:
 
     engine = _need_engine(state)
     require_head(engine)
-    return f"schema at head ({HEAD_REVISION})"
+    return msg("schema at head ({HEAD_REVISION})", HEAD_REVISION=HEAD_REVISION)
 
 
 def _key_matches(settings: Settings, state: _State, _now: datetime) -> str:
@@ -121,7 +124,9 @@ def _key_matches(settings: Settings, state: _State, _now: datetime) -> str:
         raise _Skipped("key and register not compared: no usable key file")
     identity = require_key(settings, engine, state.keys)
     state.register_ok = True
-    return f"key belongs to register {identity.register_id}"
+    return msg(
+        "key belongs to register {identity_register_id}", identity_register_id=identity.register_id
+    )
 
 
 def _role(settings: Settings, state: _State, now: datetime) -> str:
@@ -131,7 +136,9 @@ def _role(settings: Settings, state: _State, now: datetime) -> str:
         roles = acting_roles(ctx)
         actor = ctx.actor
     if roles is None:
-        return f"user {actor}: the register has no users yet (run `consentreg init`)"
+        return msg(
+            "user {actor}: the register has no users yet (run `consentreg init`)", actor=actor
+        )
     if not roles:
         raise NotPermittedError(
             msg(
@@ -139,7 +146,7 @@ def _role(settings: Settings, state: _State, now: datetime) -> str:
                 actor=actor,
             )
         )
-    return f"user {actor}: {', '.join(roles)}"
+    return msg("user {actor}: {roles_list}", actor=actor, roles_list=", ".join(roles))
 
 
 def _checkpoint(settings: Settings, state: _State, now: datetime) -> str:
@@ -159,7 +166,7 @@ def _checkpoint(settings: Settings, state: _State, now: datetime) -> str:
                 age_days=age.days,
             )
         )
-    return f"newest audit checkpoint {_ago(age)} ago"
+    return msg("newest audit checkpoint {value} ago", value=_ago(age))
 
 
 def _witness(settings: Settings, _state: _State, _now: datetime) -> str:
@@ -174,12 +181,15 @@ def _witness(settings: Settings, _state: _State, _now: datetime) -> str:
                 settings_witness_dir=settings.witness_dir,
             )
         )
-    return f"witness folder {settings.witness_dir} is writable"
+    return msg(
+        "witness folder {settings_witness_dir} is writable",
+        settings_witness_dir=settings.witness_dir,
+    )
 
 
 def _ago(age: timedelta) -> str:
     if age >= timedelta(days=1):
-        return f"{age.days} day(s)"
+        return msg("{age_days} day(s)", age_days=age.days)
     hours = int(age.total_seconds() // 3600)
     return f"{hours} hour(s)" if hours else f"{int(age.total_seconds() // 60)} minute(s)"
 

@@ -21,7 +21,7 @@ from sqlalchemy import inspect, select, text
 from consentreg.crypto import Keyring
 from consentreg.db.models import Person, Photo, RegisterIdentity, TrustedKey
 from consentreg.errors import ConfigError, InvalidInputError, TamperedDataError, WrongKeyError
-from consentreg.i18n import msg
+from consentreg.i18n import Message, msg
 from consentreg.services.access import first_admin
 from consentreg.services.audit import log as audit_log
 from consentreg.services.audit.checkpoint import VerifierKey, verifier_key
@@ -63,10 +63,11 @@ def read_identity(conn: Connection) -> Identity | None:
     return Identity(row[0], row[1]) if row else None
 
 
-def _join_hint(identity: Identity) -> str:
-    return (
-        f"this database holds register {identity.register_id}: on a PC that already works with"
-        " it run `consentreg key export -o FILE`, then here `consentreg join --key-file FILE`"
+def _join_hint(identity: Identity) -> Message:
+    return msg(
+        "this database holds register {register}: on a PC that already works with it run "
+        "`consentreg key export -o FILE`, then here `consentreg join --key-file FILE`",
+        register=identity.register_id,
     )
 
 
@@ -158,7 +159,11 @@ def initialise(settings: Settings) -> InitReport:
         has_key = settings.key_file.exists()
         if not has_key and identity is not None:
             raise ConfigError(
-                f"this PC has no key file ({settings.key_file}); " + _join_hint(identity)
+                msg(
+                    "this PC has no key file ({key_file}); {hint}",
+                    key_file=settings.key_file,
+                    hint=_join_hint(identity),
+                )
             )
         if not has_key and sample is not None:
             raise ConfigError(
@@ -208,8 +213,12 @@ def claim(ctx: Context, keys: Keyring) -> Identity:
     if found is not None:
         if found.key_fingerprint != keys.fingerprint:
             raise WrongKeyError(
-                f"register {found.id} was created by another PC a moment ago with another key:"
-                " nothing was written; " + _join_hint(Identity(found.id, found.key_fingerprint))
+                msg(
+                    "register {id} was created by another PC a moment ago with another key: "
+                    "nothing was written; {hint}",
+                    id=found.id,
+                    hint=_join_hint(Identity(found.id, found.key_fingerprint)),
+                )
             )
         return Identity(found.id, found.key_fingerprint)
     row = RegisterIdentity(

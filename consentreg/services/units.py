@@ -31,7 +31,7 @@ def check_code(code: str, *, what: str) -> str:
         raise InvalidInputError(
             msg(
                 "{what} code {code!r} is not valid: use lower-case letters, digits, '.', '_' or '-'",
-                what=what,
+                what=msg(what),
                 code=code,
             )
         )
