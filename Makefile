@@ -80,7 +80,7 @@ catalogs: $(STAMP)
 	$(BIN)/pybabel -q update -i web/locale/messages.pot -d web/locale -D messages --no-fuzzy-matching --ignore-pot-creation-date
 	$(BIN)/pybabel -q compile -d web/locale -D messages
 	$(BIN)/python scripts/cli_messages.py consentreg/locale/consentreg.pot
-	$(BIN)/pybabel -q update -i consentreg/locale/consentreg.pot -d consentreg/locale -D consentreg --no-fuzzy-matching --ignore-pot-creation-date --omit-header
+	$(BIN)/pybabel -q update -i consentreg/locale/consentreg.pot -d consentreg/locale -D consentreg --no-fuzzy-matching --ignore-pot-creation-date --ignore-obsolete
 	$(BIN)/pybabel -q compile -d consentreg/locale -D consentreg
 
 bench: $(STAMP) system-deps

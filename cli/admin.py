@@ -169,11 +169,13 @@ def join(
     report = join_register(s, export=export, passphrase=_passphrase(passphrase_file, confirm=False))
     lines = [
         msg(
-            "already joined register {id}; key file {key_file}"
-            if report.already_joined
-            else "joined register {id}; key file {key_file}",
+            "already joined register {id}; key file {key_file}",
             id=report.register_id,
             key_file=s.key_file,
+        )
+        if report.already_joined
+        else msg(
+            "joined register {id}; key file {key_file}", id=report.register_id, key_file=s.key_file
         ),
         msg("this PC signs checkpoints with {key}", key=report.signing_key),
     ]

@@ -83,7 +83,7 @@ def run(argv: list[str] | None = None) -> NoReturn:
     from consentreg.errors import ConsentRegError
     from consentreg.i18n import msg
 
-    from .language import command, speak
+    from .language import command, show_usage_error, speak
 
     speak(sys.argv[1:] if argv is None else argv)
     try:
@@ -93,7 +93,7 @@ def run(argv: list[str] | None = None) -> NoReturn:
     except typer.TyperException as exc:  # usage errors (Typer's own click)
         if OPTIONS.debug:
             raise
-        exc.show()  # type: ignore[attr-defined]
+        show_usage_error(exc)
         raise SystemExit(getattr(exc, "exit_code", 2)) from None
     except ConsentRegError as exc:
         if exc.shown:  # the answer was printed: only the exit code is left to give

@@ -4,7 +4,7 @@ tests/unit/test_cli_catalog.py uses the same extraction):
 - `_()`, `gettext()`, `ngettext()`, `N_()` and `msg()` in consentreg/ and cli/, and the literal
   message of every error raised (`raise InvalidInputError("...")`);
 - the help texts of the command tree (cli/language.py `help_texts`);
-- Click's and Typer's own messages, from their installed sources.
+- Click's and Typer's own messages, from the installed Typer (which carries its own Click).
 
 Usage: python scripts/cli_messages.py OUT.pot
 """
@@ -72,19 +72,18 @@ def _headings(folder: Path) -> Iterator[str]:
 
 def messages() -> list[str | tuple[str, ...]]:
     """Every msgid (a tuple for a singular and plural), sorted, without repeats."""
-    import click
     import typer
 
     from cli.language import help_texts
     from cli.main import app
 
-    ours = dict(KEYWORDS, **{name: (1,) for name in _error_classes()})
+    ours = dict(KEYWORDS, **dict.fromkeys(_error_classes(), (1,)))
     found: dict[str | tuple[str, ...], None] = {}
     for folder in (ROOT / "consentreg", ROOT / "cli"):
         found.update(dict.fromkeys(_from_sources(folder, ours)))
     found.update(dict.fromkeys(_headings(ROOT / "cli")))
     found.update(dict.fromkeys(help_texts(app)))
-    for package in (click, typer):
+    for package in (typer,):  # Typer carries its own copy of Click (typer._click)
         folder = Path(package.__file__ or "").parent
         theirs = {"_": None, "gettext": None, "ngettext": (1, 2)}
         found.update(dict.fromkeys(_from_sources(folder, theirs)))
