@@ -183,13 +183,13 @@ def photo_show(
     with unit_of_work(writer=False) as ctx:
         view = show_photo(ctx, photo_id=None if data is not None else photo, data=data)
     lines = [
-        f"{_('id'):<13} {view.id}",
-        f"{_('sha256'):<13} {view.sha256}",
-        f"{_('format'):<13} {view.format} {view.width}x{view.height}",
-        f"{_('unit'):<13} {view.unit or '-'}",
-        f"{_('photographer'):<13} {clean(view.photographer)}",
-        f"{_('original name'):<13} {clean(view.original_name)}",
-        f"{_('complete'):<13} {_('yes') if view.complete else _('no')}",
+        _row(_("id"), view.id),
+        _row(_("sha256"), view.sha256),
+        _row(_("format"), f"{view.format} {view.width}x{view.height}"),
+        _row(_("unit"), view.unit or "-"),
+        _row(_("photographer"), clean(view.photographer)),
+        _row(_("original name"), clean(view.original_name)),
+        _row(_("complete"), _("yes") if view.complete else _("no")),
     ]
     lines += (
         table(
@@ -205,13 +205,16 @@ def photo_show(
     emit(view, lines + _face_lines(view))
 
 
+def _row(label: str, value: object) -> str:
+    """A line of `photo show`: the label (translated) in a column of its own."""
+    return f"{label:<13} {value}"
+
+
 def _face_lines(view: PhotoView) -> list[str]:
     if view.faces is None:
-        return [f"{_('faces'):<13} " + _("not checked (consentreg photo detect FILE)")]
-    head = [
-        f"{_('faces'):<13} "
-        + _("{n} found ({detector})").format(n=len(view.faces), detector=view.face_detector)
-    ]
+        return [_row(_("faces"), _("not checked (consentreg photo detect FILE)"))]
+    found = _("{n} found ({detector})").format(n=len(view.faces), detector=view.face_detector)
+    head = [_row(_("faces"), found)]
     if not view.faces:
         return head
     rows = [
@@ -286,8 +289,8 @@ def photo_faces(
     if not preview.drawn_on_photo:
         message("the register keeps no pixels: boxes drawn on a grey frame (--image FILE)")
     faces = preview.faces or []
+    no_tag = _("? no tag covers it")
     lines = [str(preview.path)] + [
-        f"  {f.number}  {','.join(map(str, f.box))}  {f.covered_by or _('? no tag covers it')}"
-        for f in faces
+        f"  {f.number}  {','.join(map(str, f.box))}  {f.covered_by or no_tag}" for f in faces
     ]
     emit({"photo": preview.photo_id, "output": str(preview.path), "faces": faces}, lines)

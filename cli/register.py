@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from consentreg.i18n import _, msg
+from consentreg.i18n import _, localize, msg
 
 from . import consent
 from .language import word
@@ -176,7 +176,7 @@ def purpose_list() -> None:
                     p.title,
                     p.max_px,
                     p.guardians,
-                    p.validity,
+                    localize(p.validity),
                     f"v{p.notice_version}",
                     p.notice_sha256[:12],
                 )
@@ -284,7 +284,6 @@ def person_show(
         consentreg person show ref:K001 --at 2026-09-01
     """
     from consentreg.domain.calendar import parse_at
-    from consentreg.i18n import localize
     from consentreg.services.coverage import EXPLAINED
     from consentreg.services.person_page import person_page
 
@@ -292,23 +291,23 @@ def person_show(
         page = person_page(ctx, person_id, at=parse_at(at) if at else None)
     p, names = page.person, page.names
     lines = [
-        f"{_('id'):<10} {p.id}",
-        f"{_('name'):<10} {p.name}",
-        f"{_('born'):<10} {p.born}",
-        f"{_('kind'):<10} {word(p.kind)}",
-        f"{_('unit'):<10} {p.unit or '-'}",
-        f"{_('ref'):<10} {p.ref or '-'}",
-        f"{_('protected'):<10} {_('yes') if p.protected else _('no')}",
+        _row(_("id"), p.id),
+        _row(_("name"), p.name),
+        _row(_("born"), p.born),
+        _row(_("kind"), word(p.kind)),
+        _row(_("unit"), p.unit or "-"),
+        _row(_("ref"), p.ref or "-"),
+        _row(_("protected"), _("yes") if p.protected else _("no")),
     ]
     if p.left_at:
-        lines.append(f"{_('left'):<10} {instant(p.left_at)}")
+        lines.append(_row(_("left"), instant(p.left_at)))
     lines += [
-        f"{_('guardian'):<10} {g.person_id[:8]}  {names.get(g.person_id, '?')}"
+        _row(_("guardian"), f"{g.person_id[:8]}  {names.get(g.person_id, '?')}")
         + ("" if g.parental_responsibility else " " + _("(no parental responsibility)"))
         for g in p.guardians
     ]
     lines += [
-        f"{_('child'):<10} {c.person_id[:8]}  {names.get(c.person_id, '?')}" for c in p.children
+        _row(_("child"), f"{c.person_id[:8]}  {names.get(c.person_id, '?')}") for c in p.children
     ]
     lines.append(_("standing as of {at}:").format(at=instant(page.at)))
     if not page.standing:
@@ -334,6 +333,11 @@ def person_show(
         ],
     }
     emit(document, lines)
+
+
+def _row(label: str, value: object) -> str:
+    """A line of `person show`: the label (translated) in a column of its own."""
+    return f"{label:<10} {value}"
 
 
 @person_app.command("correct")

@@ -121,7 +121,7 @@ def _key_matches(settings: Settings, state: _State, _now: datetime) -> str:
 
     engine = _need_engine(state)
     if state.keys is None:
-        raise _Skipped("key and register not compared: no usable key file")
+        raise _Skipped(msg("key and register not compared: no usable key file"))
     identity = require_key(settings, engine, state.keys)
     state.register_ok = True
     return msg(
@@ -173,7 +173,9 @@ def _witness(settings: Settings, _state: _State, _now: datetime) -> str:
     import os
 
     if settings.witness_dir is None:
-        return "no witness folder (CONSENTREG_WITNESS_DIR) set: checkpoints stay in the database"
+        return msg(
+            "no witness folder (CONSENTREG_WITNESS_DIR) set: checkpoints stay in the database"
+        )
     if not settings.witness_dir.is_dir() or not os.access(settings.witness_dir, os.W_OK):
         raise ConfigError(
             msg(
@@ -196,7 +198,7 @@ def _ago(age: timedelta) -> str:
 
 def _need_engine(state: _State) -> Engine:
     if state.engine is None:
-        raise _Skipped("not checked: the database cannot be reached")
+        raise _Skipped(msg("not checked: the database cannot be reached"))
     return state.engine
 
 
@@ -205,7 +207,7 @@ def _work(settings: Settings, state: _State, now: datetime) -> AbstractContextMa
 
     engine = _need_engine(state)
     if not state.register_ok or state.keys is None:
-        raise _Skipped("not checked: the register cannot be opened with this key")
+        raise _Skipped(msg("not checked: the register cannot be opened with this key"))
     return Register(settings, engine, state.keys).work(writer=False, now=now)
 
 

@@ -206,11 +206,11 @@ def list_purposes(ctx: Context) -> list[PurposeView]:
     for p in ctx.session.scalars(select(Purpose).order_by(Purpose.code)):
         notice = current_notice(ctx, p.id, at=ctx.now)
         validity = (
-            f"until {p.valid_until_mmdd}"
+            msg("until {mmdd}", mmdd=p.valid_until_mmdd)
             if p.valid_until_mmdd
-            else f"{p.valid_days} days"
+            else msg("{days} days", days=p.valid_days)
             if p.valid_days
-            else "until 07-31"
+            else msg("until {mmdd}", mmdd="07-31")
         )
         views.append(
             PurposeView(
