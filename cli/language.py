@@ -245,9 +245,9 @@ def _known(text: str) -> str:
 
 
 def _param_hint(exc: Any) -> str | None:
-    hint = exc.param_hint
+    hint: Any = exc.param_hint
     if hint is None and exc.param is not None:
         hint = exc.param.get_error_hint(exc.ctx)
     if hint is not None and not isinstance(hint, str):
         hint = " / ".join(repr(x) for x in hint)
-    return hint
+    return None if hint is None else str(hint)

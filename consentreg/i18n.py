@@ -20,7 +20,7 @@ from __future__ import annotations
 import gettext as stdlib_gettext
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -135,7 +135,7 @@ def msg(template: str, /, **params: Any) -> Message:
     return Message(template, params)
 
 
-def joined(separator: str, items: list[str]) -> Message:
+def joined(separator: str, items: Sequence[str]) -> Message:
     """`items` (messages among them) joined by `separator`, each localized when shown."""
     escaped = separator.replace("{", "{{").replace("}", "}}")
     template = escaped.join(f"{{p{i}}}" for i in range(len(items)))

@@ -154,17 +154,17 @@ def _read_rows(path: Path, required: tuple[str, ...], optional: tuple[str, ...] 
     unknown = [w for w, c in zip(written, header, strict=True) if c not in required + optional]
     repeated = sorted({c for c in header if header.count(c) > 1})
     if missing or unknown or repeated:
-        found = [
+        said: list[str] = [
             msg(
                 "{file}, line 1: expected columns {columns}",
                 file=path.name,
                 columns=",".join(required + optional),
             )
         ]
-        found += [msg("missing {columns}", columns=",".join(missing))] if missing else []
-        found += [msg("unknown {columns}", columns=",".join(unknown))] if unknown else []
-        found += [msg("repeated {columns}", columns=",".join(repeated))] if repeated else []
-        raise InvalidInputError(joined("; ", found))
+        said += [msg("missing {columns}", columns=",".join(missing))] if missing else []
+        said += [msg("unknown {columns}", columns=",".join(unknown))] if unknown else []
+        said += [msg("repeated {columns}", columns=",".join(repeated))] if repeated else []
+        raise InvalidInputError(joined("; ", said))
     reader.fieldnames = header
     absent = dict.fromkeys(required + optional, "")
     aliases = {c: VALUE_ALIASES[c] for c in header if c in VALUE_ALIASES}

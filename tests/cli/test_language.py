@@ -60,7 +60,10 @@ def day(tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch, cli: Invoke
 def _registrars_day(invoke: Invoke, folder: Path, *extra: str) -> list[Result]:
     """init, unit add, person add, guardian add, purpose add, consent grant, person show,
     consent list, a refused publish, a bad input, --help: every answer."""
-    run = lambda *args: invoke(*extra, *args)  # noqa: E731
+
+    def run(*args: str) -> Result:
+        return invoke(*extra, *args)
+
     results = [run("init"), run("unit", "add", "bhg", "--name", "Solsikken")]
     child = run("person", "add", "--name", "Emma Nordmann", "--born", born_years_ago(4),
                 "--unit", "bhg", "--ref", "K1")  # fmt: skip
