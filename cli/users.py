@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from consentreg.i18n import msg
+from consentreg.i18n import _, msg
 
 from .output import emit, instant, table
 from .runtime import unit_of_work
@@ -102,8 +102,8 @@ def _password(path: Path | None) -> str:
         return lines[0] if lines else ""
     import getpass
 
-    first = getpass.getpass("New password: ")
-    if getpass.getpass("Again: ") != first:
+    first = getpass.getpass(_("New password: "))
+    if getpass.getpass(_("Again: ")) != first:
         raise InvalidInputError("the two passwords differ: nothing was changed")
     return first
 

@@ -32,6 +32,7 @@ KEYWORDS: dict[str, object] = {
     "N_": None,
     "msg": (1,),
     "ngettext": (1, 2),
+    "message": None,  # cli/output.py: a message to stderr, localized there
     "add": (3,),  # the problems of an import: problems.add(row, column, "is empty")
 }
 

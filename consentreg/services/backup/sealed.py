@@ -42,11 +42,11 @@ from consentreg.errors import (
     NotABackupError,
     TamperedDataError,
 )
-from consentreg.i18n import msg
+from consentreg.i18n import N_, msg
 
 MAGIC = b"consentreg backup\n"
 FORMAT_VERSION = 1
-KEY_MISMATCH = "this backup belongs to another register or the key is wrong"
+KEY_MISMATCH = N_("this backup belongs to another register or the key is wrong")
 
 
 @dataclass(frozen=True)
