@@ -50,8 +50,8 @@ def init() -> None:
     if report.created_key:
         message(
             msg(
-                "created key file {s_key_file}: back it up; without it the register cannot be read",
-                s_key_file=s.key_file,
+                "created key file {key_file}: back it up; without it the register cannot be read",
+                key_file=s.key_file,
             )
         )
     emit(
@@ -66,10 +66,10 @@ def init() -> None:
         },
         [
             msg(
-                "register {report_register_id} ready at {s_home} (schema {report_revision})",
-                report_register_id=report.register_id,
-                s_home=s.home,
-                report_revision=report.revision,
+                "register {register} ready at {home} (schema {revision})",
+                register=report.register_id,
+                home=s.home,
+                revision=report.revision,
             )
         ],
     )

@@ -253,9 +253,9 @@ def evidence_cmd(
     )
     message(
         msg(
-            "wrote the evidence of consent {copy_consent_id} ({copy_size} bytes) to {out}",
-            copy_consent_id=copy.consent_id,
-            copy_size=copy.size,
+            "wrote the evidence of consent {consent} ({size} bytes) to {out}",
+            consent=copy.consent_id,
+            size=copy.size,
             out=out,
         )
     )

@@ -169,8 +169,8 @@ def _gathered(inputs: list[Path]) -> list[Path]:
         names = ", ".join(clean(str(p)) for p in gathered.skipped)
         message(
             msg(
-                "skipped {n_gathered_skipped} file(s) that are not images: {names}",
-                n_gathered_skipped=len(gathered.skipped),
+                "skipped {count} file(s) that are not images: {names}",
+                count=len(gathered.skipped),
                 names=names,
             )
         )
@@ -181,17 +181,17 @@ def _say_repairs(report: PublishReport) -> None:
     if report.leftovers_removed:
         message(
             msg(
-                "removed {report_leftovers_removed} unfinished file(s) of an interrupted run",
-                report_leftovers_removed=report.leftovers_removed,
+                "removed {count} unfinished file(s) of an interrupted run",
+                count=report.leftovers_removed,
             )
         )
     for r in report.repairs:
         message(
             msg(
-                "earlier release {r_publication_id} ({r_output}): {r_result}",
-                r_publication_id=r.publication_id,
-                r_output=r.output,
-                r_result=r.result,
+                "earlier release {publication} ({output}): {result}",
+                publication=r.publication_id,
+                output=r.output,
+                result=r.result,
             )
         )
 

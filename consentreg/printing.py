@@ -51,7 +51,7 @@ def html_to_pdf(html: str) -> bytes:
             subprocess.run(command, capture_output=True, timeout=TIMEOUT_S, check=False)  # noqa: S603
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise StorageError(
-                msg("Chromium could not print the page ({name__})", name__=type(exc).__name__)
+                msg("Chromium could not print the page ({kind})", kind=type(exc).__name__)
             ) from None
         if not pdf.exists() or pdf.stat().st_size == 0:
             raise StorageError("Chromium did not write the PDF: try --format html")

@@ -136,10 +136,10 @@ def require_intact(engine: Engine) -> None:
         where = database_place(engine).path or "the database"
         raise DatabaseCorruptError(
             msg(
-                "the register's database file {where} is damaged (SQLite's quick_check found {n_problems} problem(s), the first: {problems_item_item}): restore it from a backup",
+                "the register's database file {where} is damaged (SQLite's quick_check found {n_problems} problem(s), the first: {first}): restore it from a backup",
                 where=where,
                 n_problems=len(problems),
-                problems_item_item=problems[0][:120],
+                first=problems[0][:120],
             )
         )
 

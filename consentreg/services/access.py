@@ -23,7 +23,7 @@ from sqlalchemy import select
 from consentreg.db.models import Unit, User, UserUnit
 from consentreg.domain.roles import ROLE_TITLES, ROLES, UNIT_SCOPED, allows, roles_allowing
 from consentreg.errors import InvalidInputError, NotFoundError, NotPermittedError
-from consentreg.i18n import msg
+from consentreg.i18n import Message, msg
 from consentreg.services.audit import log as audit_log
 from consentreg.services.unit_of_work import Context, new_id
 
@@ -37,10 +37,12 @@ class Acting:
     roles: frozenset[str]
     units: frozenset[str]  # unit IDs a registrar's changes may touch
 
-    def describe(self) -> str:
+    def describe(self) -> Message:
         if not self.roles:
-            return f"user {self.login} (no role in this register)"
-        return f"user {self.login} (role {', '.join(sorted(self.roles))})"
+            return msg("user {login} (no role in this register)", login=self.login)
+        return msg(
+            "user {login} (role {roles})", login=self.login, roles=", ".join(sorted(self.roles))
+        )
 
 
 @dataclass(frozen=True)
@@ -104,8 +106,8 @@ def require(ctx: Context, action: str, *, units: Iterable[str | None] = ()) -> N
     if not allowing:
         raise NotPermittedError(
             msg(
-                "{who_describe} may not do {action}: {value}",
-                who_describe=who.describe(),
+                "{who} may not do {action}: {value}",
+                who=who.describe(),
                 action=action,
                 value=_needs(action),
             )
@@ -117,10 +119,10 @@ def require(ctx: Context, action: str, *, units: Iterable[str | None] = ()) -> N
         codes = ctx.session.scalars(select(Unit.code).where(Unit.id.in_(outside))).all()
         raise NotPermittedError(
             msg(
-                "{who_describe} may not do {action} for unit {value_list}: it needs a registrar for that unit (or one above it) or an admin",
-                who_describe=who.describe(),
+                "{who} may not do {action} for unit {units}: it needs a registrar for that unit (or one above it) or an admin",
+                who=who.describe(),
                 action=action,
-                value_list=", ".join(sorted(codes)),
+                units=", ".join(sorted(codes)),
             )
         )
 
@@ -131,11 +133,13 @@ def acting_roles(ctx: Context) -> list[str] | None:
     return None if who is None else sorted(who.roles)
 
 
-def _needs(action: str) -> str:
+def _needs(action: str) -> Message:
     roles = roles_allowing(action)
     if len(roles) == 1:
-        return f"it needs the role {roles[0]}"
-    return f"it needs one of the roles {', '.join(roles[:-1])} or {roles[-1]}"
+        return msg("it needs the role {role}", role=roles[0])
+    return msg(
+        "it needs one of the roles {roles} or {last}", roles=", ".join(roles[:-1]), last=roles[-1]
+    )
 
 
 def may(ctx: Context, action: str) -> bool:
@@ -188,8 +192,8 @@ def add_user(ctx: Context, *, login: str, role: str, units: list[str] | None = N
     if role not in ROLES:
         raise InvalidInputError(
             msg(
-                "--role must be one of {ROLES_list}, not {role!r}",
-                ROLES_list=", ".join(ROLES),
+                "--role must be one of {roles}, not {role!r}",
+                roles=", ".join(ROLES),
                 role=role,
             )
         )
