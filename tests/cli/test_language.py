@@ -165,3 +165,36 @@ def test_the_installed_command_picks_bokmaal_before_building_its_help(
     assert "Registrer en enhet; skriver ut ID-en." in out.stdout
     assert "Bruk: consentreg unit add" in out.stdout or "Bruk:" in out.stdout
     assert leftovers(out.stdout) == set(), out.stdout
+
+
+def test_csv_values_ja_and_nei_and_an_import_problem_in_bokmaal(
+    day: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LANG", "nb_NO.UTF-8")
+    invoke = in_process(capsys)
+    people = day / "personer.csv"
+    people.write_text(
+        "referanse;navn;fødselsdato;type\n"
+        f"K1;Emma Nordmann;{born_years_ago(4)};barn\n"
+        f"G1;Kari Nordmann;{born_years_ago(35)};voksen\n"
+        f"G2;Ola Nordmann;{born_years_ago(36)};voksen\n",
+        encoding="utf-8",
+    )
+    assert invoke("import", "people", str(people)).exit_code == 0
+    bad = day / "foresatte-feil.csv"
+    bad.write_text(
+        "barn_ref;foresatt_ref;foreldreansvar\nK1;G1;ja\nK1;G2;kanskje\n", encoding="utf-8"
+    )
+    refused = invoke("import", "guardians", str(bad))
+    assert refused.exit_code == 2
+    assert "ingenting ble importert, 1 problem(er):" in refused.stderr
+    assert "linje 3, kolonne parental_responsibility: må være ja eller nei" in refused.stderr
+    good = day / "foresatte.csv"
+    good.write_text("barn_ref;foresatt_ref;foreldreansvar\nK1;G1;ja\nK1;G2;nei\n", encoding="utf-8")
+    imported = invoke("import", "guardians", str(good))
+    assert imported.exit_code == 0, imported.stderr
+    assert "importerte 2 rader (foresatte)" in imported.stderr
+    shown = invoke("person", "show", "ref:K1").stdout
+    assert "Kari Nordmann" in shown
+    assert "Ola Nordmann (uten foreldreansvar)" in shown
+    assert leftovers(refused.stderr + imported.stderr + shown) == set()
