@@ -16,6 +16,7 @@ import typer
 
 from consentreg.i18n import _, msg
 
+from .language import word
 from .output import OPTIONS, emit, instant, table, to_json, write_cleaned
 from .runtime import settings, unit_of_work
 
@@ -220,12 +221,12 @@ def publications_cmd(
     with unit_of_work() as ctx:
         found = publications(ctx, since=when, purpose=purpose)
     rows = [
-        (p.id, instant(p.decided_at), p.purpose, p.photo_id, p.decision)
+        (p.id, instant(p.decided_at), p.purpose, p.photo_id, word(p.decision))
         + (" ".join(p.reasons), " ".join(p.subjects), _show(p.taken_down_at))
         for p in found
     ]
     headers = ["PUBLICATION", "DECIDED", "PURPOSE", "PHOTO", "DECISION", "REASONS", "SUBJECTS"]
-    emit({"publications": found}, table([*headers, "TAKEN DOWN"], rows))
+    emit({"publications": found}, table([*headers, _("TAKEN DOWN")], rows))
 
 
 @audit_app.command("log")
