@@ -32,6 +32,16 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _check_language(value: str | None) -> str | None:
+    from consentreg.i18n import known
+
+    if value and not known(value):
+        from consentreg.i18n import N_
+
+        raise typer.BadParameter(N_("must be nb (bokmål) or en (English)"))
+    return value
+
+
 @app.callback()
 def _global(
     db: Annotated[
@@ -47,6 +57,7 @@ def _global(
         typer.Option(
             "--lang",
             envvar="CONSENTREG_LANG",
+            callback=_check_language,
             help="Language of what is printed: nb (bokmål) or en. Default: the locale (LANG).",
         ),
     ] = None,

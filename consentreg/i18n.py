@@ -88,6 +88,12 @@ def from_locale(environ: Mapping[str, str]) -> str:
     return "en"
 
 
+def known(value: str) -> bool:
+    """Whether `value` names a language of the command line (nb, no, nn, en, nb_NO, en_GB...)."""
+    value = value.strip().lower()
+    return bool(_NORWEGIAN.match(value)) or re.match(r"^en([_.@-]|$)", value) is not None
+
+
 def choose(explicit: str | None, environ: Mapping[str, str] | None = None) -> str:
     """`--lang` if given, else CONSENTREG_LANG, else the locale."""
     env = os.environ if environ is None else environ

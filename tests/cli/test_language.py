@@ -198,3 +198,12 @@ def test_csv_values_ja_and_nei_and_an_import_problem_in_bokmaal(
     assert "Kari Nordmann" in shown
     assert "Ola Nordmann (uten foreldreansvar)" in shown
     assert leftovers(refused.stderr + imported.stderr + shown) == set()
+
+
+def test_an_unknown_language_is_a_usage_error(
+    day: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    del day
+    failed = in_process(capsys)("--lang", "de", "unit", "list")
+    assert failed.exit_code == 2
+    assert "must be nb (bokmål) or en (English)" in failed.stderr

@@ -92,3 +92,8 @@ def test_english_is_the_catalog_of_no_translation() -> None:
     assert localize(msg("guardian {id}", id="x")) == "guardian x"
     with pytest.raises(ValueError, match="unknown language"):
         i18n.use("de")
+
+
+def test_the_names_of_a_language_the_option_takes() -> None:
+    assert all(i18n.known(v) for v in ("nb", "no", "nn", "en", "nb_NO.UTF-8", "EN", "en-GB"))
+    assert not any(i18n.known(v) for v in ("xx", "de", "english", "norsk"))
