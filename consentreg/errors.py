@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from consentreg.i18n import N_
+from consentreg.i18n import N_, msg
 
 if TYPE_CHECKING:
     from consentreg.domain.model import Decision
@@ -108,7 +108,8 @@ class PublishRefused(ConsentRegError):  # noqa: N818 - the domain outcome, named
     exit_code = 3
 
     def __init__(self, decision: Decision) -> None:
-        super().__init__("refused: " + ", ".join(sorted({r.code for r in decision.reasons})))
+        codes = ", ".join(sorted({r.code for r in decision.reasons}))
+        super().__init__(msg("refused: {codes}", codes=codes))
         self.decision = decision
 
     def __reduce__(self) -> tuple[type[PublishRefused], tuple[Decision]]:
