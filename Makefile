@@ -70,10 +70,18 @@ test-only: $(STAMP)
 # The web application's bokmål catalog: messages extracted from web/, merged into the .po (edit
 # the new msgstr lines there), compiled to the committed .mo. tests/web/test_catalogs.py fails
 # when a message lacks a translation or the .mo is older than the .po.
+#
+# The command line's catalog `consentreg` the same way (docs/architecture.md, "Language"): the
+# messages of consentreg/ and cli/, the help texts of the command tree and Click's and Typer's own
+# words (scripts/cli_messages.py), merged into consentreg/locale/nb/LC_MESSAGES/consentreg.po,
+# compiled to the committed .mo; tests/unit/test_cli_catalog.py holds it to the code.
 catalogs: $(STAMP)
 	$(BIN)/pybabel -q extract -F web/babel.cfg -k N_ --no-location --omit-header --sort-output -o web/locale/messages.pot .
 	$(BIN)/pybabel -q update -i web/locale/messages.pot -d web/locale -D messages --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 	$(BIN)/pybabel -q compile -d web/locale -D messages
+	$(BIN)/python scripts/cli_messages.py consentreg/locale/consentreg.pot
+	$(BIN)/pybabel -q update -i consentreg/locale/consentreg.pot -d consentreg/locale -D consentreg --no-fuzzy-matching --ignore-pot-creation-date --ignore-obsolete
+	$(BIN)/pybabel -q compile -d consentreg/locale -D consentreg
 
 bench: $(STAMP) system-deps
 	$(BIN)/python bench/run.py

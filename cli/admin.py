@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from consentreg.i18n import _, localize, msg
+
 from .output import emit, message
 from .runtime import settings
 
@@ -47,7 +49,10 @@ def init() -> None:
     _build_caption_index()
     if report.created_key:
         message(
-            f"created key file {s.key_file}: back it up; without it the register cannot be read"
+            msg(
+                "created key file {key_file}: back it up; without it the register cannot be read",
+                key_file=s.key_file,
+            )
         )
     emit(
         {
@@ -59,7 +64,14 @@ def init() -> None:
             "created_signing_key": report.created_signing_key,
             "revision": report.revision,
         },
-        [f"register {report.register_id} ready at {s.home} (schema {report.revision})"],
+        [
+            msg(
+                "register {register} ready at {home} (schema {revision})",
+                register=report.register_id,
+                home=s.home,
+                revision=report.revision,
+            )
+        ],
     )
 
 
@@ -73,12 +85,20 @@ def _passphrase(passphrase_file: Path | None, *, confirm: bool) -> str:
         except (OSError, UnicodeDecodeError) as exc:
             reason = getattr(exc, "strerror", None) or "not UTF-8 text"
             raise InvalidInputError(
-                f"--passphrase-file {passphrase_file} cannot be read ({reason})"
+                msg(
+                    "--passphrase-file {passphrase_file} cannot be read ({reason})",
+                    passphrase_file=passphrase_file,
+                    reason=reason,
+                )
             ) from None
         if not lines or not lines[0]:
-            raise InvalidInputError(f"--passphrase-file {passphrase_file} is empty")
+            raise InvalidInputError(
+                msg("--passphrase-file {passphrase_file} is empty", passphrase_file=passphrase_file)
+            )
         return lines[0]
-    return str(typer.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm, err=True))
+    return str(
+        typer.prompt(_("Passphrase"), hide_input=True, confirmation_prompt=confirm, err=True)
+    )
 
 
 PassphraseFile = Annotated[
@@ -110,10 +130,10 @@ def key_export(
     from consentreg.services.register_identity import export_key
 
     if output.exists() or output.is_symlink():  # before the passphrase is asked for
-        raise InvalidInputError(f"{output} already exists: not overwritten")
+        raise InvalidInputError(msg("{output} already exists: not overwritten", output=output))
     data = export_key(settings(), passphrase=_passphrase(passphrase_file, confirm=True))
     write_new_private(output, data, what="key export")
-    emit({"output": str(output)}, [f"wrote {output}"])
+    emit({"output": str(output)}, [msg("wrote {output}", output=output)])
 
 
 def join(
@@ -138,13 +158,26 @@ def join(
     try:
         export = key_file.read_bytes()
     except OSError as exc:
-        raise InvalidInputError(f"--key-file {key_file} cannot be read ({exc.strerror})") from None
+        raise InvalidInputError(
+            msg(
+                "--key-file {key_file} cannot be read ({exc_strerror})",
+                key_file=key_file,
+                exc_strerror=exc.strerror,
+            )
+        ) from None
     s = settings()
     report = join_register(s, export=export, passphrase=_passphrase(passphrase_file, confirm=False))
     lines = [
-        f"{'already joined' if report.already_joined else 'joined'} register"
-        f" {report.register_id}; key file {s.key_file}",
-        f"this PC signs checkpoints with {report.signing_key}",
+        msg(
+            "already joined register {id}; key file {key_file}",
+            id=report.register_id,
+            key_file=s.key_file,
+        )
+        if report.already_joined
+        else msg(
+            "joined register {id}; key file {key_file}", id=report.register_id, key_file=s.key_file
+        ),
+        msg("this PC signs checkpoints with {key}", key=report.signing_key),
     ]
     emit(
         {
@@ -165,7 +198,12 @@ def _db_engine(*, create: bool = False) -> Engine:
 
     s = settings()
     if not create and s.sqlite_file is not None and not s.sqlite_file.exists():
-        raise ConfigError(f"no register at {s.sqlite_file}: run `consentreg init` first")
+        raise ConfigError(
+            msg(
+                "no register at {s_sqlite_file}: run `consentreg init` first",
+                s_sqlite_file=s.sqlite_file,
+            )
+        )
     return make_engine(s.db_url)
 
 
@@ -188,7 +226,7 @@ def db_upgrade() -> None:
         engine.dispose()
     _adopt_evidence_files()
     _build_caption_index()
-    emit({"revision": revision}, [f"at {revision}"])
+    emit({"revision": revision}, [msg("at {revision}", revision=revision)])
 
 
 def _adopt_evidence_files() -> None:
@@ -199,12 +237,24 @@ def _adopt_evidence_files() -> None:
     try:
         done = adopt_evidence_files(settings())
     except ConfigError as exc:  # a register from before its identity: `init` finishes the move
-        message(f"warning: evidence files not moved yet: {exc}")
+        message(msg("warning: evidence files not moved yet: {exc}", exc=exc))
         return
     if done.adopted:
-        message(f"moved {done.adopted} evidence file(s) from {done.folder} into the register")
+        message(
+            msg(
+                "moved {done_adopted} evidence file(s) from {done_folder} into the register",
+                done_adopted=done.adopted,
+                done_folder=done.folder,
+            )
+        )
     for kept in done.kept:
-        message(f"warning: evidence file left in {done.folder}: {kept}")
+        message(
+            msg(
+                "warning: evidence file left in {done_folder}: {kept}",
+                done_folder=done.folder,
+                kept=kept,
+            )
+        )
 
 
 def _build_caption_index() -> None:
@@ -215,10 +265,14 @@ def _build_caption_index() -> None:
     try:
         built = build_caption_index(settings())
     except ConsentRegError as exc:  # no key here, or a role that may not: the gate still reads
-        message(f"warning: caption index not built yet (the gate decrypts instead): {exc}")
+        message(
+            msg("warning: caption index not built yet (the gate decrypts instead): {exc}", exc=exc)
+        )
         return
     if built.people:
-        message(f"built the caption index for {built.people} person(s)")
+        message(
+            msg("built the caption index for {built_people} person(s)", built_people=built.people)
+        )
 
 
 @db_app.command("current")
@@ -234,7 +288,10 @@ def db_current() -> None:
     engine = _db_engine()
     try:
         cur, head = current_revision(engine), head_revision(engine)
-        emit({"current": cur, "head": head}, [f"current {cur or 'none'}, head {head}"])
+        emit(
+            {"current": cur, "head": head},
+            [msg("current {value}, head {head}", value=cur or "none", head=head)],
+        )
     finally:
         engine.dispose()
 
@@ -265,7 +322,9 @@ def db_check(
         require_head(engine)
         if integrity:
             require_intact(engine)
-        lines = ["schema is at head" + (", database file intact" if integrity else "")]
+        lines = [
+            _("schema is at head, database file intact") if integrity else _("schema is at head")
+        ]
         emit({"ok": True, "revision": head_revision(engine), "integrity": integrity}, lines)
     finally:
         engine.dispose()
@@ -316,10 +375,11 @@ def doctor() -> None:
     from consentreg.services.doctor import diagnose
 
     checks = diagnose(settings(), now=datetime.now(UTC))
-    label = {"ok": "ok     ", "problem": "PROBLEM", "skipped": "skipped"}
-    lines = [f"{label[c.status]}  {c.message}" for c in checks]
+    label = {"ok": _("ok"), "problem": _("PROBLEM"), "skipped": _("skipped")}
+    width = max(map(len, label.values()))
+    lines = [f"{label[c.status]:<{width}}  {localize(c.message)}" for c in checks]
     emit({"ok": all(c.ok for c in checks), "checks": checks}, lines)
     problems = [c for c in checks if not c.ok]
     if problems:
-        message(f"{len(problems)} problem(s) found")
+        message(msg("{n_problems} problem(s) found", n_problems=len(problems)))
         raise typer.Exit(problems[0].exit_code or 1)

@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from consentreg.i18n import _, msg
+
+from .language import word
 from .output import OPTIONS, emit, instant, table, to_json, write_cleaned
 from .runtime import settings, unit_of_work
 
@@ -61,7 +64,9 @@ def write_private(path: Path, content: str | bytes) -> None:
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise InvalidInputError(f"{path} cannot be written ({exc.strerror})") from None
+        raise InvalidInputError(
+            msg("{path} cannot be written ({exc_strerror})", path=path, exc_strerror=exc.strerror)
+        ) from None
 
 
 def _read(path: Path, *, option: str) -> bytes:
@@ -70,7 +75,14 @@ def _read(path: Path, *, option: str) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise InvalidInputError(f"{option} {path} cannot be read ({exc.strerror})") from None
+        raise InvalidInputError(
+            msg(
+                "{option} {path} cannot be read ({exc_strerror})",
+                option=option,
+                path=path,
+                exc_strerror=exc.strerror,
+            )
+        ) from None
 
 
 @audit_app.command("consents")
@@ -98,7 +110,7 @@ def consents_cmd(
     from consentreg.services.audit.consents_report import consents_text
 
     if fmt not in FORMATS:
-        raise InvalidInputError(f"--format must be table, csv or json, not {fmt!r}")
+        raise InvalidInputError(msg("--format must be table, csv or json, not {fmt!r}", fmt=fmt))
     if jobs is not None and jobs < 1:
         raise InvalidInputError("--jobs must be at least 1")
     when = _instant(as_of)
@@ -209,12 +221,12 @@ def publications_cmd(
     with unit_of_work() as ctx:
         found = publications(ctx, since=when, purpose=purpose)
     rows = [
-        (p.id, instant(p.decided_at), p.purpose, p.photo_id, p.decision)
+        (p.id, instant(p.decided_at), p.purpose, p.photo_id, word(p.decision))
         + (" ".join(p.reasons), " ".join(p.subjects), _show(p.taken_down_at))
         for p in found
     ]
     headers = ["PUBLICATION", "DECIDED", "PURPOSE", "PHOTO", "DECISION", "REASONS", "SUBJECTS"]
-    emit({"publications": found}, table([*headers, "TAKEN DOWN"], rows))
+    emit({"publications": found}, table([*headers, _("TAKEN DOWN")], rows))
 
 
 @audit_app.command("log")
@@ -248,11 +260,19 @@ def _pinned_key(pubkey: Path | None) -> VerifierKey | None:
 
 def _verify_lines(report: VerifyReport) -> list[str]:
     lines = [
-        f"audit log: {report.size} events, chain intact, head {report.head}",
-        f"register: {report.rows_compared} rows match the audit log",
+        _("audit log: {size} events, chain intact, head {head}").format(
+            size=report.size, head=report.head
+        ),
+        _("register: {rows} rows match the audit log").format(rows=report.rows_compared),
     ]
-    lines += [f"{c.source}: ok (size {c.size})" for c in report.checkpoints]
-    return [*lines, f"unanchored events: {report.unanchored} (after the newest checkpoint)"]
+    lines += [
+        _("{source}: ok (size {size})").format(source=c.source, size=c.size)
+        for c in report.checkpoints
+    ]
+    return [
+        *lines,
+        _("unanchored events: {n} (after the newest checkpoint)").format(n=report.unanchored),
+    ]
 
 
 @report_app.command("retention")
@@ -331,7 +351,18 @@ def checkpoint_cmd(output: Output = None) -> None:
     if output is not None:
         write_private(output, view.note)
     document = {**asdict(view), "file": str(output) if output else None}
-    text = [f"checkpoint {view.id}: {view.size} events, written to {output}"] if output else None
+    text = (
+        [
+            msg(
+                "checkpoint {id}: {size} events, written to {output}",
+                id=view.id,
+                size=view.size,
+                output=output,
+            )
+        ]
+        if output
+        else None
+    )
     emit(document, text or view.note.splitlines())
 
 
@@ -350,7 +381,7 @@ def public_key_cmd(output: Output = None) -> None:
     if output is not None:
         write_private(output, key.text + "\n")
     document = {"name": key.name, "key_id": key.key_id, "key": key.text}
-    emit(document, [f"wrote {output}"] if output else [key.text])
+    emit(document, [msg("wrote {output}", output=output)] if output else [key.text])
 
 
 @export_app.command("subject")
@@ -378,7 +409,7 @@ def export_subject_cmd(
     from consentreg.errors import InvalidInputError
 
     if fmt not in ("json", "html", "pdf"):
-        raise InvalidInputError(f"--format must be json, html or pdf, not {fmt!r}")
+        raise InvalidInputError(msg("--format must be json, html or pdf, not {fmt!r}", fmt=fmt))
     if fmt == "pdf" and output is None:
         raise InvalidInputError("a PDF goes to a file: give -o FILE.pdf")
     if fmt == "json":
@@ -391,7 +422,7 @@ def export_subject_cmd(
             return
         write_private(output, to_json(document) + "\n")
         subject = document["subject"]["dct:identifier"]
-        emit({"subject": subject, "file": str(output)}, [f"wrote {output}"])
+        emit({"subject": subject, "file": str(output)}, [msg("wrote {output}", output=output)])
         return
     from consentreg.services.access_report import access_report
 
@@ -409,7 +440,7 @@ def export_subject_cmd(
         from consentreg.printing import html_to_pdf
 
         write_private(output, html_to_pdf(page))
-    emit({"file": str(output), "format": fmt}, [f"wrote {output}"])
+    emit({"file": str(output), "format": fmt}, [msg("wrote {output}", output=output)])
 
 
 @report_app.command("coverage")
@@ -448,6 +479,12 @@ def coverage_cmd(
 
         write_private(output, html_to_pdf(report.html))
     counts = {"people": report.people, "purposes": report.purposes, "allowed": report.allowed}
-    summary = f"wrote {output}: {report.people} people x {report.purposes} purposes"
+    summary = msg(
+        "wrote {output}: {people} people x {purposes} purposes, {allowed} allowed",
+        output=output,
+        people=report.people,
+        purposes=report.purposes,
+        allowed=report.allowed,
+    )
     document = {"file": str(output), "format": fmt, **counts, **report.document()}
-    emit(document, [f"{summary}, {report.allowed} allowed"])
+    emit(document, [summary])

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from consentreg.i18n import msg
+
 from .output import emit
 from .progress import counting_bar
 from .runtime import settings, unit_of_work
@@ -45,9 +47,19 @@ def backup_cmd(
     emit(
         describe(summary),
         [
-            f"backup written to {summary.path}: {summary.rows} rows of {summary.tables} tables,"
-            f" schema {summary.revision}, {summary.size} bytes",
-            f"person keys written to {summary.key_file}: {summary.person_keys} keys",
+            msg(
+                "backup written to {summary_path}: {summary_rows} rows of {summary_tables} tables, schema {summary_revision}, {summary_size} bytes",
+                summary_path=summary.path,
+                summary_rows=summary.rows,
+                summary_tables=summary.tables,
+                summary_revision=summary.revision,
+                summary_size=summary.size,
+            ),
+            msg(
+                "person keys written to {key_file}: {count} keys",
+                key_file=summary.key_file,
+                count=summary.person_keys,
+            ),
         ],
     )
 
@@ -86,7 +98,12 @@ def restore_cmd(
             "rows": summary.rows,
         },
         [
-            f"restored {summary.rows} rows of {summary.tables} tables (schema {summary.revision},"
-            f" now {summary.upgraded_to}): run `consentreg audit verify`"
+            msg(
+                "restored {summary_rows} rows of {summary_tables} tables (schema {summary_revision}, now {summary_upgraded_to}): run `consentreg audit verify`",
+                summary_rows=summary.rows,
+                summary_tables=summary.tables,
+                summary_revision=summary.revision,
+                summary_upgraded_to=summary.upgraded_to,
+            )
         ],
     )

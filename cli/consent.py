@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from consentreg.i18n import _, msg
+
+from .language import word
 from .output import OPTIONS, emit, instant, message, table, write_cleaned
 from .runtime import names_for, open_register, unit_of_work
 
@@ -191,10 +194,13 @@ def withdraw_cmd(
     # the take-down list is data (stdout, so that `> file` keeps it); what it means, a message
     emit({"id": wid, "takedown": items}, [wid, *(takedown_lines(items) if items else [])])
     message(
-        f"take-down list: {len(items)} release(s) to take down, listed on stdout under the"
-        " withdrawal's ID"
+        msg(
+            "take-down list: {n} release(s) to take down, listed on stdout under the"
+            " withdrawal's ID",
+            n=len(items),
+        )
         if items
-        else "take-down list: nothing was released relying on this consent"
+        else msg("take-down list: nothing was released relying on this consent")
     )
 
 
@@ -246,7 +252,14 @@ def evidence_cmd(
             "path": str(copy.path),
         }
     )
-    message(f"wrote the evidence of consent {copy.consent_id} ({copy.size} bytes) to {out}")
+    message(
+        msg(
+            "wrote the evidence of consent {consent} ({size} bytes) to {out}",
+            consent=copy.consent_id,
+            size=copy.size,
+            out=out,
+        )
+    )
 
 
 @consent_app.command("list")
@@ -273,7 +286,7 @@ def consent_list(
             [
                 (
                     c.id,
-                    c.kind,
+                    word(c.kind),
                     with_names(c.subject_id, names),
                     c.purpose,
                     with_names(c.consenter_id, names),
@@ -281,7 +294,9 @@ def consent_list(
                     f"{c.valid_from}..{c.valid_until}"
                     if c.valid_from
                     else (
-                        f"withdraws {c.withdraws[:8]} at {instant(c.effective_at)}"
+                        _("withdraws {id} at {at}").format(
+                            id=c.withdraws[:8], at=instant(c.effective_at)
+                        )
                         if c.withdraws
                         else ""
                     ),
@@ -314,9 +329,23 @@ def _import(
             loader = {"guardians": imports.import_guardians, "consents": imports.import_consents}
             count = loader[kind](ctx, file)
     if dry_run:
-        message(f"{file.name}: {count} {kind} rows would be imported; nothing was written")
+        message(
+            msg(
+                "{file_name}: {count} {kind} rows would be imported; nothing was written",
+                file_name=file.name,
+                count=count,
+                kind=word(kind),
+            )
+        )
     else:
-        message(f"imported {count} {kind} rows from {file.name}")
+        message(
+            msg(
+                "imported {count} {kind} rows from {file_name}",
+                count=count,
+                kind=word(kind),
+                file_name=file.name,
+            )
+        )
     emit({"imported": 0 if dry_run else count, "checked": count, "dry_run": dry_run}, [str(count)])
 
 

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from consentreg.i18n import msg
+
 from .output import clean
 
 
@@ -279,7 +281,7 @@ def run_demo(directory: Path | None, *, serve_seconds: int = 0) -> None:
     if any(root.iterdir()):
         from consentreg.errors import InvalidInputError
 
-        raise InvalidInputError(f"--dir {root} is not empty; give a new folder")
+        raise InvalidInputError(msg("--dir {root} is not empty; give a new folder", root=root))
     os.environ["CONSENTREG_HOME"] = str(root / "home")
     os.environ.pop("CONSENTREG_DB", None)
     os.environ.pop("CONSENTREG_KEY_FILE", None)

@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from consentreg.i18n import localize, msg
+
+from .language import word
 from .output import OPTIONS, clean, emit, message, table
 from .progress import progress_bar
 from .runtime import names_for, open_register, unit_of_work
@@ -55,9 +58,9 @@ def _report(outcomes: list[Outcome], extra: dict[str, object] | None = None) -> 
     lines = []
     for o in outcomes:
         target = f" -> {o.output}" if o.output else ""
-        lines.append(f"{o.decision:<9} {o.input}{target}")
+        lines.append(f"{word(o.decision):<9} {o.input}{target}")
         lines += [
-            f"  {r.code:<25} {with_names(r.subject or '-', names):<32} {with_names(r.message, names)}"
+            f"  {r.code:<25} {with_names(r.subject or '-', names):<32} {with_names(localize(r.message), names)}"
             for r in o.reasons
         ]
     emit({"results": [_as_json(o) for o in outcomes], **(extra or {})}, lines)
@@ -66,7 +69,7 @@ def _report(outcomes: list[Outcome], extra: dict[str, object] | None = None) -> 
             d: sum(o.decision == d for o in outcomes)
             for d in ("released", "allowed", "refused", "error")
         }
-        message(", ".join(f"{n} {d}" for d, n in counts.items() if n))
+        message(", ".join(f"{n} {word(d)}" for d, n in counts.items() if n))
     require_all_passed(outcomes)
 
 
@@ -164,15 +167,33 @@ def _gathered(inputs: list[Path]) -> list[Path]:
     gathered = gather_inputs(inputs)
     if gathered.skipped:
         names = ", ".join(clean(str(p)) for p in gathered.skipped)
-        message(f"skipped {len(gathered.skipped)} file(s) that are not images: {names}")
+        message(
+            msg(
+                "skipped {count} file(s) that are not images: {names}",
+                count=len(gathered.skipped),
+                names=names,
+            )
+        )
     return gathered.files
 
 
 def _say_repairs(report: PublishReport) -> None:
     if report.leftovers_removed:
-        message(f"removed {report.leftovers_removed} unfinished file(s) of an interrupted run")
+        message(
+            msg(
+                "removed {count} unfinished file(s) of an interrupted run",
+                count=report.leftovers_removed,
+            )
+        )
     for r in report.repairs:
-        message(f"earlier release {r.publication_id} ({r.output}): {r.result}")
+        message(
+            msg(
+                "earlier release {publication} ({output}): {result}",
+                publication=r.publication_id,
+                output=r.output,
+                result=r.result,
+            )
+        )
 
 
 def repair(

@@ -32,6 +32,16 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _check_language(value: str | None) -> str | None:
+    from consentreg.i18n import known
+
+    if value and not known(value):
+        from consentreg.i18n import N_
+
+        raise typer.BadParameter(N_("must be nb (bokmål) or en (English)"))
+    return value
+
+
 @app.callback()
 def _global(
     db: Annotated[
@@ -42,6 +52,15 @@ def _global(
         bool, typer.Option("--json", help="Print exactly one JSON document.")
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    lang: Annotated[  # noqa: ARG001 - read before parsing (cli/language.py `speak`)
+        str | None,
+        typer.Option(
+            "--lang",
+            envvar="CONSENTREG_LANG",
+            callback=_check_language,
+            help="Language of what is printed: nb (bokmål) or en. Default: the locale (LANG).",
+        ),
+    ] = None,
     version: Annotated[  # noqa: ARG001 - handled by its eager callback
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
@@ -62,40 +81,48 @@ rounds.install(app)
 
 def _fail(code: int, text: str, kind: str) -> NoReturn:
     from consentreg.errors import ConsentRegError
+    from consentreg.i18n import _, localize
 
-    message(f"Error: {text}")
-    if OPTIONS.json:
+    message(_("Error: {message}").format(message=localize(text)))
+    if OPTIONS.json:  # the document keeps the English message: machines read it
         with contextlib.suppress(ConsentRegError):  # a stdout that cannot take it: said above
-            emit({"error": {"type": kind, "message": text, "exit_code": code}})
+            emit({"error": {"type": kind, "message": str(text), "exit_code": code}})
     raise SystemExit(code)
 
 
 def run(argv: list[str] | None = None) -> NoReturn:
     """Entry point: run the app and translate every failure into its exit code."""
     from consentreg.errors import ConsentRegError
+    from consentreg.i18n import msg
 
+    from .language import command, show_usage_error, speak
+
+    speak(sys.argv[1:] if argv is None else argv)
     try:
-        code = app(args=argv, standalone_mode=False, prog_name="consentreg")
+        code = command(app)(args=argv, standalone_mode=False, prog_name="consentreg")
     except (typer.Abort, KeyboardInterrupt):  # 128 + SIGINT, as a shell reports Ctrl-C
-        _fail(130, "aborted", "Abort")
+        _fail(130, msg("aborted"), "Abort")
     except typer.TyperException as exc:  # usage errors (Typer's own click)
         if OPTIONS.debug:
             raise
-        exc.show()  # type: ignore[attr-defined]
+        show_usage_error(exc)
         raise SystemExit(getattr(exc, "exit_code", 2)) from None
     except ConsentRegError as exc:
         if exc.shown:  # the answer was printed: only the exit code is left to give
             raise SystemExit(exc.exit_code) from None
         if OPTIONS.debug:
             raise
-        _fail(exc.exit_code, str(exc), type(exc).__name__)
+        _fail(exc.exit_code, exc.args[0] if exc.args else str(exc), type(exc).__name__)
     except Exception as exc:
         if OPTIONS.debug:
             raise
         # The message of an unexpected error may carry data; show only its type.
         _fail(
             1,
-            f"internal error ({type(exc).__name__}); re-run with --debug for a traceback",
+            msg(
+                "internal error ({kind}); re-run with --debug for a traceback",
+                kind=type(exc).__name__,
+            ),
             "InternalError",
         )
     raise SystemExit(code if isinstance(code, int) else 0)
@@ -127,7 +154,9 @@ def _flush_output(code: int) -> int:
     except OSError as exc:
         failure = output_failure(exc)
         with contextlib.suppress(OSError, ValueError):
-            message(f"Error: {failure}")
+            from consentreg.i18n import _, localize
+
+            message(_("Error: {message}").format(message=localize(failure.args[0])))
         return code or failure.exit_code
     except ValueError:  # stdout already closed
         return code

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from consentreg.display import aligned, clean, instant, padded, table, to_json, widths
+from consentreg import display
+from consentreg.display import aligned, clean, instant, padded, to_json, widths
+from consentreg.i18n import Message, gettext, localize, msg
 
 if TYPE_CHECKING:
     from consentreg.errors import ConsentRegError
@@ -27,11 +29,16 @@ OPTIONS = Options()
 
 
 def emit(document: Any, lines: Iterable[str] = ()) -> None:
-    """Print one JSON document with --json, else the human-readable lines."""
+    """Print one JSON document with --json, else the human-readable lines (a `msg` among them
+    in the chosen language)."""
     if OPTIONS.json:
         _write(to_json(document) + "\n")
         return
-    _write("".join(clean(line) + "\n" for line in lines))
+    _write(
+        "".join(
+            clean(localize(line) if isinstance(line, Message) else line) + "\n" for line in lines
+        )
+    )
 
 
 def write_cleaned(text: str) -> None:
@@ -56,7 +63,13 @@ def output_failure(exc: OSError) -> ConsentRegError:
     from consentreg.errors import StorageError
 
     reason = exc.strerror or type(exc).__name__
-    return StorageError(f"the output could not be written to stdout ({reason})")
+    return StorageError(msg("the output could not be written to stdout ({reason})", reason=reason))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    """A table for people; its headings are msgids (scripts/cli_messages.py collects the
+    upper-case literals of cli/), shown in the chosen language."""
+    return display.table([gettext(h) for h in headers], rows)
 
 
 def emit_id(new_id: str) -> None:
@@ -64,5 +77,7 @@ def emit_id(new_id: str) -> None:
 
 
 def message(text: str) -> None:
-    """A message to stderr; its own line breaks (a list of problems) kept, each line cleaned."""
+    """A message to stderr in the chosen language (a `msg` or a msgid); its own line breaks (a
+    list of problems) kept, each line cleaned."""
+    text = localize(text)
     sys.stderr.write("\n".join(map(clean, text.split("\n"))) + "\n")

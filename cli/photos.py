@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from consentreg.i18n import _, msg
+
 from .output import clean, emit, message, table
 from .runtime import unit_of_work
 
@@ -66,16 +68,26 @@ def photo_add(
     ids = added.ids
     emit({"ids": ids, "id": ids[0] if len(ids) == 1 else None}, ids)
     for failure in added.failures:
-        message(f"not registered: {clean(failure.name)}: {failure.code}: {failure.message}")
+        message(
+            msg(
+                "not registered: {value}: {failure_code}: {failure_message}",
+                value=clean(failure.name),
+                failure_code=failure.code,
+                failure_message=failure.message,
+            )
+        )
     if added.unchecked:
         message(
-            f"warning: face detection is not installed: the faces of {len(added.unchecked)} "
-            "photo(s) were not checked and the gate refuses them (faces_unchecked) until "
-            "`consentreg photo detect FILE` has looked"
+            msg(
+                "warning: face detection is not installed: the faces of {n_added_unchecked} photo(s) were not checked and the gate refuses them (faces_unchecked) until `consentreg photo detect FILE` has looked",
+                n_added_unchecked=len(added.unchecked),
+            )
         )
     unusable = [f for f in added.failures if f.code.startswith("image_")]
     if unusable:
-        raise InputsUnreadableError(f"{len(unusable)} file(s) not registered")
+        raise InputsUnreadableError(
+            msg("{n_unusable} file(s) not registered", n_unusable=len(unusable))
+        )
 
 
 def _read(path: Path) -> PhotoInput:
@@ -171,32 +183,38 @@ def photo_show(
     with unit_of_work(writer=False) as ctx:
         view = show_photo(ctx, photo_id=None if data is not None else photo, data=data)
     lines = [
-        f"id            {view.id}",
-        f"sha256        {view.sha256}",
-        f"format        {view.format} {view.width}x{view.height}",
-        f"unit          {view.unit or '-'}",
-        f"photographer  {clean(view.photographer)}",
-        f"original name {clean(view.original_name)}",
-        f"complete      {'yes' if view.complete else 'no'}",
+        _row(_("id"), view.id),
+        _row(_("sha256"), view.sha256),
+        _row(_("format"), f"{view.format} {view.width}x{view.height}"),
+        _row(_("unit"), view.unit or "-"),
+        _row(_("photographer"), clean(view.photographer)),
+        _row(_("original name"), clean(view.original_name)),
+        _row(_("complete"), _("yes") if view.complete else _("no")),
     ]
     lines += (
         table(
             ["  TAGGED", "IDENTIFIABLE", "REGION"],
             [
-                (f"  {t.person_id}", "yes" if t.identifiable else "no", t.region or "")
+                (f"  {t.person_id}", _("yes") if t.identifiable else _("no"), t.region or "")
                 for t in view.tags
             ],
         )
         if view.tags
-        else ["  (no one tagged)"]
+        else ["  " + _("(no one tagged)")]
     )
     emit(view, lines + _face_lines(view))
 
 
+def _row(label: str, value: object) -> str:
+    """A line of `photo show`: the label (translated) in a column of its own."""
+    return f"{label:<13} {value}"
+
+
 def _face_lines(view: PhotoView) -> list[str]:
     if view.faces is None:
-        return ["faces         not checked (consentreg photo detect FILE)"]
-    head = [f"faces         {len(view.faces)} found ({view.face_detector})"]
+        return [_row(_("faces"), _("not checked (consentreg photo detect FILE)"))]
+    found = _("{n} found ({detector})").format(n=len(view.faces), detector=view.face_detector)
+    head = [_row(_("faces"), found)]
     if not view.faces:
         return head
     rows = [
@@ -207,8 +225,11 @@ def _face_lines(view: PhotoView) -> list[str]:
     uncovered = sum(1 for f in view.faces if f.covered_by is None)
     if uncovered:
         lines.append(
-            f"  {uncovered} face(s) no tag's region covers; tags without a region "
-            f"account for {view.faces_by_count}"
+            "  "
+            + _(
+                "{uncovered} face(s) no tag's region covers; tags without a region account for "
+                "{by_count}"
+            ).format(uncovered=uncovered, by_count=view.faces_by_count)
         )
     return lines
 
@@ -230,7 +251,9 @@ def photo_detect(
     with unit_of_work() as ctx:
         done = detect_photos(ctx, files=[_read(f) for f in files])
     lines = [
-        f"{d.photo_id}  {d.faces} face(s){'' if d.done else ' (already checked)'}  {clean(d.name)}"
+        f"{d.photo_id}  "
+        + (_("{n} face(s)") if d.done else _("{n} face(s) (already checked)")).format(n=d.faces)
+        + f"  {clean(d.name)}"
         for d in done
     ]
     emit({"photos": done}, lines)
@@ -266,8 +289,8 @@ def photo_faces(
     if not preview.drawn_on_photo:
         message("the register keeps no pixels: boxes drawn on a grey frame (--image FILE)")
     faces = preview.faces or []
+    no_tag = _("? no tag covers it")
     lines = [str(preview.path)] + [
-        f"  {f.number}  {','.join(map(str, f.box))}  {f.covered_by or '? no tag covers it'}"
-        for f in faces
+        f"  {f.number}  {','.join(map(str, f.box))}  {f.covered_by or no_tag}" for f in faces
     ]
     emit({"photo": preview.photo_id, "output": str(preview.path), "faces": faces}, lines)

@@ -8,11 +8,14 @@ from typing import Annotated
 
 import typer
 
+from consentreg.i18n import N_, _, localize, msg
+
 from . import consent
+from .language import word
 from .output import emit, emit_id, instant, message, table
 from .runtime import open_register, unit_of_work
 
-ERASED = "(erased)"  # as consentreg.crypto.ERASED: shown for an erased person's values
+ERASED = N_("(erased)")  # as consentreg.crypto.ERASED: shown for an erased person's values
 
 unit_app = typer.Typer(help="Kindergartens, schools, groups and classes.", no_args_is_help=True)
 purpose_app = typer.Typer(help="Channels with their notice texts.", no_args_is_help=True)
@@ -34,7 +37,9 @@ def read_text_file(path: Path, *, option: str) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        raise InvalidInputError(f"{option} {path} cannot be read as UTF-8 text") from None
+        raise InvalidInputError(
+            msg("{option} {path} cannot be read as UTF-8 text", option=option, path=path)
+        ) from None
 
 
 @unit_app.command("add")
@@ -173,7 +178,7 @@ def purpose_list() -> None:
                     p.title,
                     p.max_px,
                     p.guardians,
-                    p.validity,
+                    localize(p.validity),
                     f"v{p.notice_version}",
                     p.notice_sha256[:12],
                 )
@@ -260,11 +265,11 @@ def person_list(
                 (
                     p.id,
                     p.name,
-                    p.born or ERASED,
-                    p.kind,
+                    p.born or _(ERASED),
+                    word(p.kind),
                     p.unit,
                     p.ref,
-                    "yes" if p.protected else "",
+                    word(p.protected),
                 )
                 + ((oslo_day(p.left_at) if p.left_at else "",) if include_left else ())
                 for p in people
@@ -289,39 +294,42 @@ def person_show(
         consentreg person show ref:K001 --at 2026-09-01
     """
     from consentreg.domain.calendar import parse_at
-    from consentreg.services.coverage import EXPLAINED
+    from consentreg.domain.reason_texts import reason_text
+    from consentreg.i18n import language
     from consentreg.services.person_page import person_page
 
     with unit_of_work(writer=False) as ctx:
         page = person_page(ctx, person_id, at=parse_at(at) if at else None)
     p, names = page.person, page.names
     lines = [
-        f"id         {p.id}",
-        f"name       {p.name}",
-        f"born       {p.born or ERASED}",
-        f"kind       {p.kind}",
-        f"unit       {p.unit or '-'}",
-        f"ref        {p.ref or '-'}",
-        f"protected  {'yes' if p.protected else 'no'}",
+        _row(_("id"), p.id),
+        _row(_("name"), p.name),
+        _row(_("born"), p.born or _(ERASED)),
+        _row(_("kind"), word(p.kind)),
+        _row(_("unit"), p.unit or "-"),
+        _row(_("ref"), p.ref or "-"),
+        _row(_("protected"), _("yes") if p.protected else _("no")),
     ]
     if p.left_at:
-        lines.append(f"left       {instant(p.left_at)}")
+        lines.append(_row(_("left"), instant(p.left_at)))
     lines += [
-        f"guardian   {g.person_id[:8]}  {names.get(g.person_id, '?')}"
-        + ("" if g.parental_responsibility else " (no parental responsibility)")
+        _row(_("guardian"), f"{g.person_id[:8]}  {names.get(g.person_id, '?')}")
+        + ("" if g.parental_responsibility else " " + _("(no parental responsibility)"))
         for g in p.guardians
     ]
-    lines += [f"child      {c.person_id[:8]}  {names.get(c.person_id, '?')}" for c in p.children]
-    lines.append(f"standing as of {instant(page.at)}:")
+    lines += [
+        _row(_("child"), f"{c.person_id[:8]}  {names.get(c.person_id, '?')}") for c in p.children
+    ]
+    lines.append(_("standing as of {at}:").format(at=instant(page.at)))
     if not page.standing:
-        lines.append("  (not registered yet at that instant, or no purpose registered)")
+        lines.append("  " + _("(not registered yet at that instant, or no purpose registered)"))
     for s in page.standing:
         who = ", ".join(
-            f"{names.get(d.consenter_id, d.consenter_id[:8])} {d.kind}" for d in s.decisions
+            f"{names.get(d.consenter_id, d.consenter_id[:8])} {word(d.kind)}" for d in s.decisions
         )
-        verdict = "allowed" if s.allowed else "not allowed"
+        verdict = _("allowed") if s.allowed else _("not allowed")
         lines.append(f"  {s.purpose:<14} {verdict}" + (f"  ({who})" if who else ""))
-        lines += [f"    {code}: {EXPLAINED.get(code, code)}" for code in s.reasons]
+        lines += [f"    {code}: {reason_text(code, language())}" for code in s.reasons]
     document = {
         **asdict(p),
         "at": page.at,
@@ -336,6 +344,11 @@ def person_show(
         ],
     }
     emit(document, lines)
+
+
+def _row(label: str, value: object) -> str:
+    """A line of `person show`: the label (translated) in a column of its own."""
+    return f"{label:<10} {value}"
 
 
 @person_app.command("correct")
@@ -363,7 +376,14 @@ def person_correct(
     born_on = parse_date(born, field="--born") if born is not None else None
     with unit_of_work() as ctx:
         done = correct_person(ctx, person_id, name=name, born=born_on, ref=ref, unit=unit)
-    emit(done, [f"{done.id} corrected {','.join(done.fields)} of {done.person_id}"])
+    emit(
+        done,
+        [
+            _("{id} corrected {fields} of {person}").format(
+                id=done.id, fields=",".join(done.fields), person=done.person_id
+            )
+        ],
+    )
 
 
 @person_app.command("leave")
@@ -388,7 +408,7 @@ def person_leave(
     when = parse_at(at) if at is not None else None
     with unit_of_work() as ctx:
         done = leave_person(ctx, person_id, at=when)
-    emit(done, [f"{done.person_id} left {instant(done.left_at)}"])
+    emit(done, [_("{person} left {at}").format(person=done.person_id, at=instant(done.left_at))])
 
 
 @person_app.command("erase")

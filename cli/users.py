@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from consentreg.i18n import _, msg
+
 from .output import emit, instant, table
 from .runtime import unit_of_work
 
@@ -84,7 +86,7 @@ def user_password(
     secret = _password(password_file)
     with unit_of_work() as ctx:
         epoch = set_password(ctx, login=login, password=secret)
-    emit({"login": login, "session_epoch": epoch}, [f"password set for {login}"])
+    emit({"login": login, "session_epoch": epoch}, [msg("password set for {login}", login=login)])
 
 
 def _password(path: Path | None) -> str:
@@ -94,12 +96,14 @@ def _password(path: Path | None) -> str:
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError):
-            raise InvalidInputError(f"--password-file {path} cannot be read as text") from None
+            raise InvalidInputError(
+                msg("--password-file {path} cannot be read as text", path=path)
+            ) from None
         return lines[0] if lines else ""
     import getpass
 
-    first = getpass.getpass("New password: ")
-    if getpass.getpass("Again: ") != first:
+    first = getpass.getpass(_("New password: "))
+    if getpass.getpass(_("Again: ")) != first:
         raise InvalidInputError("the two passwords differ: nothing was changed")
     return first
 

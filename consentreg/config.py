@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from consentreg.errors import ConfigError, ConsentRegError, ReadOnlyRegisterError, StorageError
+from consentreg.i18n import msg
 
 
 @dataclass(frozen=True)
@@ -89,16 +90,37 @@ def file_error(exc: OSError, *, folder: Path, doing: str) -> ConsentRegError:
     reason = exc.strerror or type(exc).__name__
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return StorageError(
-            f"cannot {doing}: the file system holding {folder} is full; nothing was written:"
-            " free some space and try again"
+            msg(
+                "cannot {doing}: the file system holding {folder} is full; nothing was written: free some space and try again",
+                doing=doing,
+                folder=folder,
+            )
         )
     if exc.errno == errno.EROFS:
         return ReadOnlyRegisterError(
-            f"cannot {doing}: {folder} is on a read-only file system; nothing was written"
+            msg(
+                "cannot {doing}: {folder} is on a read-only file system; nothing was written",
+                doing=doing,
+                folder=folder,
+            )
         )
     if exc.errno in (errno.EACCES, errno.EPERM):
-        return ConfigError(f"cannot {doing}: this user may not write in {folder} ({reason})")
-    return StorageError(f"cannot {doing} in {folder} ({reason}); nothing was written")
+        return ConfigError(
+            msg(
+                "cannot {doing}: this user may not write in {folder} ({reason})",
+                doing=doing,
+                folder=folder,
+                reason=reason,
+            )
+        )
+    return StorageError(
+        msg(
+            "cannot {doing} in {folder} ({reason}); nothing was written",
+            doing=doing,
+            folder=folder,
+            reason=reason,
+        )
+    )
 
 
 def ensure_home(settings: Settings) -> None:
@@ -106,8 +128,12 @@ def ensure_home(settings: Settings) -> None:
     try:
         settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
     except FileExistsError:
-        raise ConfigError(f"CONSENTREG_HOME {settings.home} is not a folder") from None
+        raise ConfigError(
+            msg("CONSENTREG_HOME {settings_home} is not a folder", settings_home=settings.home)
+        ) from None
     except OSError as exc:
         raise file_error(exc, folder=settings.home.parent, doing="create the home folder") from None
     if not settings.home.is_dir():
-        raise ConfigError(f"CONSENTREG_HOME {settings.home} is not a folder")
+        raise ConfigError(
+            msg("CONSENTREG_HOME {settings_home} is not a folder", settings_home=settings.home)
+        )

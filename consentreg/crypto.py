@@ -39,6 +39,7 @@ from consentreg.errors import ConfigError, InvalidInputError
 # TamperedDataError lived here before it moved to consentreg.errors: still importable from here
 from consentreg.errors import TamperedDataError as TamperedDataError
 from consentreg.files import write_new_private
+from consentreg.i18n import msg
 
 _FIELD_VERSION = b"\x01"
 _PERSON_VERSION = b"\x02"
@@ -59,20 +60,33 @@ def _check_private_file(path: Path, what: str) -> None:
     try:
         info = path.lstat()
     except FileNotFoundError:
-        raise ConfigError(f"{what} {path} does not exist: run `consentreg init`") from None
+        raise ConfigError(
+            msg("{what} {path} does not exist: run `consentreg init`", what=what, path=path)
+        ) from None
     except OSError as exc:
         raise _unreadable(path, what, exc) from None
     if not stat.S_ISREG(info.st_mode):
-        raise ConfigError(f"{what} {path} is not a regular file")
+        raise ConfigError(msg("{what} {path} is not a regular file", what=what, path=path))
     if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(
-            f"{what} {path} is readable by group or others (mode {stat.S_IMODE(info.st_mode):o});"
-            f" run `chmod 600 {path}`"
+            msg(
+                "{what} {path} is readable by group or others (mode {stat_S_IMODE:o}); run `chmod 600 {path}`",
+                what=what,
+                path=path,
+                stat_S_IMODE=stat.S_IMODE(info.st_mode),
+            )
         )
 
 
 def _unreadable(path: Path, what: str, exc: OSError) -> ConfigError:
-    return ConfigError(f"cannot read the {what} {path} ({exc.strerror or type(exc).__name__})")
+    return ConfigError(
+        msg(
+            "cannot read the {what} {path} ({value})",
+            what=what,
+            path=path,
+            value=exc.strerror or type(exc).__name__,
+        )
+    )
 
 
 def _read_private_file(path: Path, what: str) -> bytes:
@@ -106,9 +120,9 @@ def read_master_key(path: Path) -> bytes:
     try:
         master = base64.b64decode(data.strip(), validate=True)
     except ValueError:
-        raise ConfigError(f"key file {path} is not a consentreg key") from None
+        raise ConfigError(msg("key file {path} is not a consentreg key", path=path)) from None
     if len(master) != 32:
-        raise ConfigError(f"key file {path} is not a consentreg key")
+        raise ConfigError(msg("key file {path} is not a consentreg key", path=path))
     return master
 
 
@@ -444,7 +458,13 @@ class ChunkCipher:
 
     def _aad(self, index: int) -> bytes:
         if not 0 <= index < self._count:
-            raise TamperedDataError(f"chunk {index} is outside the blob's {self._count} chunks")
+            raise TamperedDataError(
+                msg(
+                    "chunk {index} is outside the blob's {count} chunks",
+                    index=index,
+                    count=self._count,
+                )
+            )
         return self._prefix + str(index).encode()
 
 
@@ -482,9 +502,11 @@ class Signer:
         try:
             key = serialization.load_pem_private_key(data, password=None)
         except (ValueError, TypeError):
-            raise ConfigError(f"signing key file {label} is not an Ed25519 key") from None
+            raise ConfigError(
+                msg("signing key file {label} is not an Ed25519 key", label=label)
+            ) from None
         if not isinstance(key, Ed25519PrivateKey):
-            raise ConfigError(f"signing key file {label} is not an Ed25519 key")
+            raise ConfigError(msg("signing key file {label} is not an Ed25519 key", label=label))
         return cls(key)
 
     def sign(self, message: bytes) -> bytes:
@@ -526,7 +548,12 @@ def seal_master_key(master: bytes, *, register_id: str, passphrase: str) -> byte
     such before any passphrase is tried) and the master key under AES-256-GCM with a key derived
     from the passphrase by scrypt; the ID is bound as associated data."""
     if len(passphrase) < MIN_PASSPHRASE:
-        raise InvalidInputError(f"the passphrase must have at least {MIN_PASSPHRASE} characters")
+        raise InvalidInputError(
+            msg(
+                "the passphrase must have at least {MIN_PASSPHRASE} characters",
+                MIN_PASSPHRASE=MIN_PASSPHRASE,
+            )
+        )
     salt, nonce = os.urandom(_SALT_BYTES), os.urandom(_NONCE_BYTES)
     sealed = AESGCM(_passphrase_key(passphrase, salt)).encrypt(
         nonce, master, _export_aad(register_id)
@@ -632,7 +659,9 @@ class BackupCipher:
         try:
             return self._aead.decrypt(nonce, sealed, aad)
         except InvalidTag:
-            raise TamperedDataError(f"backup chunk {index} does not authenticate") from None
+            raise TamperedDataError(
+                msg("backup chunk {index} does not authenticate", index=index)
+            ) from None
 
 
 # --- the person keys file (docs/architecture.md, "Erasure"): the wrapped data keys of everyone

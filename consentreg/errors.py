@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from consentreg.i18n import N_, msg
+
 if TYPE_CHECKING:
     from consentreg.domain.model import Decision
 
@@ -144,7 +146,8 @@ class PublishRefused(ConsentRegError):  # noqa: N818 - the domain outcome, named
     exit_code = 3
 
     def __init__(self, decision: Decision) -> None:
-        super().__init__("refused: " + ", ".join(sorted({r.code for r in decision.reasons})))
+        codes = ", ".join(sorted({r.code for r in decision.reasons}))
+        super().__init__(msg("refused: {codes}", codes=codes))
         self.decision = decision
 
     def __reduce__(self) -> tuple[type[PublishRefused], tuple[Decision]]:
@@ -297,6 +300,7 @@ class DatabaseBusyError(ConsentRegError):
     exit_code = 9
 
     def __init__(
-        self, message: str = "the register is busy (another writer); nothing was written, try again"
+        self,
+        message: str = N_("the register is busy (another writer); nothing was written, try again"),
     ) -> None:
         super().__init__(message)

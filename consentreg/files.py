@@ -9,6 +9,7 @@ from pathlib import Path
 
 from consentreg.config import file_error
 from consentreg.errors import InvalidInputError
+from consentreg.i18n import msg
 
 
 def write_new_private(path: Path, content: bytes, *, what: str) -> None:
@@ -20,7 +21,7 @@ def write_new_private(path: Path, content: bytes, *, what: str) -> None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         fd = os.open(path, flags, 0o600)
     except FileExistsError:
-        raise InvalidInputError(f"{path} already exists: not overwritten") from None
+        raise InvalidInputError(msg("{path} already exists: not overwritten", path=path)) from None
     except OSError as exc:
         raise file_error(exc, folder=path.parent, doing=f"create the {what} {path}") from None
     try:
@@ -38,9 +39,15 @@ def new_output(out: Path) -> Path:
     file (or a link) has that name, or its folder does not exist."""
     target = out.absolute()
     if os.path.lexists(target):
-        raise InvalidInputError(f"-o {out} exists; nothing was written over it")
+        raise InvalidInputError(msg("-o {out} exists; nothing was written over it", out=out))
     if not target.parent.is_dir():
-        raise InvalidInputError(f"-o {out}: the folder {target.parent} does not exist")
+        raise InvalidInputError(
+            msg(
+                "-o {out}: the folder {target_parent} does not exist",
+                out=out,
+                target_parent=target.parent,
+            )
+        )
     return target
 
 

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from consentreg.errors import ConfigError, StorageError
+from consentreg.i18n import msg
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 TIMEOUT_S = 90
@@ -50,7 +51,7 @@ def html_to_pdf(html: str) -> bytes:
             subprocess.run(command, capture_output=True, timeout=TIMEOUT_S, check=False)  # noqa: S603
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise StorageError(
-                f"Chromium could not print the page ({type(exc).__name__})"
+                msg("Chromium could not print the page ({kind})", kind=type(exc).__name__)
             ) from None
         if not pdf.exists() or pdf.stat().st_size == 0:
             raise StorageError("Chromium did not write the PDF: try --format html")

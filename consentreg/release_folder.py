@@ -18,6 +18,7 @@ from pathlib import Path
 
 from consentreg.errors import OutputError
 from consentreg.files import sync_folder
+from consentreg.i18n import msg
 
 _TMP_PREFIX = ".consentreg-"
 # .consentreg-<pid>-<random>.tmp; .consentreg-<random>.tmp from versions before 0.2
@@ -44,10 +45,14 @@ class ReleaseFolder:
         link = _first_symlink(given)
         if link is not None:
             raise OutputError(
-                f"--out {shown} passes through the symbolic link {link}; give the real folder"
+                msg(
+                    "--out {shown} passes through the symbolic link {link}; give the real folder",
+                    shown=shown,
+                    link=link,
+                )
             )
         if given.exists() and not given.is_dir():
-            raise OutputError(f"--out {shown} is not a folder")
+            raise OutputError(msg("--out {shown} is not a folder", shown=shown))
         try:
             given.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -105,8 +110,11 @@ class ReleaseFolder:
         except FileExistsError:
             if not self.holds(name, hashlib.sha256(data).hexdigest()):
                 raise OutputError(
-                    f"--out {self.shown} already holds another file named {name}; "
-                    "nothing was overwritten"
+                    msg(
+                        "--out {shown} already holds another file named {name}; nothing was overwritten",
+                        shown=self.shown,
+                        name=name,
+                    )
                 ) from None
         except OSError as exc:
             raise _failure(self.shown, "cannot take the released copy", exc) from None
@@ -161,4 +169,6 @@ def _alive(pid: int) -> bool:
 
 def _failure(shown: str, what: str, exc: OSError) -> OutputError:
     reason = exc.strerror or type(exc).__name__
-    return OutputError(f"--out {shown} {what} ({reason})")
+    return OutputError(
+        msg("--out {shown} {what} ({reason})", shown=shown, what=what, reason=reason)
+    )

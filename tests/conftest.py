@@ -130,3 +130,12 @@ def unit_of_work(open_register: Register) -> ContextFactory:
             yield ctx
 
     return factory
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line speaks the locale's language (consentreg.i18n): the tests run with no
+    Norwegian locale, whatever the developer's, unless a test sets one itself."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "CONSENTREG_LANG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")

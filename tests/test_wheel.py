@@ -34,6 +34,7 @@ def test_the_wheel_installs_into_a_fresh_venv_and_initialises_a_register(tmp_pat
         "consentreg_web/templates/base.html",
         "consentreg_web/static/style.css",
         "consentreg_web/locale/nb/LC_MESSAGES/messages.mo",
+        "consentreg/locale/nb/LC_MESSAGES/consentreg.mo",
     ):
         assert web_file in shipped
 

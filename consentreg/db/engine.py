@@ -47,6 +47,7 @@ from consentreg.errors import (
     ReadOnlyRegisterError,
     StorageError,
 )
+from consentreg.i18n import msg
 
 WRITER = "consentreg_writer"
 _PG_WRITER_LOCK = 0x636F6E73  # "cons"
@@ -86,8 +87,10 @@ def _create_server_engine(url: URL) -> Engine:
         return create_engine(url, hide_parameters=True, pool_pre_ping=True)
     except NoSuchModuleError:
         raise ConfigError(
-            f"the database URL names {url.drivername!r}, which consentreg does not know:"
-            " use sqlite:/// or postgresql+psycopg://"
+            msg(
+                "the database URL names {url_drivername!r}, which consentreg does not know: use sqlite:/// or postgresql+psycopg://",
+                url_drivername=url.drivername,
+            )
         ) from None
     except ImportError:
         hint = (
@@ -96,7 +99,11 @@ def _create_server_engine(url: URL) -> Engine:
             else " install it"
         )
         raise DriverMissingError(
-            f"the database driver for {url.drivername} is not installed:{hint}"
+            msg(
+                "the database driver for {url_drivername} is not installed:{hint}",
+                url_drivername=url.drivername,
+                hint=hint,
+            )
         ) from None
 
 
@@ -269,19 +276,28 @@ def _sqlite_fault(code: int, name: str, place: Place) -> ConsentRegError | None:
         return DatabaseBusyError()
     if primary in _SQLITE_DAMAGED:
         return DatabaseCorruptError(
-            f"the register's database file {path} is damaged or not a consentreg register"
-            f" (SQLite: {name}); nothing was written: restore it from a backup"
+            msg(
+                "the register's database file {path} is damaged or not a consentreg register (SQLite: {name}); nothing was written: restore it from a backup",
+                path=path,
+                name=name,
+            )
         )
     if path is None:
         return None
     if primary == _SQLITE_FULL or (primary == _SQLITE_IOERR and _file_system_full(path.parent)):
         return StorageError(
-            f"the file system holding {path.parent} is full; nothing was written:"
-            " free some space and try again"
+            msg(
+                "the file system holding {path_parent} is full; nothing was written: free some space and try again",
+                path_parent=path.parent,
+            )
         )
     if primary == _SQLITE_IOERR:
         return StorageError(
-            f"disk I/O error on the register at {path} (SQLite: {name}); nothing was written"
+            msg(
+                "disk I/O error on the register at {path} (SQLite: {name}); nothing was written",
+                path=path,
+                name=name,
+            )
         )
     if primary == _SQLITE_READONLY:
         return ReadOnlyRegisterError(_read_only_message(path))
@@ -347,20 +363,31 @@ def _postgresql_fault(
         return DatabaseBusyError()
     if state in _PG_DAMAGED:
         return DatabaseCorruptError(
-            f"{at} reports damaged data ({state}); nothing was written: ask its administrator"
+            msg(
+                "{at} reports damaged data ({state}); nothing was written: ask its administrator",
+                at=at,
+                state=state,
+            )
         )
     if state == "42501":
         return DatabasePermissionError(_permission_message(error, place))
     if state == "53100":
-        return StorageError(f"the disk of {at} is full ({state}); nothing was written")
+        return StorageError(
+            msg("the disk of {at} is full ({state}); nothing was written", at=at, state=state)
+        )
     if state == "58030":
-        return StorageError(f"disk I/O error at {at} ({state}); nothing was written")
+        return StorageError(
+            msg("disk I/O error at {at} ({state}); nothing was written", at=at, state=state)
+        )
     if connecting and not state:
         return DatabaseUnavailableError(_connect_message(error, place))
     if state.startswith("08") or state in _PG_GONE:
         return DatabaseUnavailableError(
-            f"lost the connection to {at} ({state}): if this was a change, check whether it"
-            " was recorded before trying again"
+            msg(
+                "lost the connection to {at} ({state}): if this was a change, check whether it was recorded before trying again",
+                at=at,
+                state=state,
+            )
         )
     return None
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, inspect, text
 
 from consentreg.errors import DatabaseCorruptError, SchemaOutOfDateError, SchemaTooNewError
+from consentreg.i18n import msg
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -69,9 +70,12 @@ def _newer_schema(current: str) -> SchemaTooNewError:
     from consentreg import __version__
 
     return SchemaTooNewError(
-        f"database schema is at {current}, a revision this consentreg ({__version__}) does not"
-        f" know (it knows up to {HEAD_REVISION}): a newer consentreg has migrated the register;"
-        " upgrade consentreg itself (`consentreg db upgrade` cannot go back)"
+        msg(
+            "database schema is at {current}, a revision this consentreg ({__version__}) does not know (it knows up to {HEAD_REVISION}): a newer consentreg has migrated the register; upgrade consentreg itself (`consentreg db upgrade` cannot go back)",
+            current=current,
+            __version__=__version__,
+            HEAD_REVISION=HEAD_REVISION,
+        )
     )
 
 
@@ -100,8 +104,11 @@ def require_head(engine: Engine) -> None:
         if current is not None and not known_revision(engine, current):
             raise _newer_schema(current)
         raise SchemaOutOfDateError(
-            f"database schema is at {current or 'nothing'}, this consentreg needs {head}:"
-            " run `consentreg db upgrade`"
+            msg(
+                "database schema is at {value}, this consentreg needs {head}: run `consentreg db upgrade`",
+                value=current or "nothing",
+                head=head,
+            )
         )
 
 
@@ -128,9 +135,12 @@ def require_intact(engine: Engine) -> None:
 
         where = database_place(engine).path or "the database"
         raise DatabaseCorruptError(
-            f"the register's database file {where} is damaged (SQLite's quick_check found"
-            f" {len(problems)} problem(s), the first: {problems[0][:120]}): restore it from a"
-            " backup"
+            msg(
+                "the register's database file {where} is damaged (SQLite's quick_check found {n_problems} problem(s), the first: {first}): restore it from a backup",
+                where=where,
+                n_problems=len(problems),
+                first=problems[0][:120],
+            )
         )
 
 

@@ -13,6 +13,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from consentreg.errors import InvalidInputError
+from consentreg.i18n import msg
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -50,12 +51,15 @@ def parse_at(text: str) -> datetime:
         return start_of_day(_to_date(text, what="date"))
     if not _TIMESTAMP.fullmatch(text):
         raise InvalidInputError(
-            f"invalid date or timestamp {_shown(text)}: expected YYYY-MM-DD or an ISO timestamp"
+            msg(
+                "invalid date or timestamp {value}: expected YYYY-MM-DD or an ISO timestamp",
+                value=_shown(text),
+            )
         )
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInputError(f"invalid timestamp {_shown(text)}") from None
+        raise InvalidInputError(msg("invalid timestamp {value}", value=_shown(text))) from None
     if parsed.tzinfo is None:
         return _from_oslo_local(parsed, text)
     return parsed.astimezone(UTC)
@@ -65,11 +69,13 @@ def parse_date(text: str, *, field: str) -> date:
     """A strict `YYYY-MM-DD` date; `field` names the input in the error message. The value is
     not repeated there: a mistyped birth date is still personal data."""
     if not _DATE.fullmatch(text):
-        raise InvalidInputError(f"{field}: not a date, expected YYYY-MM-DD")
+        raise InvalidInputError(msg("{field}: not a date, expected YYYY-MM-DD", field=field))
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidInputError(f"{field}: no such day (expected YYYY-MM-DD)") from None
+        raise InvalidInputError(
+            msg("{field}: no such day (expected YYYY-MM-DD)", field=field)
+        ) from None
 
 
 @lru_cache(maxsize=65536)  # a municipality's people share some thousands of birthdays
@@ -108,7 +114,9 @@ def default_valid_until(
         )
     if valid_days is not None:
         if valid_days < 1:
-            raise InvalidInputError(f"valid days must be at least 1, got {valid_days}")
+            raise InvalidInputError(
+                msg("valid days must be at least 1, got {valid_days}", valid_days=valid_days)
+            )
         return given + timedelta(days=valid_days - 1)
     month, day = _parse_month_day(valid_until_mmdd or DEFAULT_VALID_UNTIL_MMDD)
     this_year = _month_day_in(given.year, month, day)
@@ -118,12 +126,14 @@ def default_valid_until(
 def _parse_month_day(text: str) -> tuple[int, int]:
     match = _MONTH_DAY.fullmatch(text)
     if match is None:
-        raise InvalidInputError(f"invalid month-day {_shown(text)}, expected MM-DD")
+        raise InvalidInputError(
+            msg("invalid month-day {value}, expected MM-DD", value=_shown(text))
+        )
     month, day = int(match[1]), int(match[2])
     try:
         date(2000, month, day)  # a leap year, so 02-29 is accepted
     except ValueError:
-        raise InvalidInputError(f"invalid month-day {_shown(text)}") from None
+        raise InvalidInputError(msg("invalid month-day {value}", value=_shown(text))) from None
     return month, day
 
 
@@ -138,13 +148,17 @@ def _to_date(text: str, *, what: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidInputError(f"{what}: no such day {_shown(text)}") from None
+        raise InvalidInputError(
+            msg("{what}: no such day {value}", what=what, value=_shown(text))
+        ) from None
 
 
 def _from_oslo_local(local: datetime, text: str) -> datetime:
     instant = local.replace(tzinfo=OSLO).astimezone(UTC)
     if instant.astimezone(OSLO).replace(tzinfo=None) != local:
-        raise InvalidInputError(f"{_shown(text)} does not exist in Europe/Oslo (summer time gap)")
+        raise InvalidInputError(
+            msg("{value} does not exist in Europe/Oslo (summer time gap)", value=_shown(text))
+        )
     return instant
 
 

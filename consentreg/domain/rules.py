@@ -24,20 +24,21 @@ from consentreg.domain.model import (
     ReasonCode,
     Subject,
 )
+from consentreg.i18n import N_, Message, msg
 
 ADULT_AGE = 18
 
 _MESSAGES = {
-    ReasonCode.NO_CONSENT: "{who} has not consented",
-    ReasonCode.GUARDIAN_CONSENT_MISSING: "{who} has not consented",
-    ReasonCode.CONSENT_REFUSED: "{who} has refused",
-    ReasonCode.CONSENT_WITHDRAWN: "{who} has withdrawn consent",
-    ReasonCode.CONSENT_EXPIRED: "consent from {who} expired after {until}",
-    ReasonCode.CONSENT_OUTDATED_NOTICE: (
+    ReasonCode.NO_CONSENT: N_("{who} has not consented"),
+    ReasonCode.GUARDIAN_CONSENT_MISSING: N_("{who} has not consented"),
+    ReasonCode.CONSENT_REFUSED: N_("{who} has refused"),
+    ReasonCode.CONSENT_WITHDRAWN: N_("{who} has withdrawn consent"),
+    ReasonCode.CONSENT_EXPIRED: N_("consent from {who} expired after {until}"),
+    ReasonCode.CONSENT_OUTDATED_NOTICE: N_(
         "consent from {who} is to notice version {version}; version {required} or newer is needed"
     ),
 }
-_NOT_YET_VALID = "consent from {who} is not valid before {valid_from}"
+_NOT_YET_VALID = N_("consent from {who} is not valid before {valid_from}")
 
 _Key = tuple[str, str]  # (subject id, consenter id)
 _Verdict = tuple[list[Reason], list[str]]  # (reasons, ids of the grants relied on)
@@ -104,7 +105,9 @@ def judge(
     reasons = _photo_reasons(photo)
     for hidden_id in dict.fromkeys(photo.hidden_ids):
         if _subject(subjects, hidden_id).protected:  # R9 refuses even when not identifiable
-            message = f"subject {hidden_id} has a protected identity (tagged not identifiable)"
+            message = msg(
+                "subject {id} has a protected identity (tagged not identifiable)", id=hidden_id
+            )
             reasons.append(Reason(ReasonCode.PROTECTED_IDENTITY, hidden_id, message))
     relied_on: list[str] = []
     for subject_id in dict.fromkeys(photo.subject_ids):
@@ -135,9 +138,9 @@ def _subject(subjects: Mapping[str, Subject], subject_id: str) -> Subject:
 
 def _photo_reason(code: ReasonCode) -> Reason:
     messages = {
-        ReasonCode.UNREGISTERED_PHOTO: "the photo is not in the register",
-        ReasonCode.TAGGING_INCOMPLETE: "tagging of the photo is not confirmed complete",
-        ReasonCode.COPYRIGHT_UNKNOWN: "the photographer is not recorded",
+        ReasonCode.UNREGISTERED_PHOTO: msg("the photo is not in the register"),
+        ReasonCode.TAGGING_INCOMPLETE: msg("tagging of the photo is not confirmed complete"),
+        ReasonCode.COPYRIGHT_UNKNOWN: msg("the photographer is not recorded"),
     }
     return Reason(code=code, subject_id=None, message=messages[code])
 
@@ -157,7 +160,7 @@ def _photo_reasons(photo: PhotoFacts) -> list[Reason]:
 def _faces_reason(photo: PhotoFacts) -> Reason | None:
     """R17: a face that no tag accounts for refuses; so does a photo never looked at."""
     if photo.faces is None:
-        message = (
+        message = msg(
             "the photo's faces were never checked (registered before face detection or "
             "without it): consentreg photo detect FILE"
         )
@@ -166,14 +169,25 @@ def _faces_reason(photo: PhotoFacts) -> Reason | None:
     if not coverage.unaccounted:
         return None
     listed = "; ".join(
-        f"face {i + 1} at {faces.box_text(photo.faces[i])}" for i in coverage.uncovered
+        msg("face {n} at {box}", n=i + 1, box=faces.box_text(photo.faces[i]))
+        for i in coverage.uncovered
     )
-    message = (
-        f"faces found: {len(photo.faces)}, accounted for by tags: "
-        f"{len(photo.faces) - coverage.unaccounted}; no tag's region covers {listed}"
+    found, accounted = len(photo.faces), len(photo.faces) - coverage.unaccounted
+    message = msg(
+        "faces found: {found}, accounted for by tags: {accounted}; no tag's region covers {listed}",
+        found=found,
+        accounted=accounted,
+        listed=listed,
     )
     if coverage.by_count:
-        message += f" ({coverage.by_count} tag(s) without a region count for as many)"
+        message = msg(
+            "faces found: {found}, accounted for by tags: {accounted}; no tag's region covers "
+            "{listed} ({by_count} tag(s) without a region count for as many)",
+            found=found,
+            accounted=accounted,
+            listed=listed,
+            by_count=coverage.by_count,
+        )
     return Reason(ReasonCode.FACES_UNTAGGED, None, message)
 
 
@@ -208,7 +222,7 @@ def _judge_subject(subject: Subject, ctx: _Context) -> _Verdict:
     """Every reason this subject blocks publication; the grants relied on if there are none."""
     reasons: list[Reason] = []
     if subject.protected:
-        message = f"subject {subject.id} has a protected identity"
+        message = msg("subject {id} has a protected identity", id=subject.id)
         reasons.append(Reason(ReasonCode.PROTECTED_IDENTITY, subject.id, message))
     if ctx.day >= fifteenth_birthday(subject.born):
         consent_reasons, relied_on = _self_decides(subject, ctx)
@@ -246,9 +260,12 @@ def _caption_names(
 
 
 def _caption_reason(person: NamedPerson) -> Reason:
-    message = f"the caption links subject {person.id} to their full name"
+    message = msg("the caption links subject {id} to their full name", id=person.id)
     if person.protected:
-        message += ", and their identity is protected"
+        message = msg(
+            "the caption links subject {id} to their full name, and their identity is protected",
+            id=person.id,
+        )
     return Reason(ReasonCode.CAPTION_FULL_NAME, person.id, message)
 
 
@@ -265,7 +282,7 @@ def _caption_reasons_untagged(
             continue
         reasons.append(_caption_reason(person))
         if person.protected and pid not in protected_said:
-            message = f"the caption names subject {pid}, whose identity is protected"
+            message = msg("the caption names subject {id}, whose identity is protected", id=pid)
             reasons.append(Reason(ReasonCode.PROTECTED_IDENTITY, pid, message))
     return reasons
 
@@ -276,14 +293,14 @@ def _self_decides(subject: Subject, ctx: _Context) -> _Verdict:
     An own refusal counts whenever it was given (R5); an own grant or withdrawal that took effect
     before the 15th birthday does not.
     """
-    who = f"subject {subject.id}"
+    who = msg("subject {id}", id=subject.id)
     own = ctx.decision_of(subject.id, subject.id)
     if own is not None and _counts_as_own_decision(own, subject):
         problems = _problems(own, ctx)
         reasons = [_reason(code, subject.id, who, own, ctx) for code in problems]
         return reasons, [] if problems else [own.id]
     if any(_is_grant(ctx.decision_of(subject.id, gid)) for gid in _responsible(subject)):
-        message = f"{who} is 15 or older and must consent themself"
+        message = msg("{who} is 15 or older and must consent themself", who=who)
         return [Reason(ReasonCode.SELF_CONSENT_REQUIRED, subject.id, message)], []
     return [_reason(ReasonCode.NO_CONSENT, subject.id, who, None, ctx)], []
 
@@ -299,11 +316,13 @@ def _guardians_decide(subject: Subject, ctx: _Context) -> _Verdict:
     reasons: list[Reason] = []
     own = ctx.decision_of(subject.id, subject.id)
     if own is not None and own.kind is EventKind.REFUSAL:
-        who = f"subject {subject.id}"
+        who = msg("subject {id}", id=subject.id)
         reasons.append(_reason(ReasonCode.CONSENT_REFUSED, subject.id, who, own, ctx))
     guardian_ids = _responsible(subject)
     if not guardian_ids:
-        message = f"subject {subject.id} has no guardian with parental responsibility registered"
+        message = msg(
+            "subject {id} has no guardian with parental responsibility registered", id=subject.id
+        )
         reasons.append(Reason(ReasonCode.GUARDIAN_CONSENT_MISSING, subject.id, message))
         return reasons, []
     guardian_reasons, relied_on = _apply_policy(subject, guardian_ids, ctx)
@@ -329,7 +348,7 @@ def _apply_policy(subject: Subject, guardian_ids: Sequence[str], ctx: _Context) 
     if ctx.purpose.guardian_policy is GuardianPolicy.ANY and relied_on:
         failing = [gid for gid in failing if ReasonCode.CONSENT_REFUSED in problems[gid]]
     reasons = [
-        _reason(_as_guardian(code), subject.id, f"guardian {gid}", decisions[gid], ctx)
+        _reason(_as_guardian(code), subject.id, msg("guardian {id}", id=gid), decisions[gid], ctx)
         for gid in failing
         for code in problems[gid]
     ]
@@ -373,14 +392,15 @@ def _as_guardian(code: ReasonCode) -> ReasonCode:
 
 
 def _reason(
-    code: ReasonCode, subject_id: str, who: str, event: ConsentEvent | None, ctx: _Context
+    code: ReasonCode, subject_id: str, who: Message, event: ConsentEvent | None, ctx: _Context
 ) -> Reason:
     """A consent reason about `subject_id`; `who` names the consenter by role and id."""
     template = _MESSAGES[code]
     missing = code in (ReasonCode.NO_CONSENT, ReasonCode.GUARDIAN_CONSENT_MISSING)
     if missing and event is not None and event.kind is EventKind.GRANT:
         template = _NOT_YET_VALID
-    message = template.format(
+    message = msg(
+        template,
         who=who,
         until=event.valid_until if event else None,
         valid_from=event.valid_from if event else None,

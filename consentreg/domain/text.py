@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 
 from consentreg.errors import InvalidInputError
+from consentreg.i18n import msg
 
 # models.py: units.code, purposes.code String(64); units.name, purposes.title String(200);
 # photo_subjects.region String(64)
@@ -52,11 +53,13 @@ def _problem(found: str) -> str:
 
 def _check(value: str, pattern: re.Pattern[str], *, field: str, limit: int) -> str:
     if len(value) > limit:
-        raise InvalidInputError(f"{field} is longer than {limit} characters")
+        raise InvalidInputError(
+            msg("{field} is longer than {limit} characters", field=field, limit=limit)
+        )
     # a printable text, the common case, needs no regular expression
     found = None if value.isprintable() else pattern.search(value)
     if found is not None:
-        raise InvalidInputError(f"{field} {_problem(found.group())}")
+        raise InvalidInputError(msg("{field} {value}", field=field, value=_problem(found.group())))
     return value
 
 

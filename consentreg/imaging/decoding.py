@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageCms
 
 from consentreg.errors import ImageError
+from consentreg.i18n import msg
 from consentreg.imaging.jpeg_structure import check_jpeg_structure
 from consentreg.imaging.limits import MAX_INPUT_BYTES, check_dimensions
 from consentreg.imaging.verification import png_chunks
@@ -73,7 +74,8 @@ def sniff_format(data: bytes) -> str:
     else:
         what = f"{found} is not supported"
     raise ImageError(
-        f"{what} (only JPEG, PNG, WebP and HEIC/HEIF images)", code="image_unsupported"
+        msg("{what} (only JPEG, PNG, WebP and HEIC/HEIF images)", what=what),
+        code="image_unsupported",
     )
 
 

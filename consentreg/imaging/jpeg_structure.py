@@ -17,6 +17,7 @@ import struct
 from dataclasses import dataclass
 
 from consentreg.errors import ImageError
+from consentreg.i18n import msg
 
 _EOI, _SOS, _DRI, _DNL = 0xD9, 0xDA, 0xDD, 0xDC
 _RST = range(0xD0, 0xD8)
@@ -35,7 +36,7 @@ class _Frame:
 
 
 def _corrupt(what: str) -> ImageError:
-    return ImageError(f"image data is corrupt ({what})", code="image_invalid")
+    return ImageError(msg("image data is corrupt ({what})", what=what), code="image_invalid")
 
 
 def _truncated() -> ImageError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from consentreg.errors import ImageError
+from consentreg.i18n import msg
 
 MAX_INPUT_BYTES = 60 * 1024 * 1024
 """Largest input file read at all (a 50-megapixel camera JPEG is 15-30 MB)."""
@@ -19,6 +20,10 @@ def check_dimensions(width: int, height: int) -> None:
     if width < 1 or height < 1:
         raise ImageError("image has no pixels", code="image_invalid")
     if width > MAX_SIDE or height > MAX_SIDE:
-        raise ImageError(f"image side exceeds {MAX_SIDE} pixels", code="image_too_large")
+        raise ImageError(
+            msg("image side exceeds {MAX_SIDE} pixels", MAX_SIDE=MAX_SIDE), code="image_too_large"
+        )
     if width * height > MAX_PIXELS:
-        raise ImageError(f"image exceeds {MAX_PIXELS} pixels", code="image_too_large")
+        raise ImageError(
+            msg("image exceeds {MAX_PIXELS} pixels", MAX_PIXELS=MAX_PIXELS), code="image_too_large"
+        )

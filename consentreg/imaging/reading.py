@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 from consentreg.errors import ImageError
+from consentreg.i18n import msg
 from consentreg.imaging.limits import MAX_INPUT_BYTES
 
 _OPEN_FLAGS = (
@@ -67,5 +68,6 @@ def _read_bounded(fd: int, limit: int) -> bytes:
 
 def _too_large() -> ImageError:
     return ImageError(
-        f"image file is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB", code="image_too_large"
+        msg("image file is larger than {value} MiB", value=MAX_INPUT_BYTES // (1024 * 1024)),
+        code="image_too_large",
     )

@@ -30,6 +30,7 @@ from consentreg.domain.roles import (
     roles_allowing,
 )
 from consentreg.errors import InvalidInputError, NotFoundError, NotPermittedError
+from consentreg.i18n import Message, msg
 from consentreg.services.audit import log as audit_log
 from consentreg.services.unit_of_work import Context, new_id
 
@@ -43,10 +44,12 @@ class Acting:
     roles: frozenset[str]
     units: frozenset[str]  # unit IDs a registrar's changes may touch
 
-    def describe(self) -> str:
+    def describe(self) -> Message:
         if not self.roles:
-            return f"user {self.login} (no role in this register)"
-        return f"user {self.login} (role {', '.join(sorted(self.roles))})"
+            return msg("user {login} (no role in this register)", login=self.login)
+        return msg(
+            "user {login} (role {roles})", login=self.login, roles=", ".join(sorted(self.roles))
+        )
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,14 @@ def require(
         return
     allowing = [r for r in who.roles if allows(r, action)]
     if not allowing:
-        raise NotPermittedError(f"{who.describe()} may not do {action}: {_needs(action)}")
+        raise NotPermittedError(
+            msg(
+                "{who} may not do {action}: {value}",
+                who=who.describe(),
+                action=action,
+                value=_needs(action),
+            )
+        )
     if any(r not in UNIT_SCOPED for r in allowing):
         return
     units = list(units)
@@ -124,8 +134,12 @@ def require(
     if outside:
         codes = ctx.session.scalars(select(Unit.code).where(Unit.id.in_(outside))).all()
         raise NotPermittedError(
-            f"{who.describe()} may not do {action} for unit {', '.join(sorted(codes))}: it needs"
-            " a registrar for that unit (or one above it) or an admin"
+            msg(
+                "{who} may not do {action} for unit {units}: it needs a registrar for that unit (or one above it) or an admin",
+                who=who.describe(),
+                action=action,
+                units=", ".join(sorted(codes)),
+            )
         )
 
 
@@ -145,11 +159,13 @@ def acting_roles(ctx: Context) -> list[str] | None:
     return None if who is None else sorted(who.roles)
 
 
-def _needs(action: str) -> str:
+def _needs(action: str) -> Message:
     roles = roles_allowing(action)
     if len(roles) == 1:
-        return f"it needs the role {roles[0]}"
-    return f"it needs one of the roles {', '.join(roles[:-1])} or {roles[-1]}"
+        return msg("it needs the role {role}", role=roles[0])
+    return msg(
+        "it needs one of the roles {roles} or {last}", roles=", ".join(roles[:-1]), last=roles[-1]
+    )
 
 
 def may(ctx: Context, action: str) -> bool:
@@ -175,8 +191,11 @@ def require_in_scope(ctx: Context, unit_id: str | None) -> None:
         who = _acting(ctx)
         code = ctx.session.scalar(select(Unit.code).where(Unit.id == unit_id))
         raise NotPermittedError(
-            f"{who.describe() if who else ctx.actor} may not see people of unit {code}: it"
-            " needs a registrar for that unit (or one above it), an auditor or an admin"
+            msg(
+                "{value} may not see people of unit {code}: it needs a registrar for that unit (or one above it), an auditor or an admin",
+                value=who.describe() if who else ctx.actor,
+                code=code,
+            )
         )
 
 
@@ -197,18 +216,28 @@ def add_user(ctx: Context, *, login: str, role: str, units: list[str] | None = N
     require(ctx, "user.add")
     login = _check_login(login)
     if role not in ROLES:
-        raise InvalidInputError(f"--role must be one of {', '.join(ROLES)}, not {role!r}")
+        raise InvalidInputError(
+            msg(
+                "--role must be one of {roles}, not {role!r}",
+                roles=", ".join(ROLES),
+                role=role,
+            )
+        )
     codes = list(dict.fromkeys(units or []))
     if role in UNIT_SCOPED and not codes:
-        raise InvalidInputError(f"a {role} works for units: give --unit CODE (repeatable)")
+        raise InvalidInputError(
+            msg("a {role} works for units: give --unit CODE (repeatable)", role=role)
+        )
     if role not in UNIT_SCOPED and codes:
-        raise InvalidInputError(f"a {role} is not limited to units: leave out --unit")
+        raise InvalidInputError(
+            msg("a {role} is not limited to units: leave out --unit", role=role)
+        )
     unit_ids = sorted(unit_by_code(ctx, code).id for code in codes)
     taken = ctx.session.scalar(
         select(User.id).where(User.login == login, User.role == role, User.removed_at.is_(None))
     )
     if taken:
-        raise InvalidInputError(f"{login} already has the role {role}")
+        raise InvalidInputError(msg("{login} already has the role {role}", login=login, role=role))
     return _record_user(ctx, login, role, unit_ids)
 
 
@@ -243,7 +272,11 @@ def remove_user(ctx: Context, *, login: str, role: str | None = None) -> list[st
     ).all()
     rows = [u for u in rows if role is None or u.role == role]
     if not rows:
-        raise NotFoundError(f"{login} has no {'role ' + role if role else 'role'} here")
+        raise NotFoundError(
+            msg(
+                "{login} has no {value} here", login=login, value="role " + role if role else "role"
+            )
+        )
     admins = ctx.session.scalars(
         select(User.id).where(User.role == "admin", User.removed_at.is_(None))
     ).all()

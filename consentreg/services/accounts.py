@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, select
 
 from consentreg.db.models import LoginFailure, User, UserCredential
 from consentreg.errors import InvalidInputError, NotFoundError, NotPermittedError
+from consentreg.i18n import msg
 from consentreg.services.access import require
 from consentreg.services.audit import log as audit_log
 from consentreg.services.unit_of_work import Context, new_id
@@ -65,9 +66,13 @@ class LoginOutcome:
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise InvalidInputError(f"the password is shorter than {MIN_PASSWORD} characters")
+        raise InvalidInputError(
+            msg("the password is shorter than {MIN_PASSWORD} characters", MIN_PASSWORD=MIN_PASSWORD)
+        )
     if len(password) > MAX_PASSWORD:
-        raise InvalidInputError(f"the password is longer than {MAX_PASSWORD} characters")
+        raise InvalidInputError(
+            msg("the password is longer than {MAX_PASSWORD} characters", MAX_PASSWORD=MAX_PASSWORD)
+        )
     if not password.isprintable():
         raise InvalidInputError("the password holds control characters or line breaks")
 
@@ -85,7 +90,9 @@ def set_password(ctx: Context, *, login: str, password: str) -> int:
     require(ctx, "user.password")
     login = login.strip()
     if not _roles_of(ctx, login):
-        raise NotFoundError(f"{login} has no role here: `consentreg user add` first")
+        raise NotFoundError(
+            msg("{login} has no role here: `consentreg user add` first", login=login)
+        )
     _check_password(password)
     hashed = _hasher().hash(password)
     row = ctx.session.get(UserCredential, login)
@@ -113,7 +120,7 @@ def end_sessions(ctx: Context, *, login: str) -> int:
         require(ctx, "user.password")  # someone else's sessions: an admin's action
     row = ctx.session.get(UserCredential, login)
     if row is None:
-        raise NotFoundError(f"{login} has no password here")
+        raise NotFoundError(msg("{login} has no password here", login=login))
     row.session_epoch += 1
     ctx.session.flush()
     audit_log.record(ctx, "user.logout_all", {"user_credentials": row})

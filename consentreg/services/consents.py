@@ -14,6 +14,7 @@ from consentreg.domain import text
 from consentreg.domain.calendar import default_valid_until, oslo_day, start_of_day
 from consentreg.domain.model import EventKind, Method
 from consentreg.errors import InvalidInputError, NotFoundError
+from consentreg.i18n import msg
 from consentreg.services.access import registrar_scope, require, require_in_scope
 from consentreg.services.evidence import EvidenceFile, store_evidence
 from consentreg.services.lookup import by_id
@@ -50,7 +51,11 @@ def check_consenter(subject_id: str, consenter_id: str, guardians: set[str]) -> 
     """The consenter must be the subject or one of the subject's guardians."""
     if consenter_id != subject_id and consenter_id not in guardians:
         raise InvalidInputError(
-            f"--by {consenter_id} is neither the subject nor a registered guardian of {subject_id}"
+            msg(
+                "--by {consenter_id} is neither the subject nor a registered guardian of {subject_id}",
+                consenter_id=consenter_id,
+                subject_id=subject_id,
+            )
         )
 
 
@@ -140,7 +145,11 @@ def _validity(
     )
     if until < given:
         raise InvalidInputError(
-            f"--until {until.isoformat()} is before --given {given.isoformat()}"
+            msg(
+                "--until {until_isoformat} is before --given {given_isoformat}",
+                until_isoformat=until.isoformat(),
+                given_isoformat=given.isoformat(),
+            )
         )
     return given, until
 
@@ -160,12 +169,16 @@ def check_decision(
     """Validate a grant's or refusal's fields; returns (given, valid_from, valid_until)."""
     if method not in _METHODS:
         raise InvalidInputError(
-            f"--method must be paper, email, digital or in-person, not {method!r}"
+            msg(
+                "--method must be paper, email, digital or in-person, not {method!r}", method=method
+            )
         )
     today = oslo_day(ctx.now)
     given = given or today
     if given > today:
-        raise InvalidInputError(f"--given {given.isoformat()} is in the future")
+        raise InvalidInputError(
+            msg("--given {given_isoformat} is in the future", given_isoformat=given.isoformat())
+        )
     valid_from, valid_until = _validity(purpose, kind=kind, given=given, until=until)
     return given, valid_from, valid_until
 
@@ -178,7 +191,12 @@ def bound_version(ctx: Context, purpose: Purpose, named: int | None) -> int:
         return current
     if not 1 <= named <= current:
         raise InvalidInputError(
-            f"--notice-version {named}: purpose {purpose.code} has notice versions 1 to {current}"
+            msg(
+                "--notice-version {named}: purpose {purpose_code} has notice versions 1 to {current}",
+                named=named,
+                purpose_code=purpose.code,
+                current=current,
+            )
         )
     return named
 
@@ -316,7 +334,12 @@ def grant_named(ctx: Context, named: ConsentNamed) -> ConsentEvent:
     )
     if grant is None:
         raise NotFoundError(
-            f"no consent of {consenter.id} for {subject.id} and {named.purpose} to withdraw"
+            msg(
+                "no consent of {consenter_id} for {subject_id} and {named_purpose} to withdraw",
+                consenter_id=consenter.id,
+                subject_id=subject.id,
+                named_purpose=named.purpose,
+            )
         )
     return grant
 
@@ -357,10 +380,14 @@ def withdraw(
     require(ctx, "consent.withdrawal", units=[_unit_of(ctx, grant.subject_id)])
     if grant.kind != EventKind.GRANT:
         raise InvalidInputError(
-            f"consent {grant.id} is a {grant.kind}, only a grant can be withdrawn"
+            msg(
+                "consent {grant_id} is a {grant_kind}, only a grant can be withdrawn",
+                grant_id=grant.id,
+                grant_kind=grant.kind,
+            )
         )
     if ctx.session.scalar(select(ConsentEvent.id).where(ConsentEvent.withdraws_id == grant.id)):
-        raise InvalidInputError(f"consent {grant.id} is already withdrawn")
+        raise InvalidInputError(msg("consent {grant_id} is already withdrawn", grant_id=grant.id))
     reason = reason.strip() if reason and reason.strip() else None
     if reason:
         text.check_text(reason, field="--reason", limit=text.REASON)

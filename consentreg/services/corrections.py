@@ -26,6 +26,7 @@ from consentreg.db.models import Person, PersonCorrection, PersonNameToken, Unit
 from consentreg.domain.calendar import oslo_day
 from consentreg.domain.caption import NAME_KEYS_VERSION
 from consentreg.errors import InvalidInputError
+from consentreg.i18n import msg
 from consentreg.services.access import registrar_scope, require
 from consentreg.services.audit import log as audit_log
 from consentreg.services.caption_index import replace_caption_keys
@@ -131,7 +132,12 @@ def correct_person(
     require(ctx, "person.correct", units=[person.unit_id, moved_to])
     changed = changes(ctx, person, name=name, born=born, ref=ref, unit=unit)
     if not changed:
-        raise InvalidInputError(f"nothing to correct: person {person.id} already has these values")
+        raise InvalidInputError(
+            msg(
+                "nothing to correct: person {person_id} already has these values",
+                person_id=person.id,
+            )
+        )
     fields = [f for f in FIELDS if f in changed]
     version = 1 + (
         ctx.session.scalar(
@@ -226,7 +232,7 @@ def leave_person(ctx: Context, key: str, *, at: datetime | None = None) -> Depar
     if when > ctx.now:
         raise InvalidInputError("--at is in the future")
     if person.left_at is not None:
-        raise InvalidInputError(f"person {person.id} has already left")
+        raise InvalidInputError(msg("person {person_id} has already left", person_id=person.id))
     person.left_at = when
     ctx.session.flush()
     audit_log.record(ctx, "person.leave", {"people": person})
@@ -244,7 +250,12 @@ def retention(ctx: Context, *, years: int = DEFAULT_RETENTION_YEARS) -> list[Lea
     """People who left more than `years` years ago, longest gone first."""
     require(ctx, "read.register")
     if not 0 <= years <= MAX_RETENTION_YEARS:
-        raise InvalidInputError(f"--years must be between 0 and {MAX_RETENTION_YEARS}")
+        raise InvalidInputError(
+            msg(
+                "--years must be between 0 and {MAX_RETENTION_YEARS}",
+                MAX_RETENTION_YEARS=MAX_RETENTION_YEARS,
+            )
+        )
     cutoff = _years_before(ctx.now, years)
     units: dict[str, str] = dict(ctx.session.execute(select(Unit.id, Unit.code)).all())
     query = (

@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from consentreg.errors import InvalidInputError
+from consentreg.i18n import msg
 
 SEPARATORS = (",", ";", "\t")
 
@@ -103,8 +104,12 @@ def decode(data: bytes, name: str) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InvalidInputError(
-            f"{name}, line {line}: byte 0x{data[exc.start]:02x} is neither UTF-8 nor"
-            " Windows-1252 text: save the file as CSV UTF-8"
+            msg(
+                "{name}, line {line}: byte 0x{data_item:02x} is neither UTF-8 nor Windows-1252 text: save the file as CSV UTF-8",
+                name=name,
+                line=line,
+                data_item=data[exc.start],
+            )
         ) from None
 
 
@@ -120,10 +125,19 @@ def read_text(path: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InvalidInputError(f"{path.name} cannot be read ({exc.strerror})") from None
+        raise InvalidInputError(
+            msg(
+                "{path_name} cannot be read ({exc_strerror})",
+                path_name=path.name,
+                exc_strerror=exc.strerror,
+            )
+        ) from None
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise InvalidInputError(
-            f'{path.name} is UTF-16 text (Excel\'s "Unicode text"): save it as CSV UTF-8'
+            msg(
+                '{path_name} is UTF-16 text (Excel\'s "Unicode text"): save it as CSV UTF-8',
+                path_name=path.name,
+            )
         )
     return decode(data, path.name)
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from consentreg.errors import ConfigError, ConsentRegError, NotPermittedError
+from consentreg.i18n import msg
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -71,23 +72,26 @@ def _run(
     try:
         return Check(name, "ok", run(settings, state, now))
     except _Skipped as skipped:
-        return Check(name, "skipped", str(skipped))
+        return Check(name, "skipped", skipped.args[0] if skipped.args else str(skipped))
     except ConsentRegError as exc:
-        return Check(name, "problem", str(exc), exc.exit_code)
+        return Check(name, "problem", exc.args[0] if exc.args else str(exc), exc.exit_code)
 
 
 def _key_file(settings: Settings, state: _State, _now: datetime) -> str:
     from consentreg.crypto import Keyring
 
     state.keys = Keyring.load(settings.key_file)  # mode 0600, a regular file, a real key
-    return f"key file {settings.key_file} (mode 600)"
+    return msg("key file {settings_key_file} (mode 600)", settings_key_file=settings.key_file)
 
 
 def _signing_key(settings: Settings, _state: _State, _now: datetime) -> str:
     from consentreg.crypto import Signer
 
     Signer.load(settings.signing_key_file)
-    return f"signing key {settings.signing_key_file} (mode 600)"
+    return msg(
+        "signing key {settings_signing_key_file} (mode 600)",
+        settings_signing_key_file=settings.signing_key_file,
+    )
 
 
 def _database(settings: Settings, state: _State, _now: datetime) -> str:
@@ -101,7 +105,7 @@ def _database(settings: Settings, state: _State, _now: datetime) -> str:
         conn.execute(text("SELECT 1"))
     state.engine = engine
     place = database_place(engine)
-    return f"database reachable ({place.path or place.server})"
+    return msg("database reachable ({value})", value=place.path or place.server)
 
 
 def _schema(_settings: Settings, state: _State, _now: datetime) -> str:
@@ -109,7 +113,7 @@ def _schema(_settings: Settings, state: _State, _now: datetime) -> str:
 
     engine = _need_engine(state)
     require_head(engine)
-    return f"schema at head ({HEAD_REVISION})"
+    return msg("schema at head ({HEAD_REVISION})", HEAD_REVISION=HEAD_REVISION)
 
 
 def _key_matches(settings: Settings, state: _State, _now: datetime) -> str:
@@ -117,10 +121,12 @@ def _key_matches(settings: Settings, state: _State, _now: datetime) -> str:
 
     engine = _need_engine(state)
     if state.keys is None:
-        raise _Skipped("key and register not compared: no usable key file")
+        raise _Skipped(msg("key and register not compared: no usable key file"))
     identity = require_key(settings, engine, state.keys)
     state.register_ok = True
-    return f"key belongs to register {identity.register_id}"
+    return msg(
+        "key belongs to register {identity_register_id}", identity_register_id=identity.register_id
+    )
 
 
 def _role(settings: Settings, state: _State, now: datetime) -> str:
@@ -130,13 +136,17 @@ def _role(settings: Settings, state: _State, now: datetime) -> str:
         roles = acting_roles(ctx)
         actor = ctx.actor
     if roles is None:
-        return f"user {actor}: the register has no users yet (run `consentreg init`)"
+        return msg(
+            "user {actor}: the register has no users yet (run `consentreg init`)", actor=actor
+        )
     if not roles:
         raise NotPermittedError(
-            f"user {actor} has no role in this register: an admin runs `consentreg user add"
-            f" {actor} --role ...`"
+            msg(
+                "user {actor} has no role in this register: an admin runs `consentreg user add {actor} --role ...`",
+                actor=actor,
+            )
         )
-    return f"user {actor}: {', '.join(roles)}"
+    return msg("user {actor}: {roles_list}", actor=actor, roles_list=", ".join(roles))
 
 
 def _checkpoint(settings: Settings, state: _State, now: datetime) -> str:
@@ -151,34 +161,44 @@ def _checkpoint(settings: Settings, state: _State, now: datetime) -> str:
     age = now - newest
     if age > CHECKPOINT_MAX_AGE:
         raise ConfigError(
-            f"the newest audit checkpoint is {age.days} days old: run `consentreg audit"
-            " checkpoint` on a schedule (docs/shared-server.md)"
+            msg(
+                "the newest audit checkpoint is {age_days} days old: run `consentreg audit checkpoint` on a schedule (docs/shared-server.md)",
+                age_days=age.days,
+            )
         )
-    return f"newest audit checkpoint {_ago(age)} ago"
+    return msg("newest audit checkpoint {value} ago", value=_ago(age))
 
 
 def _witness(settings: Settings, _state: _State, _now: datetime) -> str:
     import os
 
     if settings.witness_dir is None:
-        return "no witness folder (CONSENTREG_WITNESS_DIR) set: checkpoints stay in the database"
+        return msg(
+            "no witness folder (CONSENTREG_WITNESS_DIR) set: checkpoints stay in the database"
+        )
     if not settings.witness_dir.is_dir() or not os.access(settings.witness_dir, os.W_OK):
         raise ConfigError(
-            f"the witness folder {settings.witness_dir} is missing or not writable by this user"
+            msg(
+                "the witness folder {settings_witness_dir} is missing or not writable by this user",
+                settings_witness_dir=settings.witness_dir,
+            )
         )
-    return f"witness folder {settings.witness_dir} is writable"
+    return msg(
+        "witness folder {settings_witness_dir} is writable",
+        settings_witness_dir=settings.witness_dir,
+    )
 
 
 def _ago(age: timedelta) -> str:
     if age >= timedelta(days=1):
-        return f"{age.days} day(s)"
+        return msg("{age_days} day(s)", age_days=age.days)
     hours = int(age.total_seconds() // 3600)
     return f"{hours} hour(s)" if hours else f"{int(age.total_seconds() // 60)} minute(s)"
 
 
 def _need_engine(state: _State) -> Engine:
     if state.engine is None:
-        raise _Skipped("not checked: the database cannot be reached")
+        raise _Skipped(msg("not checked: the database cannot be reached"))
     return state.engine
 
 
@@ -187,7 +207,7 @@ def _work(settings: Settings, state: _State, now: datetime) -> AbstractContextMa
 
     engine = _need_engine(state)
     if not state.register_ok or state.keys is None:
-        raise _Skipped("not checked: the register cannot be opened with this key")
+        raise _Skipped(msg("not checked: the register cannot be opened with this key"))
     return Register(settings, engine, state.keys).work(writer=False, now=now)
 
 

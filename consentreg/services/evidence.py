@@ -23,6 +23,7 @@ from consentreg.crypto import ChunkCipher, StreamHash
 from consentreg.db.models import Evidence, EvidenceBlob, EvidenceChunk
 from consentreg.domain import text
 from consentreg.errors import InvalidInputError, PersonErasedError, TamperedDataError
+from consentreg.i18n import msg
 from consentreg.services.unit_of_work import Context, new_id
 
 CHUNK_BYTES = 1024 * 1024
@@ -52,7 +53,7 @@ def read_evidence(path: Path) -> EvidenceFile:
     content)."""
     found = evidence_or_problem(path)
     if isinstance(found, str):
-        raise InvalidInputError(f"evidence file {path} {found}")
+        raise InvalidInputError(msg("evidence file {path} {found}", path=path, found=found))
     return found
 
 
@@ -153,8 +154,10 @@ def store_evidence(
                 )
         except (_ContentChanged, OSError):
             raise InvalidInputError(
-                f"evidence file {evidence.path} changed or went away after it was checked;"
-                " nothing was recorded"
+                msg(
+                    "evidence file {evidence_path} changed or went away after it was checked; nothing was recorded",
+                    evidence_path=evidence.path,
+                )
             ) from None
     row = {
         "id": eid,
@@ -258,12 +261,23 @@ def blob_pieces(ctx: Context, blob: EvidenceBlob, *, key: bytes | None = None) -
     with ctx.session.execute(query) as rows:  # closed also when the reader stops early
         for index, data in rows:
             if index != expected:
-                raise TamperedDataError(f"evidence blob {blob.id}: chunk {expected} is missing")
+                raise TamperedDataError(
+                    msg(
+                        "evidence blob {blob_id}: chunk {expected} is missing",
+                        blob_id=blob.id,
+                        expected=expected,
+                    )
+                )
             yield _opened(cipher, blob, index, data)
             expected += 1
     if expected != blob.chunks:
         raise TamperedDataError(
-            f"evidence blob {blob.id} has {expected} of its {blob.chunks} chunks (cut short)"
+            msg(
+                "evidence blob {blob_id} has {expected} of its {blob_chunks} chunks (cut short)",
+                blob_id=blob.id,
+                expected=expected,
+                blob_chunks=blob.chunks,
+            )
         )
 
 
@@ -272,8 +286,11 @@ def _opened(cipher: ChunkCipher, blob: EvidenceBlob, index: int, data: bytes) ->
         return cipher.open(index, bytes(data))
     except TamperedDataError:
         raise TamperedDataError(
-            f"evidence blob {blob.id}: chunk {index} does not decrypt in its place"
-            " (altered, moved, or another register's key)"
+            msg(
+                "evidence blob {blob_id}: chunk {index} does not decrypt in its place (altered, moved, or another register's key)",
+                blob_id=blob.id,
+                index=index,
+            )
         ) from None
 
 

@@ -26,6 +26,7 @@ from consentreg.crypto import StreamHash
 from consentreg.db.models import ConsentEvent, Evidence, Person
 from consentreg.errors import ConsentRegError, InvalidInputError, NotFoundError, TamperedDataError
 from consentreg.files import new_output
+from consentreg.i18n import msg
 from consentreg.services.access import require
 from consentreg.services.audit import log as audit_log
 from consentreg.services.evidence import blob_for, blob_pieces
@@ -96,14 +97,19 @@ def _copy_into(ctx: Context, consent_id: str, fh: BinaryIO) -> tuple[ConsentEven
     require(ctx, "evidence.read", units=[subject_unit])
     evidence = ctx.session.get(Evidence, consent.evidence_id) if consent.evidence_id else None
     if evidence is None:
-        raise NotFoundError(f"consent {consent.id} has no evidence stored with it")
+        raise NotFoundError(
+            msg("consent {consent_id} has no evidence stored with it", consent_id=consent.id)
+        )
     blob = blob_for(ctx, evidence.sha256, owner=consent.subject_id) or blob_for(
         ctx, evidence.sha256
     )
     if blob is None:
         raise TamperedDataError(
-            f"evidence {evidence.id} of consent {consent.id}: its bytes are not in the register"
-            " (run `consentreg audit verify`)"
+            msg(
+                "evidence {evidence_id} of consent {consent_id}: its bytes are not in the register (run `consentreg audit verify`)",
+                evidence_id=evidence.id,
+                consent_id=consent.id,
+            )
         )
     digest = StreamHash()
     for piece in blob_pieces(ctx, blob):
@@ -111,8 +117,11 @@ def _copy_into(ctx: Context, consent_id: str, fh: BinaryIO) -> tuple[ConsentEven
         fh.write(piece)
     if digest.size != evidence.size or digest.hexdigest() != evidence.sha256:
         raise TamperedDataError(
-            f"evidence {evidence.id} of consent {consent.id} does not hash to its SHA-256"
-            " (run `consentreg audit verify`)"
+            msg(
+                "evidence {evidence_id} of consent {consent_id} does not hash to its SHA-256 (run `consentreg audit verify`)",
+                evidence_id=evidence.id,
+                consent_id=consent.id,
+            )
         )
     audit_log.record(
         ctx,
@@ -143,7 +152,10 @@ def _link(tmp: Path, target: Path) -> None:
         os.link(tmp, target)
     except FileExistsError:
         raise InvalidInputError(
-            f"-o {target} appeared while the scan was written; nothing was written over it"
+            msg(
+                "-o {target} appeared while the scan was written; nothing was written over it",
+                target=target,
+            )
         ) from None
     except OSError as exc:
         raise _output_error(target.parent, exc) from None

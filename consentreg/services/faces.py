@@ -18,6 +18,7 @@ from consentreg.crypto import sha256_hex
 from consentreg.db.models import Photo, PhotoSubject
 from consentreg.errors import InvalidInputError, NotFoundError
 from consentreg.files import new_output, write_new_private
+from consentreg.i18n import msg
 from consentreg.services import face_boxes
 from consentreg.services.access import require
 from consentreg.services.audit import log as audit_log
@@ -72,7 +73,12 @@ def _registered(ctx: Context, item: PhotoInput) -> Photo:
         raise item.error
     photo = photo_by_sha256(ctx, sha256_hex(item.data))
     if photo is None:
-        raise NotFoundError(f"{item.name} is not a registered photo (photo add registers it)")
+        raise NotFoundError(
+            msg(
+                "{item_name} is not a registered photo (photo add registers it)",
+                item_name=item.name,
+            )
+        )
     return photo
 
 
@@ -104,7 +110,10 @@ def write_preview(
     faces, _ = face_views(row, tags)
     if faces is None:
         raise InvalidInputError(
-            f"the faces of photo {row.id} were never checked: consentreg photo detect FILE"
+            msg(
+                "the faces of photo {row_id} were never checked: consentreg photo detect FILE",
+                row_id=row.id,
+            )
         )
     from consentreg.imaging import faces as detection
 

@@ -22,6 +22,7 @@ from consentreg.domain.caption import normalise_name
 from consentreg.domain.model import EventKind, Method, PersonKind
 from consentreg.domain.text import NAME, REF, line_problem
 from consentreg.errors import ConsentRegError, InvalidInputError
+from consentreg.i18n import Message, joined, msg
 from consentreg.services import csv_input
 from consentreg.services.access import require
 from consentreg.services.consents import (
@@ -81,17 +82,29 @@ class _Problems:
         self.name, self.items = name, list[str]()
 
     def add(self, row: Row, column: str, problem: str) -> None:
-        self.items.append(f"line {row.line}, column {column}: {problem}")
+        problem = problem if isinstance(problem, Message) else msg(problem)
+        self.items.append(
+            msg(
+                "line {line}, column {column}: {problem}",
+                line=row.line,
+                column=column,
+                problem=problem,
+            )
+        )
 
     def raise_if_any(self) -> None:
         if not self.items:
             return
         shown = self.items[:MAX_REPORTED]
         more = len(self.items) - len(shown)
+        items = [*shown, msg("... and {more} more", more=more)] if more else shown
         raise InvalidInputError(
-            f"{self.name}: nothing imported, {len(self.items)} problem(s):\n  "
-            + "\n  ".join(shown)
-            + (f"\n  ... and {more} more" if more else "")
+            msg(
+                "{name}: nothing imported, {count} problem(s):\n  {problems}",
+                name=self.name,
+                count=len(self.items),
+                problems=joined("\n  ", items),
+            )
         )
 
 
@@ -121,7 +134,9 @@ VALUE_ALIASES: dict[str, dict[str, str]] = {
 def template_headings(kind: str) -> list[str]:
     """The bokmål column headings of an import (`import template`)."""
     if kind not in csv_input.TEMPLATE_HEADINGS:
-        raise InvalidInputError(f"template must be people, guardians or consents, not {kind!r}")
+        raise InvalidInputError(
+            msg("template must be people, guardians or consents, not {kind!r}", kind=kind)
+        )
     return list(csv_input.TEMPLATE_HEADINGS[kind])
 
 
@@ -139,12 +154,17 @@ def _read_rows(path: Path, required: tuple[str, ...], optional: tuple[str, ...] 
     unknown = [w for w, c in zip(written, header, strict=True) if c not in required + optional]
     repeated = sorted({c for c in header if header.count(c) > 1})
     if missing or unknown or repeated:
-        raise InvalidInputError(
-            f"{path.name}, line 1: expected columns {','.join(required + optional)}"
-            + (f"; missing {','.join(missing)}" if missing else "")
-            + (f"; unknown {','.join(unknown)}" if unknown else "")
-            + (f"; repeated {','.join(repeated)}" if repeated else "")
-        )
+        said: list[str] = [
+            msg(
+                "{file}, line 1: expected columns {columns}",
+                file=path.name,
+                columns=",".join(required + optional),
+            )
+        ]
+        said += [msg("missing {columns}", columns=",".join(missing))] if missing else []
+        said += [msg("unknown {columns}", columns=",".join(unknown))] if unknown else []
+        said += [msg("repeated {columns}", columns=",".join(repeated))] if repeated else []
+        raise InvalidInputError(joined("; ", said))
     reader.fieldnames = header
     absent = dict.fromkeys(required + optional, "")
     aliases = {c: VALUE_ALIASES[c] for c in header if c in VALUE_ALIASES}
@@ -152,14 +172,27 @@ def _read_rows(path: Path, required: tuple[str, ...], optional: tuple[str, ...] 
     try:
         for values in reader:
             if None in values:
-                raise InvalidInputError(f"{path.name}, line {reader.line_num}: too many fields")
+                raise InvalidInputError(
+                    msg(
+                        "{path_name}, line {reader_line_num}: too many fields",
+                        path_name=path.name,
+                        reader_line_num=reader.line_num,
+                    )
+                )
             found = {k: (v or "").strip() for k, v in values.items()}
             for column, table in aliases.items():
                 found[column] = table.get(found[column].casefold(), found[column])
             rows.append(Row(reader.line_num, {**absent, **found}))
     except csv.Error as exc:
         # the line the parser was reading: its own line_num still counts the record before
-        raise InvalidInputError(f"{path.name}, line {lines.read}: {exc}") from None
+        raise InvalidInputError(
+            msg(
+                "{path_name}, line {lines_read}: {exc}",
+                path_name=path.name,
+                lines_read=lines.read,
+                exc=exc,
+            )
+        ) from None
     return rows
 
 
@@ -204,13 +237,15 @@ def _check_duplicates(problems: _Problems, rows: list[Row], column: str) -> None
     for row in rows:
         key = row[column]
         if key and key in seen:
-            problems.add(row, column, f"repeats line {seen[key]}")
+            problems.add(row, column, msg("repeats line {line}", line=seen[key]))
         seen.setdefault(key, row.line)
 
 
 def _row_error(problems: _Problems, row: Row, exc: ConsentRegError) -> None:
     """A use case's own check refused this row."""
-    problems.items.append(f"line {row.line}: {exc}")
+    problems.items.append(
+        msg("line {line}: {problem}", line=row.line, problem=exc.args[0] if exc.args else str(exc))
+    )
 
 
 def import_people(ctx: Context, path: Path, *, allow_duplicates: bool = False) -> int:
@@ -274,11 +309,15 @@ def _check_same_people(
         key = (normalise_name(name), born)
         if i in registered:
             problems.add(
-                row, "name", f"same name and birth date as person {registered[i]} (a duplicate?)"
+                row,
+                "name",
+                msg("same name and birth date as person {id} (a duplicate?)", id=registered[i]),
             )
         elif key in seen:
             problems.add(
-                row, "name", f"same name and birth date as line {seen[key]} (a duplicate?)"
+                row,
+                "name",
+                msg("same name and birth date as line {line} (a duplicate?)", line=seen[key]),
             )
         seen.setdefault(key, row.line)
 
@@ -348,7 +387,7 @@ def _evidence(problems: _Problems, row: Row, base: Path) -> EvidenceFile | None:
         return None
     found = evidence_or_problem(base / row["evidence"])
     if isinstance(found, str):
-        problems.add(row, "evidence", f"file {found}")
+        problems.add(row, "evidence", msg("file {problem}", problem=found))
         return None
     return found
 

@@ -11,7 +11,19 @@ from sqlalchemy import select
 from consentreg.db.base import Base
 from consentreg.domain import text
 from consentreg.errors import InvalidInputError, NotFoundError
+from consentreg.i18n import N_, msg
 from consentreg.services.unit_of_work import Context
+
+# the names of what is looked up, shown in messages
+NOUNS = (
+    N_("person"),
+    N_("photo"),
+    N_("consent"),
+    N_("withdrawal"),
+    N_("publication"),
+    N_("unit"),
+    N_("purpose"),
+)
 
 MIN_PREFIX = 6
 ID_LENGTH = 32
@@ -40,6 +52,14 @@ def by_id(ctx: Context, model: type[Row], key: str, *, what: str) -> Row:
             return matches[0]
         if matches:
             raise InvalidInputError(
-                f"{what} {wanted!r} is ambiguous: several IDs start with it; give more characters"
+                msg(
+                    "{what} {wanted!r} is ambiguous: several IDs start with it; give more characters",
+                    what=msg(what),
+                    wanted=wanted,
+                )
             )
-    raise NotFoundError(f"unknown {what} {key!r}" if text.is_key(key) else f"unknown {what}")
+    raise NotFoundError(
+        msg("unknown {what} {key!r}", what=msg(what), key=key)
+        if text.is_key(key)
+        else msg("unknown {what}", what=msg(what))
+    )

@@ -20,6 +20,7 @@ from consentreg.errors import (
     NotFoundError,
     PersonErasedError,
 )
+from consentreg.i18n import msg
 from consentreg.services.access import registrar_scope, require, require_in_scope
 from consentreg.services.audit import log as audit_log
 from consentreg.services.caption_index import caption_keys, key_rows
@@ -74,7 +75,7 @@ def resolve_person(ctx: Context, key: str, *, role: str = "person") -> Person:
         else None
     )
     if person is None:
-        raise NotFoundError(f"unknown {role} {key!r}")
+        raise NotFoundError(msg("unknown {role} {key!r}", role=role, key=key))
     return person
 
 
@@ -142,7 +143,9 @@ def check_person(ctx: Context, *, name: str, born: date, kind: str) -> str:
     """Validate a new person's fields; returns the name with white space folded."""
     name = check_name(name)
     if kind not in {k.value for k in PersonKind}:
-        raise InvalidInputError(f"--kind must be child, adult or staff, not {kind!r}")
+        raise InvalidInputError(
+            msg("--kind must be child, adult or staff, not {kind!r}", kind=kind)
+        )
     check_born(ctx, born)
     return name
 
@@ -230,8 +233,10 @@ def add_person(
         same = likely_duplicates(ctx, [(name, born)]).get(0)
         if same:
             raise DuplicatePersonError(
-                f"person {same} has the same name and birth date: likely the same person "
-                "(give --allow-duplicate to register another)"
+                msg(
+                    "person {same} has the same name and birth date: likely the same person (give --allow-duplicate to register another)",
+                    same=same,
+                )
             )
     batch = RowBatch(ctx)
     pid = stage_person(ctx, batch, name=name, born=born, kind=kind, unit_id=unit_id, ref=ref)
@@ -313,7 +318,9 @@ def set_protected(ctx: Context, key: str, *, protected: bool, reason: str) -> st
     require(ctx, "person.restrict" if protected else "person.unrestrict", units=[person.unit_id])
     if person.protected == protected:
         state = "already restricted" if protected else "not restricted"
-        raise InvalidInputError(f"person {person.id} is {state}")
+        raise InvalidInputError(
+            msg("person {person_id} is {state}", person_id=person.id, state=state)
+        )
     action = "restrict" if protected else "unrestrict"
     eid = new_id()
     event = RestrictionEvent(
@@ -414,9 +421,21 @@ def check_guardianship(child_id: str, guardian_id: str, existing: set[tuple[str,
     if child_id == guardian_id:
         raise InvalidInputError("a person cannot be their own guardian")
     if (child_id, guardian_id) in existing:
-        raise InvalidInputError(f"{guardian_id} is already a guardian of {child_id}")
+        raise InvalidInputError(
+            msg(
+                "{guardian_id} is already a guardian of {child_id}",
+                guardian_id=guardian_id,
+                child_id=child_id,
+            )
+        )
     if (guardian_id, child_id) in existing:
-        raise InvalidInputError(f"{child_id} is registered as a guardian of {guardian_id}")
+        raise InvalidInputError(
+            msg(
+                "{child_id} is registered as a guardian of {guardian_id}",
+                child_id=child_id,
+                guardian_id=guardian_id,
+            )
+        )
 
 
 def guardianship_start(ctx: Context, child: Person, starts_on: date | None) -> date | None:
@@ -471,7 +490,13 @@ def remove_guardian(ctx: Context, *, child: str, guardian: str) -> str:
     require(ctx, "guardian.remove", units=[child_p.unit_id])
     links = active_guardianships(ctx, child_id=child_p.id, guardian_id=guardian_p.id)
     if not links:
-        raise NotFoundError(f"{guardian_p.id} is not a guardian of {child_p.id}")
+        raise NotFoundError(
+            msg(
+                "{guardian_p_id} is not a guardian of {child_p_id}",
+                guardian_p_id=guardian_p.id,
+                child_p_id=child_p.id,
+            )
+        )
     link = links[0]
     link.removed_at, link.removed_by = ctx.now, ctx.actor
     ctx.session.flush()

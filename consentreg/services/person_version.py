@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from consentreg.db.models import ConsentEvent, Guardianship, Person
 from consentreg.errors import StaleFormError
+from consentreg.i18n import msg
 from consentreg.services.unit_of_work import Context
 
 VERSION_HEX = 16
@@ -43,7 +44,9 @@ def person_version(ctx: Context, person_id: str) -> str:
     """The person's version now (an ID the caller has already resolved and may read)."""
     person = ctx.session.get(Person, person_id)
     if person is None:  # resolved in this same transaction: never happens
-        raise StaleFormError(f"person {person_id} is no longer in the register")
+        raise StaleFormError(
+            msg("person {person_id} is no longer in the register", person_id=person_id)
+        )
     return _digest(ctx, person)
 
 
@@ -52,6 +55,8 @@ def check_version(ctx: Context, person: Person, version: str) -> None:
     ctx.session.execute(select(Person.id).where(Person.id == person.id).with_for_update())
     if version.strip() != _digest(ctx, person):
         raise StaleFormError(
-            f"person {person.id} was changed by someone else after the form was shown:"
-            " nothing was written; reload the page and try again"
+            msg(
+                "person {person_id} was changed by someone else after the form was shown: nothing was written; reload the page and try again",
+                person_id=person.id,
+            )
         )

@@ -22,6 +22,7 @@ from consentreg.errors import (
     NotFoundError,
     PhotoFilesUnusableError,
 )
+from consentreg.i18n import msg
 from consentreg.services import face_boxes
 from consentreg.services.access import require
 from consentreg.services.audit import log as audit_log
@@ -265,7 +266,13 @@ def _tag(
     photo_id = photo.id
     existing = ctx.session.get(PhotoSubject, (photo_id, person_id))
     if existing is not None:
-        raise InvalidInputError(f"person {person_id} is already tagged in photo {photo_id}")
+        raise InvalidInputError(
+            msg(
+                "person {person_id} is already tagged in photo {photo_id}",
+                person_id=person_id,
+                photo_id=photo_id,
+            )
+        )
     if not keeps_complete:
         photo.complete = False
     tag = PhotoSubject(
@@ -320,7 +327,13 @@ def untag_photo(ctx: Context, *, photo_id: str, subject: str) -> None:
         )
     )
     if not getattr(gone, "rowcount", 0):
-        raise NotFoundError(f"person {person.id} is not tagged in photo {photo.id}")
+        raise NotFoundError(
+            msg(
+                "person {person_id} is not tagged in photo {photo_id}",
+                person_id=person.id,
+                photo_id=photo.id,
+            )
+        )
     photo.complete = False
     ctx.session.flush()
     tag = {"photo_id": photo.id, "person_id": person.id}
@@ -335,7 +348,10 @@ def complete_photo(ctx: Context, *, photo_id: str) -> None:
     require(ctx, "photo.complete", units=[photo.unit_id], no_unit_is_outside=True)
     if photo.complete:
         raise InvalidInputError(
-            f"photo {photo.id} is already marked complete and no tag changed since"
+            msg(
+                "photo {photo_id} is already marked complete and no tag changed since",
+                photo_id=photo.id,
+            )
         )
     photo.complete = True
     ctx.session.flush()

@@ -13,6 +13,7 @@ from consentreg.db.models import NoticeVersion, Purpose
 from consentreg.domain import model, text
 from consentreg.domain.model import DEFAULT_MAX_PX
 from consentreg.errors import InvalidInputError
+from consentreg.i18n import msg
 from consentreg.services.access import require
 from consentreg.services.audit import log as audit_log
 from consentreg.services.unit_of_work import Context, new_id
@@ -40,7 +41,9 @@ def purpose_by_code(ctx: Context, code: str) -> Purpose:
         else None
     )
     if purpose is None:
-        raise InvalidInputError(f"unknown purpose {code!r}: see `consentreg purpose list`")
+        raise InvalidInputError(
+            msg("unknown purpose {code!r}: see `consentreg purpose list`", code=code)
+        )
     return purpose
 
 
@@ -66,7 +69,7 @@ def add_purpose(
     check_code(code, what="purpose")
     notice_text = _check_notice(notice_text)
     if ctx.session.scalar(select(Purpose.id).where(Purpose.code == code)):
-        raise InvalidInputError(f"purpose {code!r} already exists")
+        raise InvalidInputError(msg("purpose {code!r} already exists", code=code))
     _check_settings(
         title=title,
         max_px=max_px,
@@ -99,15 +102,21 @@ def _check_settings(
         raise InvalidInputError("purpose title is empty")
     text.check_line(title.strip(), field="--title", limit=text.TITLE)
     if not 16 <= max_px <= 10_000:
-        raise InvalidInputError(f"--max-px {max_px} is out of range (16-10000)")
+        raise InvalidInputError(msg("--max-px {max_px} is out of range (16-10000)", max_px=max_px))
     if guardians not in ("all", "any"):
-        raise InvalidInputError(f"--guardians must be 'all' or 'any', not {guardians!r}")
+        raise InvalidInputError(
+            msg("--guardians must be 'all' or 'any', not {guardians!r}", guardians=guardians)
+        )
     if valid_until is not None and valid_days is not None:
         raise InvalidInputError("give --valid-until or --valid-days, not both")
     if valid_until is not None and not _MMDD.match(valid_until):
-        raise InvalidInputError(f"--valid-until {valid_until!r} is not MM-DD")
+        raise InvalidInputError(
+            msg("--valid-until {valid_until!r} is not MM-DD", valid_until=valid_until)
+        )
     if valid_days is not None and not 1 <= valid_days <= 3660:
-        raise InvalidInputError(f"--valid-days {valid_days} is out of range (1-3660)")
+        raise InvalidInputError(
+            msg("--valid-days {valid_days} is out of range (1-3660)", valid_days=valid_days)
+        )
 
 
 def _add_notice(ctx: Context, purpose: Purpose, body: str, *, requires_new_consent: bool) -> int:
@@ -140,7 +149,12 @@ def revise_purpose(ctx: Context, *, code: str, notice_text: str, requires_new_co
     purpose = purpose_by_code(ctx, code)
     latest = current_notice(ctx, purpose.id, at=ctx.now)
     if latest.sha256 == sha256_hex(notice_text.encode()):
-        raise InvalidInputError(f"the notice text is identical to version {latest.version}")
+        raise InvalidInputError(
+            msg(
+                "the notice text is identical to version {latest_version}",
+                latest_version=latest.version,
+            )
+        )
     return _add_notice(ctx, purpose, notice_text, requires_new_consent=requires_new_consent)
 
 
@@ -192,11 +206,11 @@ def list_purposes(ctx: Context) -> list[PurposeView]:
     for p in ctx.session.scalars(select(Purpose).order_by(Purpose.code)):
         notice = current_notice(ctx, p.id, at=ctx.now)
         validity = (
-            f"until {p.valid_until_mmdd}"
+            msg("until {mmdd}", mmdd=p.valid_until_mmdd)
             if p.valid_until_mmdd
-            else f"{p.valid_days} days"
+            else msg("{days} days", days=p.valid_days)
             if p.valid_days
-            else "until 07-31"
+            else msg("until {mmdd}", mmdd="07-31")
         )
         views.append(
             PurposeView(

@@ -21,6 +21,7 @@ from sqlalchemy import inspect, select, text
 from consentreg.crypto import Keyring
 from consentreg.db.models import Person, PersonKey, Photo, RegisterIdentity, TrustedKey
 from consentreg.errors import ConfigError, InvalidInputError, TamperedDataError, WrongKeyError
+from consentreg.i18n import Message, msg
 from consentreg.services.access import first_admin
 from consentreg.services.audit import log as audit_log
 from consentreg.services.audit.checkpoint import VerifierKey, verifier_key
@@ -62,18 +63,21 @@ def read_identity(conn: Connection) -> Identity | None:
     return Identity(row[0], row[1]) if row else None
 
 
-def _join_hint(identity: Identity) -> str:
-    return (
-        f"this database holds register {identity.register_id}: on a PC that already works with"
-        " it run `consentreg key export -o FILE`, then here `consentreg join --key-file FILE`"
+def _join_hint(identity: Identity) -> Message:
+    return msg(
+        "this database holds register {register}: on a PC that already works with it run "
+        "`consentreg key export -o FILE`, then here `consentreg join --key-file FILE`",
+        register=identity.register_id,
     )
 
 
 def _wrong_key(settings: Settings, identity: Identity) -> WrongKeyError:
     return WrongKeyError(
-        f"the key file {settings.key_file} does not belong to register {identity.register_id}"
-        " at this database: nothing was read or written; use this register's key (see"
-        " `consentreg join --help`), or point CONSENTREG_DB at the register the key belongs to"
+        msg(
+            "the key file {settings_key_file} does not belong to register {identity_register_id} at this database: nothing was read or written; use this register's key (see `consentreg join --help`), or point CONSENTREG_DB at the register the key belongs to",
+            settings_key_file=settings.key_file,
+            identity_register_id=identity.register_id,
+        )
     )
 
 
@@ -168,13 +172,18 @@ def initialise(settings: Settings) -> InitReport:
         has_key = settings.key_file.exists()
         if not has_key and identity is not None:
             raise ConfigError(
-                f"this PC has no key file ({settings.key_file}); " + _join_hint(identity)
+                msg(
+                    "this PC has no key file ({key_file}); {hint}",
+                    key_file=settings.key_file,
+                    hint=_join_hint(identity),
+                )
             )
         if not has_key and sample is not None:
             raise ConfigError(
-                f"this PC has no key file ({settings.key_file}) and the database already holds"
-                " a register: run `consentreg init` on the PC that holds its key first, then"
-                " join this one (`consentreg join --help`)"
+                msg(
+                    "this PC has no key file ({settings_key_file}) and the database already holds a register: run `consentreg init` on the PC that holds its key first, then join this one (`consentreg join --help`)",
+                    settings_key_file=settings.key_file,
+                )
             )
         if has_key:  # check before anything is written
             keys = Keyring.load(settings.key_file)
@@ -182,8 +191,10 @@ def initialise(settings: Settings) -> InitReport:
                 raise _wrong_key(settings, identity)
             if identity is None and sample is not None and not _opens(keys, sample):
                 raise WrongKeyError(
-                    f"the key file {settings.key_file} does not open the register at this"
-                    " database: nothing was written; use the key this register was made with"
+                    msg(
+                        "the key file {settings_key_file} does not open the register at this database: nothing was written; use the key this register was made with",
+                        settings_key_file=settings.key_file,
+                    )
                 )
         ensure_home(settings)
         created_key = create_key_file(settings.key_file)
@@ -215,8 +226,12 @@ def claim(ctx: Context, keys: Keyring) -> Identity:
     if found is not None:
         if found.key_fingerprint != keys.fingerprint:
             raise WrongKeyError(
-                f"register {found.id} was created by another PC a moment ago with another key:"
-                " nothing was written; " + _join_hint(Identity(found.id, found.key_fingerprint))
+                msg(
+                    "register {id} was created by another PC a moment ago with another key: "
+                    "nothing was written; {hint}",
+                    id=found.id,
+                    hint=_join_hint(Identity(found.id, found.key_fingerprint)),
+                )
             )
         return Identity(found.id, found.key_fingerprint)
     row = RegisterIdentity(
@@ -312,29 +327,38 @@ def join_register(settings: Settings, *, export: bytes, passphrase: str) -> Join
             )
         if export_register_id(export) != identity.register_id:
             raise WrongKeyError(
-                f"the key file is for register {export_register_id(export)}, this database holds"
-                f" register {identity.register_id}: nothing was written"
+                msg(
+                    "the key file is for register {value}, this database holds register {identity_register_id}: nothing was written",
+                    value=export_register_id(export),
+                    identity_register_id=identity.register_id,
+                )
             )
         _, master = open_master_key(export, passphrase=passphrase)
         keys = Keyring.from_master(master)
         if keys.fingerprint != identity.fingerprint:
             raise WrongKeyError(
-                f"the key in the file is not register {identity.register_id}'s key (the file was"
-                " made from a damaged or another key): nothing was written"
+                msg(
+                    "the key in the file is not register {identity_register_id}'s key (the file was made from a damaged or another key): nothing was written",
+                    identity_register_id=identity.register_id,
+                )
             )
         if settings.key_file.exists():
             if Keyring.load(settings.key_file).fingerprint != keys.fingerprint:
                 raise InvalidInputError(
-                    f"this PC already has another key file at {settings.key_file}: it was not"
-                    " replaced; move it away first if it is not needed"
+                    msg(
+                        "this PC already has another key file at {settings_key_file}: it was not replaced; move it away first if it is not needed",
+                        settings_key_file=settings.key_file,
+                    )
                 )
             with Register(settings, engine, keys).work() as ctx:
                 key = _trust_own_signing_key(ctx, settings)
             return JoinReport(identity.register_id, key.text, already_joined=True)
         if settings.signing_key_file.exists():
             raise InvalidInputError(
-                f"this PC has a signing key {settings.signing_key_file} but no key file: move"
-                " the signing key away first (it belongs to another register)"
+                msg(
+                    "this PC has a signing key {settings_signing_key_file} but no key file: move the signing key away first (it belongs to another register)",
+                    settings_signing_key_file=settings.signing_key_file,
+                )
             )
         ensure_home(settings)
         pem = new_signing_key_pem()

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from consentreg.db.models import ConsentEvent, Person, Purpose
 from consentreg.errors import InvalidInputError
+from consentreg.i18n import msg
 from consentreg.services.access import registrar_scope, require
 from consentreg.services.audit import views
 from consentreg.services.audit.events import record_query
@@ -188,7 +189,13 @@ def _grant(ctx: Context, consent: str) -> tuple[ConsentEvent, PersonView]:
     view = show_person(ctx, grant.subject_id)
     require(ctx, "consent.withdrawal", units=[_unit_id(ctx, view.unit)])
     if grant.kind != "grant":
-        raise InvalidInputError(f"consent {grant.id} is a {grant.kind}: only a grant is withdrawn")
+        raise InvalidInputError(
+            msg(
+                "consent {grant_id} is a {grant_kind}: only a grant is withdrawn",
+                grant_id=grant.id,
+                grant_kind=grant.kind,
+            )
+        )
     return grant, view
 
 
@@ -214,7 +221,7 @@ def withdrawal_page(ctx: Context, *, withdrawal: str) -> WithdrawalPage:
     as an `audit.query` (view `withdrawal`)."""
     event = by_id(ctx, ConsentEvent, withdrawal, what="withdrawal")
     if event.withdraws_id is None:
-        raise InvalidInputError(f"consent {event.id} is not a withdrawal")
+        raise InvalidInputError(msg("consent {event_id} is not a withdrawal", event_id=event.id))
     view = show_person(ctx, event.subject_id)
     grant = by_id(ctx, ConsentEvent, event.withdraws_id, what="consent")
     items = takedown_for_consent(ctx, consent_id=grant.id)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from consentreg.crypto import Keyring
 from consentreg.errors import ConfigError
+from consentreg.i18n import msg
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -82,7 +83,12 @@ def engine_for(settings: Settings) -> Engine:
     from consentreg.db.engine import make_engine
 
     if settings.sqlite_file is not None and not settings.sqlite_file.exists():
-        raise ConfigError(f"no register at {settings.sqlite_file}: run `consentreg init` first")
+        raise ConfigError(
+            msg(
+                "no register at {settings_sqlite_file}: run `consentreg init` first",
+                settings_sqlite_file=settings.sqlite_file,
+            )
+        )
     return make_engine(settings.db_url)
 
 

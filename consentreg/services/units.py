@@ -10,6 +10,7 @@ from sqlalchemy import select
 from consentreg.db.models import Unit
 from consentreg.domain import text
 from consentreg.errors import InvalidInputError
+from consentreg.i18n import msg
 from consentreg.services.access import require
 from consentreg.services.audit import log as audit_log
 from consentreg.services.unit_of_work import Context, new_id
@@ -28,7 +29,11 @@ class UnitView:
 def check_code(code: str, *, what: str) -> str:
     if not _CODE.fullmatch(code):  # `match` with `$` let a trailing newline through
         raise InvalidInputError(
-            f"{what} code {code!r} is not valid: use lower-case letters, digits, '.', '_' or '-'"
+            msg(
+                "{what} code {code!r} is not valid: use lower-case letters, digits, '.', '_' or '-'",
+                what=msg(what),
+                code=code,
+            )
         )
     return code
 
@@ -36,7 +41,7 @@ def check_code(code: str, *, what: str) -> str:
 def unit_by_code(ctx: Context, code: str) -> Unit:
     unit = ctx.session.scalar(select(Unit).where(Unit.code == code)) if text.is_key(code) else None
     if unit is None:
-        raise InvalidInputError(f"unknown unit {code!r}: see `consentreg unit list`")
+        raise InvalidInputError(msg("unknown unit {code!r}: see `consentreg unit list`", code=code))
     return unit
 
 
@@ -48,7 +53,7 @@ def add_unit(ctx: Context, *, code: str, name: str, parent: str | None = None) -
         raise InvalidInputError("unit name is empty")
     text.check_line(name.strip(), field="--name", limit=text.NAME)
     if ctx.session.scalar(select(Unit.id).where(Unit.code == code)):
-        raise InvalidInputError(f"unit {code!r} already exists")
+        raise InvalidInputError(msg("unit {code!r} already exists", code=code))
     parent_id = unit_by_code(ctx, parent).id if parent else None
     unit = Unit(
         id=new_id(),

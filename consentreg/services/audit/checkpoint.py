@@ -29,6 +29,7 @@ from consentreg.crypto import Signer, verify_signature
 # CheckpointError lived here before it moved to consentreg.errors: still importable from here
 from consentreg.errors import CheckpointError as CheckpointError
 from consentreg.errors import ConfigError
+from consentreg.i18n import msg
 
 ORIGIN_PREFIX = "consentreg/"
 ED25519 = b"\x01"
@@ -144,7 +145,12 @@ def _check_signatures(body: str, lines: list[str], keys: Sequence[VerifierKey]) 
         if key is None:
             continue  # another key's signature: ignored, as the spec says
         if not verify_signature(key.public_key, signature[4:], body.encode()):
-            raise CheckpointError(f"checkpoint signature by trusted key {key.name} does not verify")
+            raise CheckpointError(
+                msg(
+                    "checkpoint signature by trusted key {key_name} does not verify",
+                    key_name=key.name,
+                )
+            )
         verified = verified or key
     if verified is None:
         raise CheckpointError("checkpoint carries no signature by a trusted key")

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from consentreg.db.models import AuditEvent
 from consentreg.domain.audit_chain import leaf_hash
 from consentreg.errors import AuditVerificationError
+from consentreg.i18n import msg
 from consentreg.services.audit import log as audit_log
 from consentreg.services.unit_of_work import Context
 
@@ -104,7 +105,11 @@ def _json_object(text: str, *, seq: int, column: str) -> dict[str, Any]:
         value = None
     if not isinstance(value, dict):
         raise AuditVerificationError(
-            f"audit event seq {seq}: {column} is not a JSON object; run `consentreg audit verify`"
+            msg(
+                "audit event seq {seq}: {column} is not a JSON object; run `consentreg audit verify`",
+                seq=seq,
+                column=column,
+            )
         )
     return value
 

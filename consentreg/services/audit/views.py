@@ -17,6 +17,7 @@ from typing import Any
 
 from consentreg.domain.audit_chain import format_instant
 from consentreg.errors import AuditVerificationError, NotFoundError
+from consentreg.i18n import msg
 from consentreg.memory import gc_paused
 from consentreg.services.access import require
 from consentreg.services.audit.events import (
@@ -233,7 +234,11 @@ def _known(state: State, table: str, row_id: str) -> dict[str, Any]:
     row = state.get(table, row_id)
     if row is None:
         raise AuditVerificationError(
-            f"{table} row {row_id} has no audit event: run `consentreg audit verify`"
+            msg(
+                "{table} row {row_id} has no audit event: run `consentreg audit verify`",
+                table=table,
+                row_id=row_id,
+            )
         )
     return row
 
@@ -268,7 +273,9 @@ def subject(ctx: Context, key: str, *, as_of: datetime | None = None) -> Subject
         events = [e for e in events if e.at <= as_of]
     state = replay(events)
     if as_of is not None and state.get("people", pid) is None:
-        raise NotFoundError(f"person {pid} was not registered by {format_instant(as_of)}")
+        raise NotFoundError(
+            msg("person {pid} was not registered by {value}", pid=pid, value=format_instant(as_of))
+        )
     person = dict(_known(state, "people", pid))
     person["unit"] = _code(state, "units", person.pop("unit_id"))
     for column in ("name_ct", "born_ct", "ref_ct", "ref_bidx"):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from consentreg.config import file_error
 from consentreg.errors import ConfigError
+from consentreg.i18n import msg
 
 _NAME = re.compile(r"([0-9]{12})-([0-9a-f]{32})\.checkpoint")
 
@@ -27,7 +28,9 @@ def witness(
 ) -> Path:
     """Leave a copy of a signed checkpoint in the witness folder (a new file, fsynced)."""
     if not witness_dir.is_dir():
-        raise ConfigError(f"CONSENTREG_WITNESS_DIR {witness_dir} is not a folder")
+        raise ConfigError(
+            msg("CONSENTREG_WITNESS_DIR {witness_dir} is not a folder", witness_dir=witness_dir)
+        )
     folder = register_folder(witness_dir, register_id)
     path = folder / f"{size:012d}-{checkpoint_id}.checkpoint"
     try:
@@ -46,7 +49,9 @@ def newest(witness_dir: Path, register_id: str) -> tuple[Path, bytes] | None:
     """The witnessed checkpoint of the largest log size, with its bytes; None when there is
     none yet. A witness folder that cannot be read is an error, not "none"."""
     if not witness_dir.is_dir():
-        raise ConfigError(f"CONSENTREG_WITNESS_DIR {witness_dir} is not a folder")
+        raise ConfigError(
+            msg("CONSENTREG_WITNESS_DIR {witness_dir} is not a folder", witness_dir=witness_dir)
+        )
     folder = register_folder(witness_dir, register_id)
     try:
         names = (
@@ -57,4 +62,10 @@ def newest(witness_dir: Path, register_id: str) -> tuple[Path, bytes] | None:
         path = folder / names[-1]
         return path, path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"cannot read the witness folder {folder} ({exc.strerror})") from None
+        raise ConfigError(
+            msg(
+                "cannot read the witness folder {folder} ({exc_strerror})",
+                folder=folder,
+                exc_strerror=exc.strerror,
+            )
+        ) from None

@@ -24,6 +24,7 @@ from consentreg.db import models  # noqa: F401 - registers every table on the me
 from consentreg.db.base import Base
 from consentreg.errors import OutputError
 from consentreg.files import sync_folder
+from consentreg.i18n import msg
 from consentreg.services.access import require
 from consentreg.services.backup.key_file import write_key_file
 from consentreg.services.backup.rows import STREAM_FORMAT, control, encoder, type_tag
@@ -142,9 +143,11 @@ def _new_file(target: Path) -> Iterator[BinaryIO]:
     folder = target.parent
     shown = str(target)
     if target.exists() or target.is_symlink():
-        raise OutputError(f"{shown} already exists; nothing was overwritten: choose a new name")
+        raise OutputError(
+            msg("{shown} already exists; nothing was overwritten: choose a new name", shown=shown)
+        )
     if not folder.is_dir():
-        raise OutputError(f"the folder of {shown} does not exist")
+        raise OutputError(msg("the folder of {shown} does not exist", shown=shown))
     tmp = folder / f".{target.name}.{os.getpid()}-{secrets.token_hex(8)}.tmp"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     try:
@@ -170,12 +173,16 @@ def _give_name(tmp: Path, target: Path) -> None:
     try:
         os.link(tmp, target)  # fails, rather than replacing, if the name was taken meanwhile
     except FileExistsError:
-        raise OutputError(f"{target} already exists; nothing was overwritten") from None
+        raise OutputError(
+            msg("{target} already exists; nothing was overwritten", target=target)
+        ) from None
     except OSError as exc:
         if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
             raise file_error(exc, folder=target.parent, doing=f"name the backup {target}") from None
         if target.exists():  # a file system without hard links: check, then rename
-            raise OutputError(f"{target} already exists; nothing was overwritten") from None
+            raise OutputError(
+                msg("{target} already exists; nothing was overwritten", target=target)
+            ) from None
         os.replace(tmp, target)
 
 

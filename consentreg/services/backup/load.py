@@ -37,6 +37,7 @@ from consentreg.errors import (
     InvalidInputError,
     RegisterNotEmptyError,
 )
+from consentreg.i18n import msg
 from consentreg.services.backup.dump import Progress, _no_progress
 from consentreg.services.backup.key_file import read_key_file
 from consentreg.services.backup.rows import STREAM_FORMAT, decoder, insertable, known_tag
@@ -85,9 +86,11 @@ def restore_backup(
         try:
             if not known_revision(engine, header.revision):
                 raise BackupTooNewError(
-                    f"the backup was made at schema revision {header.revision}, which this"
-                    f" consentreg does not know (it knows up to {HEAD_REVISION}): restore it"
-                    " with a newer consentreg; nothing was written"
+                    msg(
+                        "the backup was made at schema revision {header_revision}, which this consentreg does not know (it knows up to {HEAD_REVISION}): restore it with a newer consentreg; nothing was written",
+                        header_revision=header.revision,
+                        HEAD_REVISION=HEAD_REVISION,
+                    )
                 )
             counts = _check_whole(fh, keys, header)
             key_path = key_file or settings.backup_keys_file
@@ -99,8 +102,10 @@ def restore_backup(
 def _register_keys(settings: Settings) -> Keyring:
     if not settings.key_file.exists():
         raise ConfigError(
-            f"key file {settings.key_file} does not exist: copy the register's key files"
-            " (master.key and signing.key) there before restoring; a new key cannot read a backup"
+            msg(
+                "key file {settings_key_file} does not exist: copy the register's key files (master.key and signing.key) there before restoring; a new key cannot read a backup",
+                settings_key_file=settings.key_file,
+            )
         )
     return Keyring.load(settings.key_file)
 
@@ -111,7 +116,9 @@ def _opened(source: Path) -> Iterator[BinaryIO]:
         fh = source.open("rb")
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise InvalidInputError(f"cannot read the backup {source} ({reason})") from None
+        raise InvalidInputError(
+            msg("cannot read the backup {source} ({reason})", source=source, reason=reason)
+        ) from None
     with fh:
         yield fh
 
@@ -221,15 +228,19 @@ def _check_empty(conn: Connection, inspector: Inspector) -> None:
     names = [n for n in inspector.get_table_names() if n != VERSION_TABLE]
     if names and not inspector.has_table(VERSION_TABLE):
         raise RegisterNotEmptyError(
-            f"the target database holds tables that are not a consentreg register's ({names[0]},"
-            " ...): restore only into an empty database; nothing was written"
+            msg(
+                "the target database holds tables that are not a consentreg register's ({names_item}, ...): restore only into an empty database; nothing was written",
+                names_item=names[0],
+            )
         )
     quote = conn.dialect.identifier_preparer.quote
     for name in sorted(names):
         if conn.execute(text(f"SELECT 1 FROM {quote(name)} LIMIT 1")).first() is not None:  # noqa: S608 - a table name the database gave
             raise RegisterNotEmptyError(
-                f"the target register is not empty: table {name} has rows; restore only into"
-                " an empty register; nothing was written"
+                msg(
+                    "the target register is not empty: table {name} has rows; restore only into an empty register; nothing was written",
+                    name=name,
+                )
             )
 
 
@@ -261,8 +272,10 @@ def _check_columns(inspector: Inspector, batch: _Batch) -> None:
     )
     if known != {c for c, _ in batch.columns}:
         raise BackupDamagedError(
-            f"table {batch.table} of the backup does not match the schema at its revision;"
-            " nothing was written"
+            msg(
+                "table {batch_table} of the backup does not match the schema at its revision; nothing was written",
+                batch_table=batch.table,
+            )
         )
 
 
@@ -302,7 +315,9 @@ def _check_foreign_keys(conn: Connection, deferred: list[tuple[str, str]]) -> No
 
 
 def _damaged(what: str) -> BackupDamagedError:
-    return BackupDamagedError(f"the backup file is damaged ({what}); nothing was written")
+    return BackupDamagedError(
+        msg("the backup file is damaged ({what}); nothing was written", what=what)
+    )
 
 
 def _record(line: bytes) -> Any:

@@ -42,10 +42,11 @@ from consentreg.errors import (
     NotABackupError,
     TamperedDataError,
 )
+from consentreg.i18n import N_, msg
 
 MAGIC = b"consentreg backup\n"
 FORMAT_VERSION = 1
-KEY_MISMATCH = "this backup belongs to another register or the key is wrong"
+KEY_MISMATCH = N_("this backup belongs to another register or the key is wrong")
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class Header:
 
 def _damaged(what: str) -> BackupDamagedError:
     return BackupDamagedError(
-        f"the backup file is damaged or was changed ({what}); nothing was written"
+        msg("the backup file is damaged or was changed ({what}); nothing was written", what=what)
     )
 
 
@@ -77,8 +78,11 @@ def read_header(fh: BinaryIO) -> Header:
     version, rev_length = start[len(MAGIC)], start[len(MAGIC) + 1]
     if version != FORMAT_VERSION:
         raise NotABackupError(
-            f"the backup is in format {version}, this consentreg reads format {FORMAT_VERSION}:"
-            " restore it with the consentreg that made it; nothing was written"
+            msg(
+                "the backup is in format {version}, this consentreg reads format {FORMAT_VERSION}: restore it with the consentreg that made it; nothing was written",
+                version=version,
+                FORMAT_VERSION=FORMAT_VERSION,
+            )
         )
     rest = fh.read(rev_length + BACKUP_SALT_BYTES + BACKUP_KEY_CHECK_BYTES)
     if len(rest) < rev_length + BACKUP_SALT_BYTES + BACKUP_KEY_CHECK_BYTES:

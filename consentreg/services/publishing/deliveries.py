@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from consentreg.db.models import Publication, Purpose
 from consentreg.errors import InvalidInputError, NotFoundError
+from consentreg.i18n import msg
 from consentreg.services.audit import log as audit_log
 from consentreg.services.publishing.gate import DELIVERED, FAILED, PENDING, RELEASED
 from consentreg.services.unit_of_work import Context
@@ -102,6 +103,8 @@ def _check_unchanged(ctx: Context, ids: list[str], state: str) -> None:
     )
     for pid in ids:
         if pid not in found:
-            raise NotFoundError(f"unknown publication {pid!r}")
+            raise NotFoundError(msg("unknown publication {pid!r}", pid=pid))
         if found[pid] != state:
-            raise InvalidInputError(f"publication {pid} is not a release awaiting its file")
+            raise InvalidInputError(
+                msg("publication {pid} is not a release awaiting its file", pid=pid)
+            )

@@ -29,6 +29,7 @@ from consentreg.db.models import (
 )
 from consentreg.domain import model, text
 from consentreg.domain.rules import evaluate
+from consentreg.i18n import msg
 from consentreg.services.access import require
 from consentreg.services.audit import log as audit_log
 from consentreg.services.face_boxes import face_boxes, face_tags
@@ -227,9 +228,11 @@ def _unless_released(
     earlier = earlier_release(ctx, photo_id=photo.id, purpose_id=purpose.id)
     if earlier is None:
         return decision, None
-    why = (
-        f"already released for {purpose.code} as publication {earlier} (not taken down); "
-        "publish --again makes a new copy"
+    why = msg(
+        "already released for {purpose} as publication {earlier} (not taken down); "
+        "publish --again makes a new copy",
+        purpose=purpose.code,
+        earlier=earlier,
     )
     reason = model.Reason(model.ReasonCode.ALREADY_RELEASED, None, why)
     return model.Decision(reasons=(reason,)), earlier

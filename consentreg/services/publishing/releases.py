@@ -39,6 +39,7 @@ from consentreg.errors import (
     InvalidInputError,
     OutputError,
 )
+from consentreg.i18n import msg
 from consentreg.release_folder import ReleaseFolder
 from consentreg.services.publishing import worker_pool
 from consentreg.services.publishing.repair import repair_releases
@@ -78,7 +79,11 @@ class Outcome:
 
     @classmethod
     def failed(cls, label: str, error: ImageError) -> Outcome:
-        return cls(label, "error", reasons=(ReasonLine(error.code, None, str(error)),))
+        return cls(
+            label,
+            "error",
+            reasons=(ReasonLine(error.code, None, error.args[0] if error.args else str(error)),),
+        )
 
 
 @dataclass(frozen=True)
@@ -119,8 +124,11 @@ def gather_inputs(paths: Sequence[Path]) -> Inputs:
         if not images:
             what = f"{len(others)} other file(s), no image" if others else "empty"
             raise InvalidInputError(
-                f"folder {text.file_name(str(path))} holds no image to publish ({what}; "
-                "images are .jpg, .jpeg, .png, .webp, .heic, .heif)"
+                msg(
+                    "folder {text_file_name} holds no image to publish ({what}; images are .jpg, .jpeg, .png, .webp, .heic, .heif)",
+                    text_file_name=text.file_name(str(path)),
+                    what=what,
+                )
             )
         files += images
         skipped += others
@@ -137,9 +145,13 @@ def require_all_passed(outcomes: Sequence[Outcome]) -> None:
     InputsUnreadableError when one could not be read."""
     decisions = {o.decision for o in outcomes}
     if "refused" in decisions:
-        raise InputsRefusedError(f"{sum(o.decision == 'refused' for o in outcomes)} refused")
+        raise InputsRefusedError(
+            msg("{value} refused", value=sum(o.decision == "refused" for o in outcomes))
+        )
     if "error" in decisions:
-        raise InputsUnreadableError(f"{sum(o.decision == 'error' for o in outcomes)} unreadable")
+        raise InputsUnreadableError(
+            msg("{value} unreadable", value=sum(o.decision == "error" for o in outcomes))
+        )
 
 
 def _label(path: Path) -> str:
@@ -357,8 +369,11 @@ class _Run:
             self._void(publication_id)
             released = sum(o.decision == "released" for o in self.done)
             raise OutputError(
-                f"{exc}; {released} released before it are in the folder, the rest of the "
-                "batch was not published"
+                msg(
+                    "{exc}; {released} released before it are in the folder, the rest of the batch was not published",
+                    exc=exc,
+                    released=released,
+                )
             ) from None
         self.arrived.append(publication_id)
 

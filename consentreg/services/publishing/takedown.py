@@ -18,6 +18,7 @@ from consentreg.db.models import (
 )
 from consentreg.domain import text
 from consentreg.errors import InvalidInputError
+from consentreg.i18n import msg
 from consentreg.services.access import require
 from consentreg.services.audit import log as audit_log
 from consentreg.services.lookup import by_id
@@ -146,9 +147,11 @@ def takedown_done(ctx: Context, *, publication_id: str, note: str | None = None)
         text.check_text(note, field="--note", limit=text.NOTE)
     pub = by_id(ctx, Publication, publication_id, what="publication")
     if pub.decision != RELEASED:
-        raise InvalidInputError(f"publication {pub.id} was a refusal: nothing to take down")
+        raise InvalidInputError(
+            msg("publication {pub_id} was a refusal: nothing to take down", pub_id=pub.id)
+        )
     if pub.taken_down_at is not None:
-        raise InvalidInputError(f"publication {pub.id} is already taken down")
+        raise InvalidInputError(msg("publication {pub_id} is already taken down", pub_id=pub.id))
     pub.taken_down_at, pub.taken_down_by = ctx.now, ctx.actor
     if note and note.strip():
         pub.takedown_note_ct = ctx.keys.encrypt(
