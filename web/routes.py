@@ -81,7 +81,11 @@ def logout_everywhere() -> Any:
 
 @pages.get("/units/<code>")
 def unit(code: str) -> Any:
-    return render_template("unit.html", overview=runtime.call(staff.unit_overview, unit=code))
+    page = request.args.get("page", "1")
+    if not page.isdigit():
+        raise InvalidInputError("page must be a whole number")
+    overview = runtime.call(staff.unit_overview, unit=code, page=int(page))
+    return render_template("unit.html", overview=overview)
 
 
 @pages.get("/people/<person_id>")

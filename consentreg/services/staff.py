@@ -63,9 +63,17 @@ class Row:
 class UnitOverview:
     unit: UnitView
     purposes: list[tuple[str, str]]  # (code, title)
-    rows: list[Row]
-    allowed: int
+    rows: list[Row]  # this page's people, by name
+    allowed: int  # of this page's person-purpose pairs
     pairs: int
+    page: int = 1
+    pages: int = 1
+    people: int = 0  # in the unit, on every page
+
+
+# a unit's overview shows this many people a page: a school's thousand pupils stay readable and
+# the page fast (BENCHMARKS.md, "The staff web application")
+OVERVIEW_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -110,29 +118,40 @@ def _unit_view(ctx: Context, code: str) -> UnitView:
     return next(u for u in list_units(ctx) if u.id == unit.id)
 
 
-def unit_overview(ctx: Context, *, unit: str) -> UnitOverview:
+def unit_overview(ctx: Context, *, unit: str, page: int = 1) -> UnitOverview:
     """Who of a unit may be published for which purpose today, and why not: the coverage
-    matrix, with names. Recorded as an `audit.query` (view `unit_overview`)."""
+    matrix, with names, OVERVIEW_PAGE people a page in the order of their names. Recorded as an
+    `audit.query` (view `unit_overview`) naming the people shown."""
     require(ctx, "read.register")
     view = _unit_view(ctx, unit)
     require_in_scope(ctx, view.id)
+    everyone = list(
+        ctx.session.scalars(
+            select(Person.id).where(Person.unit_id == view.id, Person.created_at <= ctx.now)
+        )
+    )
+    names = names_of(ctx, everyone)  # every name, to order the pages; shown: this page's only
+    ordered = sorted(everyone, key=lambda p: (names[p].casefold(), p))
+    pages = max(1, -(-len(ordered) // OVERVIEW_PAGE))
+    if not 1 <= page <= pages:
+        raise InvalidInputError(f"page must be from 1 to {pages}")
+    shown = ordered[(page - 1) * OVERVIEW_PAGE : page * OVERVIEW_PAGE]
     with gc_paused():
-        found = register_at(ctx, ctx.now, unit_id=view.id)
+        found = register_at(ctx, ctx.now, unit_id=view.id, only=shown)
         judged = standings(found)
-    people = list(found.people)
-    names = names_of(ctx, people)
     by_person: dict[str, list[Standing]] = {}
     for one in judged:
         by_person.setdefault(one.subject_id, []).append(one)
     rows = [
         Row(pid, names[pid], found.people[pid].kind, by_person.get(pid, []))
-        for pid in sorted(people, key=lambda p: (names[p].casefold(), p))
+        for pid in shown
+        if pid in found.people
     ]
     record_query(
         ctx,
         "unit_overview",
-        ids={"unit": view.id, "subjects": people},
-        payload={"purposes": [p.code for p in found.purposes]},
+        ids={"unit": view.id, "subjects": [r.person_id for r in rows]},
+        payload={"purposes": [p.code for p in found.purposes], "page": page},
     )
     return UnitOverview(
         view,
@@ -140,6 +159,9 @@ def unit_overview(ctx: Context, *, unit: str) -> UnitOverview:
         rows,
         sum(s.allowed for s in judged),
         len(judged),
+        page,
+        pages,
+        len(ordered),
     )
 
 

@@ -139,10 +139,13 @@ def register_at(
     unit_id: str | None = None,
     purpose_id: str | None = None,
     ids: IdSlice = (None, None),
+    only: Sequence[str] | None = None,
 ) -> RegisterAt:
-    """Everyone in the unit (or everyone), in the slice of ids, and every purpose (or one) as of
-    `at`, with what standings are judged on."""
+    """Everyone in the unit (or everyone), in the slice of ids (or, with `only`, those of these
+    people), and every purpose (or one) as of `at`, with what standings are judged on."""
     scope = [Person.created_at <= at, *_in_slice(Person.id, ids)]
+    if only is not None:
+        scope.append(Person.id.in_(list(only)))
     later = _corrections_after(ctx, at, ids)
     if unit_id is not None:
         here: ColumnElement[bool] = Person.unit_id == unit_id
