@@ -468,6 +468,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="web-load-") as tmp:
         home = Path(tmp) / "home"
         shutil.copytree(cached, home)
+        # a cache built by an older version: brought to this version's schema first
+        Register(home, None, Path(tmp) / "pycache").run("db", "upgrade")
         server = Server(home, args.workers)
         try:
             pages = pages_one_at_a_time(server.base, home)
