@@ -397,10 +397,25 @@ def _update_people(file: Path, *, dry_run: bool) -> None:
 
     with unit_of_work(dry_run=dry_run) as ctx:
         found = update_people(ctx, file)
-    verb = "would be corrected; nothing was written" if dry_run else "corrected"
-    message(f"{file.name}: {len(found.changed)} people {verb}, {found.unchanged} rows unchanged")
+    counts = {"file": file.name, "changed": len(found.changed), "unchanged": found.unchanged}
+    message(
+        msg(
+            "{file}: {changed} people would be corrected; nothing was written,"
+            " {unchanged} rows unchanged",
+            **counts,
+        )
+        if dry_run
+        else msg("{file}: {changed} people corrected, {unchanged} rows unchanged", **counts)
+    )
     lines = [
-        f"line {c.line}  ref {c.ref}  {c.person_id}  {','.join(c.fields)}" for c in found.changed
+        msg(
+            "line {line}  ref {ref}  {person}  {fields}",
+            line=c.line,
+            ref=c.ref,
+            person=c.person_id,
+            fields=",".join(c.fields),
+        )
+        for c in found.changed
     ]
     document = {
         "dry_run": dry_run,

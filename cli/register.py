@@ -432,19 +432,31 @@ def person_erase(
     items = done.takedown
     emit(
         {"id": done.person_id, "erased": True, "takedown": items},
-        [f"{done.person_id} erased", *(consent.takedown_lines(items) if items else [])],
+        [
+            msg("{person} erased", person=done.person_id),
+            *(consent.takedown_lines(items) if items else []),
+        ],
     )
     message(
-        f"take-down list: {len(items)} release(s) of the person to take down, listed on stdout"
+        msg(
+            "take-down list: {count} release(s) of the person to take down, listed on stdout",
+            count=len(items),
+        )
         if items
-        else "take-down list: nothing of the person was released"
+        else msg("take-down list: nothing of the person was released")
     )
     if done.key_file is not None:
-        message(f"person keys file {done.key_file} rewritten without the person's key")
+        message(
+            msg("person keys file {path} rewritten without the person's key", path=done.key_file)
+        )
     if done.key_file_problem is not None:
         message(
-            f"warning: the person keys file was not rewritten ({done.key_file_problem}): run"
-            " `consentreg backup` soon, or backups taken before can still be read for the person"
+            msg(
+                "warning: the person keys file was not rewritten ({problem}): run"
+                " `consentreg backup` soon, or backups taken before can still be read for the"
+                " person",
+                problem=done.key_file_problem,
+            )
         )
 
 

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from consentreg.i18n import msg
+
 from .output import emit, message, table
 from .runtime import unit_of_work
 
@@ -77,7 +79,10 @@ def _letters(round_id: str, output: Path, base_url: str, *, unanswered: bool) ->
         )
         write_new_private(target, letters.pdf, what="letters")  # in the transaction: no
         # link is kept without its letter
-    _issued(letters.issued, f"wrote {len(letters.issued.links)} letters to {target}")
+    _issued(
+        letters.issued,
+        msg("wrote {count} letters to {path}", count=len(letters.issued.links), path=target),
+    )
 
 
 def _issued(issued: Issued, line: str) -> None:
@@ -151,7 +156,10 @@ def round_email(
             smtp=smtp,
             unanswered_only=unanswered,
         )
-    _issued(sent.issued, f"sent {len(sent.sent)} e-mails through {smtp.host}")
+    _issued(
+        sent.issued,
+        msg("sent {count} e-mails through {host}", count=len(sent.sent), host=smtp.host),
+    )
 
 
 @round_app.command("status")
@@ -225,7 +233,7 @@ def round_revoke(
 
     with unit_of_work() as ctx:
         found = revoke_link(ctx, link_id=link_id)
-    emit({"revoked": found}, [f"revoked link {found}"])
+    emit({"revoked": found}, [msg("revoked link {id}", id=found)])
 
 
 @round_app.command("close")
@@ -277,8 +285,11 @@ def renewal(
     rows = [[e.subject_id, e.purpose, e.consenter_id, e.valid_until.isoformat()] for e in ending]
     lines = table(["SUBJECT", "PURPOSE", "BY", "UNTIL"], rows)
     if view is not None:
-        message(f"started renewal round {view.id}")
+        message(msg("started renewal round {id}", id=view.id))
     emit(
         {"before": used, "ending": ending, "round": view},
-        [f"{len(ending)} consents end on or before {used.isoformat()}", *lines],
+        [
+            msg("{count} consents end on or before {day}", count=len(ending), day=used.isoformat()),
+            *lines,
+        ],
     )
