@@ -469,7 +469,7 @@ def coverage_cmd(
     from consentreg.services.coverage import coverage_report
 
     if fmt not in ("html", "pdf"):
-        raise InvalidInputError(f"--format must be html or pdf, not {fmt!r}")
+        raise InvalidInputError(msg("--format must be html or pdf, not {fmt!r}", fmt=fmt))
     with unit_of_work() as ctx:
         report = coverage_report(ctx, unit=unit)
     if fmt == "html":

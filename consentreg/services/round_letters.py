@@ -236,12 +236,12 @@ def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
 def _message(
     issued: Issued, link: IssuedLink, base: str, smtp: SmtpSettings, addresses: Mapping[str, str]
 ) -> EmailMessage:
-    message = EmailMessage()
-    message["Subject"] = f"Samtykke til bilder – {issued.round.unit_name}"
-    message["From"] = smtp.sender
-    message["To"] = addresses[link.recipient_id]
-    message.set_content("\n\n".join(letter_text(issued, link, link_url(base, link.token))) + "\n")
-    return message
+    mail = EmailMessage()
+    mail["Subject"] = f"Samtykke til bilder – {issued.round.unit_name}"
+    mail["From"] = smtp.sender
+    mail["To"] = addresses[link.recipient_id]
+    mail.set_content("\n\n".join(letter_text(issued, link, link_url(base, link.token))) + "\n")
+    return mail
 
 
 def send_receipt(
@@ -268,14 +268,14 @@ def send_receipt(
         "Du kan endre svarene, eller trekke tilbake et samtykke, med den samme lenken:",
         link_url(check_base_url(base_url), token),
     ]
-    message = EmailMessage()
-    message["Subject"] = "Kvittering: samtykke til bilder"
-    message["From"] = smtp.sender
-    message["To"] = address
-    message.set_content("\n".join(lines) + "\n")
+    mail = EmailMessage()
+    mail["Subject"] = "Kvittering: samtykke til bilder"
+    mail["From"] = smtp.sender
+    mail["To"] = address
+    mail.set_content("\n".join(lines) + "\n")
     try:
         with _connect(smtp) as server:
-            server.send_message(message)
+            server.send_message(mail)
     except (OSError, smtplib.SMTPException) as exc:
         raise MailDeliveryError(
             f"the SMTP server {smtp.host}:{smtp.port} failed ({type(exc).__name__})"
