@@ -27,7 +27,7 @@ from consentreg.services import face_boxes
 from consentreg.services.access import require
 from consentreg.services.audit import log as audit_log
 from consentreg.services.lookup import by_id
-from consentreg.services.people import resolve_person
+from consentreg.services.people import owner_key, resolve_person
 from consentreg.services.unit_of_work import Context, new_id
 from consentreg.services.units import unit_by_code
 
@@ -262,7 +262,9 @@ def _tag(
     keeps_complete: bool = False,
 ) -> None:
     """Tag a person; a later tag change clears "complete" (as registering with the photo's
-    first tags does not)."""
+    first tags does not). An erased person is refused (PersonErasedError): nothing new is
+    recorded about them."""
+    owner_key(ctx, person_id)
     photo_id = photo.id
     existing = ctx.session.get(PhotoSubject, (photo_id, person_id))
     if existing is not None:

@@ -20,7 +20,7 @@ from consentreg.errors import (
     PersonErasedError,
     PersonNotErasableError,
 )
-from consentreg.services import access, consents, export, people
+from consentreg.services import access, consents, export, people, photos
 from consentreg.services.access_report import access_report
 from consentreg.services.audit import views as audit_views
 from consentreg.services.audit.verify import verify_log
@@ -163,6 +163,14 @@ def test_an_erased_person_cannot_be_erased_again_nor_recorded_about(
         people.set_protected(ctx, child, protected=True, reason="sperret")
     with unit_of_work() as ctx, pytest.raises(PersonErasedError):
         builders.grant(ctx, child, released["mother"])
+    with unit_of_work() as ctx, pytest.raises(PersonErasedError):
+        people.add_guardian(ctx, child=child, guardian=released["mother"])
+    with unit_of_work() as ctx:
+        [photo] = photos.add_photos(
+            ctx, files=[photos.PhotoInput("other.jpg", jpeg(9))], photographer="P"
+        )
+    with unit_of_work() as ctx, pytest.raises(PersonErasedError):
+        photos.tag_photo(ctx, photo_id=photo, subject=child)
 
 
 def test_the_erased_persons_data_is_left_as_it_was_but_their_key_and_indexes_are_gone(
