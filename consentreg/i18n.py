@@ -148,19 +148,33 @@ def joined(separator: str, items: Sequence[str]) -> Message:
     return Message(template, {f"p{i}": item for i, item in enumerate(items)})
 
 
-def _render(template: str, params: Mapping[str, Any], *, localized: bool) -> str:
+def _render(
+    template: str, params: Mapping[str, Any], *, localized: bool, language: str | None = None
+) -> str:
     if localized:
-        params = {k: localize(v) if isinstance(v, Message) else v for k, v in params.items()}
+        params = {
+            k: localize_in(v, language or _STATE.language) if isinstance(v, Message) else v
+            for k, v in params.items()
+        }
     return template.format(**params)
 
 
 def localize(text: object) -> str:
     """`text` in the chosen language: a Message rendered from its translated template, any other
     string looked up as a message ID (unknown ones come back unchanged)."""
+    return localize_in(text, _STATE.language)
+
+
+def localize_in(text: object, language: str) -> str:
+    """`text` in `language`, whatever this process speaks otherwise (the web application: each
+    request's own language)."""
+    catalog = translations(language)
     if isinstance(text, Message):
         try:
-            return _render(_(text.template), text.params, localized=True)
+            return _render(
+                catalog.gettext(text.template), text.params, localized=True, language=language
+            )
         except (KeyError, IndexError, ValueError, AttributeError):  # a broken translation
             return str.__str__(text)
     text = str(text)
-    return _(text) if text else text
+    return catalog.gettext(text) if text else text

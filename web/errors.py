@@ -1,6 +1,6 @@
 """The one place where errors become HTTP statuses and an error page (STYLE.md: errors are
 translated in exactly one place per entry point). The library's messages carry IDs and field
-names, never personal data, so they are shown as they are."""
+names, never personal data, so they are shown as they are, in the page's language."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ from consentreg.errors import (
     NotPermittedError,
     StaleFormError,
 )
+from consentreg.i18n import localize_in
 
 from .i18n import gettext as _
+from .i18n import language
 
 LOG = logging.getLogger("consentreg.web")
 
@@ -78,8 +80,14 @@ def _library_error(exc: ConsentRegError) -> Any:
             409, _("Nothing was saved. Go back, reload the page to see the change, and try again.")
         )
     if isinstance(exc, ImageError):
-        return page(status, _image_detail(status) + " " + str(exc))
-    return page(status, str(exc))
+        return page(status, _image_detail(status) + " " + _said(exc))
+    return page(status, _said(exc))
+
+
+def _said(exc: ConsentRegError) -> str:
+    """The library's message in the page's language (the command line's catalog: the same
+    messages, translated once)."""
+    return localize_in(exc.args[0] if exc.args else str(exc), language())
 
 
 def _image_detail(status: int) -> str:

@@ -81,10 +81,8 @@ def logout_everywhere() -> Any:
 
 @pages.get("/units/<code>")
 def unit(code: str) -> Any:
-    page = request.args.get("page", "1")
-    if not page.isdigit():
-        raise InvalidInputError("page must be a whole number")
-    overview = runtime.call(staff.unit_overview, unit=code, page=int(page))
+    page = request.args.get("page", "1")  # not a number: page 0, refused as out of range
+    overview = runtime.call(staff.unit_overview, unit=code, page=int(page) if page.isdigit() else 0)
     return render_template("unit.html", overview=overview)
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from consentreg.db.models import Person
 from consentreg.domain.model import EventKind
 from consentreg.errors import InvalidInputError, NotPermittedError
+from consentreg.i18n import msg
 from consentreg.memory import gc_paused
 from consentreg.services import consents
 from consentreg.services.access import acting_roles, registrar_scope, require, require_in_scope
@@ -134,7 +135,7 @@ def unit_overview(ctx: Context, *, unit: str, page: int = 1) -> UnitOverview:
     ordered = sorted(everyone, key=lambda p: (names[p].casefold(), p))
     pages = max(1, -(-len(ordered) // OVERVIEW_PAGE))
     if not 1 <= page <= pages:
-        raise InvalidInputError(f"page must be from 1 to {pages}")
+        raise InvalidInputError(msg("page must be from 1 to {pages}", pages=pages))
     shown = ordered[(page - 1) * OVERVIEW_PAGE : page * OVERVIEW_PAGE]
     with gc_paused():
         found = register_at(ctx, ctx.now, unit_id=view.id, only=shown)

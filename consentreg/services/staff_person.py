@@ -270,13 +270,13 @@ def register(
     adult with the same name and birth date (a sibling's parent) is linked, not registered
     again. Returns the new person's ID."""
     if born is None:
-        raise InvalidInputError("born is required")
+        raise InvalidInputError(msg("born is required"))
     if kind != "child" and guardians:
-        raise InvalidInputError("guardians are registered for a child only")
+        raise InvalidInputError(msg("guardians are registered for a child only"))
     adults: list[tuple[str, date, bool]] = []
     for guardian in guardians:
         if not guardian.name.strip() or guardian.born is None:
-            raise InvalidInputError("a guardian needs a name and a birth date")
+            raise InvalidInputError(msg("a guardian needs a name and a birth date"))
         adults.append((guardian.name, guardian.born, guardian.parental_responsibility))
     pid = add_person(
         ctx,

@@ -83,7 +83,12 @@ def test_a_broken_translation_shows_the_english_text(
     bokmaal: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     del bokmaal
-    monkeypatch.setattr(i18n, "_", lambda _message: "{nope}")
+
+    class Broken:
+        def gettext(self, _message: str) -> str:
+            return "{nope}"
+
+    monkeypatch.setattr(i18n, "translations", lambda _language: Broken())
     assert localize(msg("unit {code!r} already exists", code="bhg")) == "unit 'bhg' already exists"
 
 

@@ -100,6 +100,15 @@ def test_bad_input_says_what_is_wrong_in_norwegian_and_registers_nobody(
         assert answer.status_code in (400, 409), fields
         assert "<html" in answer.get_data(as_text=True).lower()
     assert (_count(engine, Person), _count(engine, Guardianship)) == before
+    # the library's own message, in the page's language (the command line's catalog)
+    missing = client.post(POST, data=_form(client, name="Uten Dato", born=""))
+    assert "fødselsdato må oppgis" in missing.get_data(as_text=True)
+    english = client.post(
+        POST,
+        data=_form(client, name="Uten Dato", born=""),
+        headers={"Accept-Language": "en"},
+    )
+    assert "born is required" in english.get_data(as_text=True)
 
 
 def test_a_form_posted_twice_registers_once(client: FlaskClient, engine: Engine) -> None:
