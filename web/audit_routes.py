@@ -61,7 +61,14 @@ def audit_consents() -> Any:
         found = runtime.call(staff_audit.choices)
         return render_template("audit_consents.html", choices=found, page=None, day=day, at=clock)
     as_of = _instant(day, clock, field="as of") or runtime.now()
-    page = runtime.call(staff_audit.consents_page, unit=unit, purpose=purpose, as_of=as_of)
+    number = args.get("page", "1")  # not a number: page 0, refused as out of range
+    page = runtime.call(
+        staff_audit.consents_page,
+        unit=unit,
+        purpose=purpose,
+        as_of=as_of,
+        page=int(number) if number.isdigit() else 0,
+    )
     return render_template(
         "audit_consents.html", choices=page.choices, page=page, day=day, at=clock
     )

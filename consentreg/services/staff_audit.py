@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import or_, select
+
+from consentreg.db.models import Person, PersonCorrection
+from consentreg.errors import InvalidInputError
+from consentreg.i18n import msg
 from consentreg.services.access import require
 from consentreg.services.audit import views
 from consentreg.services.audit.run import verify_in
@@ -19,8 +24,12 @@ from consentreg.services.audit.standing import Standing
 from consentreg.services.audit.verify import VerifyReport
 from consentreg.services.names import display_names
 from consentreg.services.purposes import PurposeView, list_purposes
+from consentreg.services.staff import names_of
 from consentreg.services.unit_of_work import Context
 from consentreg.services.units import UnitView, list_units
+
+# people a page of the consents page: a unit of 2,500 stays quick to read and to answer
+CONSENTS_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,9 @@ class ConsentsPage:
     as_of: datetime
     standings: list[Standing]
     names: dict[str, str]  # the people on the page (subjects and consenters), by ID
+    page: int = 1
+    pages: int = 1
+    people: int = 0  # who may have been in the unit then, on every page
 
 
 @dataclass(frozen=True)
@@ -56,16 +68,49 @@ def choices(ctx: Context) -> Choices:
     return Choices(list_units(ctx), list_purposes(ctx))
 
 
-def consents_page(ctx: Context, *, unit: str, purpose: str | None, as_of: datetime) -> ConsentsPage:
+def consents_page(
+    ctx: Context, *, unit: str, purpose: str | None, as_of: datetime, page: int = 1
+) -> ConsentsPage:
     """`audit consents --unit U [--purpose P] --as-of T` with the names of the people it shows
-    beside their IDs: each person of the unit, per purpose, each consenter's latest decision and
-    whether publishing was allowed at the instant, rebuilt from the audit log."""
+    beside their IDs, CONSENTS_PAGE people a page in the order of their names: each person of
+    the unit then, per purpose, each consenter's latest decision and whether publishing was
+    allowed at the instant. Recorded as the `consents` view of the page's people."""
     found = choices(ctx)
-    view = views.consents(ctx, purpose=purpose, unit=unit, as_of=as_of)
-    people = {s.subject_id for s in view.standings}
-    people |= {d.consenter_id for s in view.standings for d in s.decisions}
+    query = views.consents_query(ctx, purpose=purpose, unit=unit, as_of=as_of)
+    # who may have been in the unit then: its people now, and those moved out since
+    moved = select(PersonCorrection.person_id).where(
+        PersonCorrection.at > query.at, PersonCorrection.fields.contains("unit")
+    )
+    candidates = list(
+        ctx.session.scalars(
+            select(Person.id).where(
+                Person.created_at <= query.at,
+                or_(Person.unit_id == query.unit_id, Person.id.in_(moved)),
+            )
+        )
+    )
+    order = names_of(ctx, candidates)  # to order the pages; shown and recorded: the page's
+    ordered = sorted(candidates, key=lambda p: (order[p].casefold(), p))
+    pages = max(1, -(-len(ordered) // CONSENTS_PAGE))
+    if not 1 <= page <= pages:
+        raise InvalidInputError(msg("page must be from 1 to {pages}", pages=pages))
+    shown = ordered[(page - 1) * CONSENTS_PAGE : page * CONSENTS_PAGE]
+    standings = views.consents_part(ctx, query, only=shown)
+    rank = {pid: i for i, pid in enumerate(shown)}
+    standings.sort(key=lambda s: rank[s.subject_id])  # by name, as the pages are
+    views.record_consents(ctx, query, views.subjects_of(standings))
+    people = {s.subject_id for s in standings}
+    people |= {d.consenter_id for s in standings for d in s.decisions}
     return ConsentsPage(
-        found, unit, purpose, view.as_of, view.standings, display_names(ctx, people)
+        found,
+        unit,
+        purpose,
+        query.at,
+        standings,
+        display_names(ctx, people),
+        page,
+        pages,
+        len(ordered),
     )
 
 

@@ -211,3 +211,21 @@ def test_an_auditor_cannot_post_changes_elsewhere(
             text("SELECT count(*) FROM audit_events WHERE action <> 'audit.query'")
         ).scalar_one()
     assert after == before
+
+
+def test_consents_come_a_page_at_a_time_by_name_and_each_page_records_its_people(
+    client: FlaskClient, staff: dict[str, str], engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("consentreg.services.staff_audit.CONSENTS_PAGE", 1)
+    log_in(client, "aud")
+    ask = "/audit/consents?unit=bhg&purpose=facebook&date=2026-11-23&time=11:30"
+    first = _page(client, ask)
+    assert "Side 1 av 2, 2 personer i alt" in first
+    assert "Hacker" in first
+    assert "Emma Nordmann" not in first
+    assert _queries(engine, "consents")[-1]["subjects"] == [staff["hostile"]]
+    second = _page(client, ask + "&page=2")
+    assert "Emma Nordmann" in second
+    assert "Hacker" not in second
+    assert _queries(engine, "consents")[-1]["subjects"] == [staff["emma"]]
+    assert client.get(ask + "&page=3").status_code == 400

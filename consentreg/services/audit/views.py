@@ -200,10 +200,16 @@ def subjects_of(found: list[Standing]) -> list[str]:
 
 
 def consents_part(
-    ctx: Context, query: ConsentsQuery, *, part: int = 0, parts: int = 1
+    ctx: Context,
+    query: ConsentsQuery,
+    *,
+    part: int = 0,
+    parts: int = 1,
+    only: Sequence[str] | None = None,
 ) -> list[Standing]:
     """The answer for one of `parts` disjoint slices of the people, by id (part 0 first): the
-    slices can be read in parallel, each in its own session, and joined in order."""
+    slices can be read in parallel, each in its own session, and joined in order; with `only`,
+    for those of these people in scope (a page of them)."""
     with gc_paused():  # hundreds of thousands of rows held at once
         found = register_at(
             ctx,
@@ -211,6 +217,7 @@ def consents_part(
             unit_id=query.unit_id,
             purpose_id=query.purpose_id,
             ids=id_slice(part, parts),
+            only=only,
         )
         return standings(found)
 
