@@ -70,15 +70,14 @@ def child_progress(
     ids = [c.id for c in children]
     answered: set[tuple[str, str]] = set()
     for i in range(0, len(ids), CHUNK):
-        answered.update(
-            ctx.session.execute(
-                select(RoundLink.child_id, RoundLink.recipient_id).where(
-                    RoundLink.round_id == round_id,
-                    RoundLink.answered_at.is_not(None),
-                    RoundLink.child_id.in_(ids[i : i + CHUNK]),
-                )
-            ).tuples()
+        rows = ctx.session.execute(
+            select(RoundLink.child_id, RoundLink.recipient_id).where(
+                RoundLink.round_id == round_id,
+                RoundLink.answered_at.is_not(None),
+                RoundLink.child_id.in_(ids[i : i + CHUNK]),
+            )
         )
+        answered.update((child_id, recipient_id) for child_id, recipient_id in rows)
     found = {}
     for child_id, who in recipients_by_child(ctx, children).items():
         done = [(child_id, rid) in answered for rid in who]
@@ -103,7 +102,7 @@ class RoundProgress:
 
 def units_above(ctx: Context, unit_id: str) -> list[str]:
     """The unit and every unit above it, nearest first."""
-    parents = dict(ctx.session.execute(select(Unit.id, Unit.parent_id)).tuples().all())
+    parents = dict(ctx.session.execute(select(Unit.id, Unit.parent_id)).all())
     found = [unit_id]
     while (parent := parents.get(found[-1])) is not None and parent not in found:
         found.append(parent)
@@ -153,6 +152,6 @@ def open_rounds_over(ctx: Context, *, unit_id: str, people: Sequence[str]) -> li
 def _purpose_codes(ctx: Context, round_: Round) -> list[str]:
     ids: list[str] = json.loads(round_.purpose_ids)
     codes = dict(
-        ctx.session.execute(select(Purpose.id, Purpose.code).where(Purpose.id.in_(ids))).tuples()
+        ctx.session.execute(select(Purpose.id, Purpose.code).where(Purpose.id.in_(ids))).all()
     )
     return [codes[i] for i in ids]
