@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -21,7 +22,7 @@ from tests.web.conftest import HOSTILE, Clock, hidden_fields, log_in
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt; Hacker"
 
 
-def _last_view(engine: Engine) -> tuple[dict[str, object], dict[str, object]]:
+def _last_view(engine: Engine) -> tuple[dict[str, Any], dict[str, Any]]:
     with engine.connect() as conn:
         ids, payload = conn.execute(
             text(
@@ -32,7 +33,9 @@ def _last_view(engine: Engine) -> tuple[dict[str, object], dict[str, object]]:
     return json.loads(ids), json.loads(payload)
 
 
-def _round(unit_of_work: ContextFactory, clock: Clock, unit: str = "bhg") -> tuple[str, dict]:
+def _round(
+    unit_of_work: ContextFactory, clock: Clock, unit: str = "bhg"
+) -> tuple[str, dict[str, str]]:
     """A round for `unit` (yearbook) with letters issued: its ID and the tokens by recipient."""
     with unit_of_work(actor="ada", now=clock.at) as ctx:
         started = rounds.start_round(ctx, unit=unit, purposes=["yearbook"])
@@ -79,7 +82,7 @@ def test_the_overview_shows_how_far_an_open_round_has_come_for_each_child(
     assert HOSTILE not in page
     ids, payload = _last_view(engine)
     assert payload["rounds"] == [round_id]
-    assert staff["emma"] in ids["subjects"]  # type: ignore[operator]
+    assert staff["emma"] in ids["subjects"]
     _answer(app.test_client(), tokens[staff["far"]])
     assert "Har svart (2/2)" in _row(
         client.get("/units/bhg").get_data(as_text=True), "Emma Nordmann"
@@ -125,7 +128,7 @@ def test_a_paged_overview_shows_the_progress_of_its_own_page_only(
     assert "Av barna på denne siden: 0 har svart, 0 har delvis svart, 2 har ikke svart." in page
     assert "Emma Nordmann" in page
     ids, _ = _last_view(engine)
-    assert len(ids["subjects"]) == 2  # type: ignore[arg-type]
+    assert len(ids["subjects"]) == 2
 
 
 def test_the_renewal_list_names_whom_each_ending_consent_is_about_and_who_gave_it(
@@ -150,8 +153,8 @@ def test_the_renewal_list_names_whom_each_ending_consent_is_about_and_who_gave_i
     assert HOSTILE not in page
     ids, payload = _last_view(engine)
     assert payload["view"] == "renewal"
-    assert set(ids["subjects"]) == {staff["emma"], staff["hostile"]}  # type: ignore[arg-type]
-    assert set(ids["people"]) == {staff["mor"], staff["far"], guardian}  # type: ignore[arg-type]
+    assert set(ids["subjects"]) == {staff["emma"], staff["hostile"]}
+    assert set(ids["people"]) == {staff["mor"], staff["far"], guardian}
 
 
 def test_the_renewal_list_shows_only_the_units_a_registrar_may_see(
