@@ -9,20 +9,15 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
-from consentreg.services import round_letters
+from consentreg.services import renewal, round_letters
 from consentreg.services import rounds as round_service
 
-from . import runtime
-from .i18n import N_
+from . import runtime, texts
 from .i18n import gettext as _
 from .routes import day
 
 rounds = Blueprint("rounds", __name__)
-STATES = {
-    "answered": N_("Answered"),
-    "partly answered": N_("Partly answered"),
-    "not answered": N_("Not answered"),
-}
+STATES = texts.ROUND_STATES
 
 
 @rounds.get("/rounds")
@@ -51,9 +46,23 @@ def renewal_start() -> Any:
         round_service.start_renewal,
         answer=lambda view: url_for("rounds.round_page", round_id=view.id),
         unit=request.form.get("unit", ""),
+        before=day(request.form.get("before", ""), field="before"),
     )
     flash(_("The renewal round is started. Print its letters below."))
     return redirect(location)
+
+
+@rounds.get("/rounds/renewal")
+def renewal_list() -> Any:
+    args = request.args
+    page = args.get("page", "1")  # not a number: page 0, refused as out of range
+    found = runtime.call(
+        renewal.renewal_page,
+        unit=args.get("unit") or None,
+        before=day(args.get("before", ""), field="before"),
+        page=int(page) if page.isdigit() else 0,
+    )
+    return render_template("renewal.html", page=found)
 
 
 @rounds.get("/rounds/<round_id>")

@@ -68,3 +68,9 @@ FIELDS = {
     "ref": N_("reference"),
     "unit": N_("unit"),
 }
+# how far a consent round has come for a child (consentreg.domain.rounds.child_state)
+ROUND_STATES = {
+    "answered": N_("Answered"),
+    "partly answered": N_("Partly answered"),
+    "not answered": N_("Not answered"),
+}

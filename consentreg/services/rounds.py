@@ -27,8 +27,9 @@ from consentreg.services.access import registrar_scope, require, require_in_scop
 from consentreg.services.audit import log as audit_log
 from consentreg.services.audit.events import record_query
 from consentreg.services.lookup import by_id
-from consentreg.services.people import active_guardianships, decrypt_born, decrypt_name
+from consentreg.services.people import decrypt_name
 from consentreg.services.purposes import purpose_by_code
+from consentreg.services.round_progress import child_progress, recipients_by_child
 from consentreg.services.unit_of_work import Context, new_id
 from consentreg.services.units import unit_by_code
 
@@ -115,14 +116,7 @@ def round_children(ctx: Context, round_: Round) -> list[Person]:
 def recipients_of(ctx: Context, child: Person) -> list[str]:
     """Who answers for the child today: the pupil from 15, otherwise each guardian with parental
     responsibility (DOMAIN.md R3, R4)."""
-    pairs = [
-        (g.guardian_id, g.parental_responsibility)
-        for g in active_guardianships(ctx, child_id=child.id)
-    ]
-    born = decrypt_born(ctx, child)
-    if born is None:  # erased: nobody is asked about them
-        return []
-    return rules.who_answers(child_id=child.id, born=born, on=oslo_day(ctx.now), guardians=pairs)
+    return recipients_by_child(ctx, [child])[child.id]
 
 
 def start_round(
@@ -324,29 +318,20 @@ def round_status(ctx: Context, *, round_id: str) -> RoundStatus:
     require(ctx, "read.register")
     round_ = round_by_id(ctx, round_id)
     require_in_scope(ctx, round_.unit_id)
-    answered = {
-        (link.child_id, link.recipient_id)
-        for link in ctx.session.scalars(
-            select(RoundLink).where(
-                RoundLink.round_id == round_.id, RoundLink.answered_at.is_not(None)
-            )
-        )
-    }
     units = dict(ctx.session.execute(select(Unit.id, Unit.code)).all())
-    rows = []
-    for child in round_children(ctx, round_):
-        who = recipients_of(ctx, child)
-        done = [(child.id, rid) in answered for rid in who]
-        rows.append(
-            ChildStatus(
-                child.id,
-                decrypt_name(ctx, child),
-                units.get(child.unit_id or "", ""),
-                rules.child_state(done),
-                len(who),
-                sum(done),
-            )
+    children = round_children(ctx, round_)
+    progress = child_progress(ctx, round_.id, children)
+    rows = [
+        ChildStatus(
+            child.id,
+            decrypt_name(ctx, child),
+            units.get(child.unit_id or "", ""),
+            progress[child.id].state,
+            progress[child.id].recipients,
+            progress[child.id].answered,
         )
+        for child in children
+    ]
     rows.sort(key=lambda c: (c.name.casefold(), c.child_id))
     record_query(
         ctx, "round_status", ids={"round": round_.id, "subjects": [c.child_id for c in rows]}

@@ -10,7 +10,7 @@ person or unit by ID is refused (NotPermittedError) before anything is read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from consentreg.services.evidence import read_evidence
 from consentreg.services.people import PersonView, decrypt_name, resolve_person, show_person
 from consentreg.services.person_version import check_version, person_version
 from consentreg.services.purposes import PurposeView, list_purposes
+from consentreg.services.round_progress import RoundProgress, open_rounds_over
 from consentreg.services.unit_of_work import Context
 from consentreg.services.units import UnitView, list_units, unit_by_code
 
@@ -70,6 +71,8 @@ class UnitOverview:
     page: int = 1
     pages: int = 1
     people: int = 0  # in the unit, on every page
+    # the rounds open for the unit or one above it, with the progress of this page's children
+    rounds: list[RoundProgress] = field(default_factory=list)
 
 
 # a unit's overview shows this many people a page: a school's thousand pupils stay readable and
@@ -121,8 +124,9 @@ def _unit_view(ctx: Context, code: str) -> UnitView:
 
 def unit_overview(ctx: Context, *, unit: str, page: int = 1) -> UnitOverview:
     """Who of a unit may be published for which purpose today, and why not: the coverage
-    matrix, with names, OVERVIEW_PAGE people a page in the order of their names. Recorded as an
-    `audit.query` (view `unit_overview`) naming the people shown."""
+    matrix, with names, OVERVIEW_PAGE people a page in the order of their names, and how far each
+    round open over the unit has come for them. Recorded as an `audit.query` (view
+    `unit_overview`) naming the people shown."""
     require(ctx, "read.register")
     view = _unit_view(ctx, unit)
     require_in_scope(ctx, view.id)
@@ -148,11 +152,16 @@ def unit_overview(ctx: Context, *, unit: str, page: int = 1) -> UnitOverview:
         for pid in shown
         if pid in found.people
     ]
+    progress = open_rounds_over(ctx, unit_id=view.id, people=[r.person_id for r in rows])
     record_query(
         ctx,
         "unit_overview",
         ids={"unit": view.id, "subjects": [r.person_id for r in rows]},
-        payload={"purposes": [p.code for p in found.purposes], "page": page},
+        payload={
+            "purposes": [p.code for p in found.purposes],
+            "page": page,
+            "rounds": [r.round_id for r in progress],
+        },
     )
     return UnitOverview(
         view,
@@ -163,6 +172,7 @@ def unit_overview(ctx: Context, *, unit: str, page: int = 1) -> UnitOverview:
         page,
         pages,
         len(ordered),
+        progress,
     )
 
 

@@ -88,6 +88,12 @@ def test_a_round_from_its_start_to_a_withdrawals_take_down_list(
     assert not allowed(unit_of_work, clock, sha)
     answer_on_a_phone(browser, live, links["Kari Nordmann"], "Ja, det er greit", "mor")
     assert not allowed(unit_of_work, clock, sha)  # one of two guardians: partly answered
+    registrar.go("/units/bhg")  # the coverage matrix shows the round's progress
+    expect(registrar.page.get_by_role("cell", name="Delvis svart (1/2)")).to_be_visible()
+    registrar.check("unit-round-progress")
+    registrar.go("/rounds/renewal")
+    expect(registrar.page.get_by_role("columnheader", name="Gitt av")).to_be_visible()
+    registrar.check("renewal-list")
     father = answer_on_a_phone(browser, live, links["Ola Nordmann"], "Ja, det er greit", "far")
     assert allowed(unit_of_work, clock, sha)
     with unit_of_work(actor="ada", now=clock.at) as ctx:

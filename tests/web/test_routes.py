@@ -260,7 +260,7 @@ def test_a_bad_upload_or_a_wrong_field_is_a_clear_400_and_nothing_is_written(
         content_type="multipart/form-data",
     )
     assert not_a_scan.status_code == 400
-    assert "PDF, JPEG or PNG" in not_a_scan.get_data(as_text=True)
+    assert "PDF-, JPEG- eller PNG-fil" in not_a_scan.get_data(as_text=True)
     bad_date = client.post(
         path, data={**base, "csrf_token": token(client), "once": "d", "given": "i morgen"}
     )
