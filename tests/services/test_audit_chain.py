@@ -14,7 +14,7 @@ from consentreg.crypto import Signer, create_signing_key_file
 from consentreg.db.base import Base
 from consentreg.db.models import AuditEvent, Unit
 from consentreg.domain.audit_chain import chain_hash, leaf_hash
-from consentreg.services import access, accounts, register_identity
+from consentreg.services import access, accounts, register_identity, rounds
 from consentreg.services.audit.events import LoggedEvent, read_log
 from consentreg.services.audit.replay import CHECKED_BY_HASH, NOT_LOGGED, TABLES, replay
 from consentreg.services.audit.verify import create_checkpoint, failure_message
@@ -185,6 +185,10 @@ def test_every_column_of_every_table_is_compared(
         accounts.set_password(ctx, login="tester", password="ett-langt-passord")
         accounts.set_password(ctx, login="tester", password="et-annet-langt-passord")
         accounts.end_sessions(ctx, login="tester")
+        started = rounds.start_round(ctx, unit=unit_code(ctx), purposes=["facebook"])
+        issued = rounds.issue_links(ctx, round_id=started.id)
+        rounds.revoke_link(ctx, link_id=issued.links[0].link_id)
+        rounds.close_round(ctx, round_id=started.id)
         create_checkpoint(ctx, signer=Signer.load(tmp_path / "signing.key"))
         state = replay(read_log(ctx))
     unchecked = {
