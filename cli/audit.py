@@ -129,13 +129,21 @@ def _lines(prefix: str, items: list[dict[str, Any]] | list[Any]) -> list[str]:
     out = []
     for item in items:
         fields = item if isinstance(item, dict) else item.__dict__
-        out.append(prefix + " " + " ".join(f"{k}={_show(v)}" for k, v in fields.items()))
+        out.append(prefix + " " + " ".join(f"{k}={_value(k, v)}" for k, v in fields.items()))
     return out
+
+
+# fields whose values are words for people (kinds of people, decisions), shown translated
+_WORDED = ("kind", "decision")
+
+
+def _value(key: str, value: Any) -> str:
+    return word(value) if key in _WORDED and isinstance(value, str) else _show(value)
 
 
 def _show(value: Any) -> str:
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, dict):
         return json.dumps(value, sort_keys=True)
     if isinstance(value, list):
@@ -172,14 +180,14 @@ def subject_cmd(
         view = subject(ctx, person_id, as_of=when)
     emit(
         view,
-        _lines("person", [view.person])
-        + _lines("correction", view.corrections)
-        + _lines("guardianship", view.guardianships)
-        + _lines("restriction", view.restrictions)
-        + _lines("consent", view.consents)
-        + _lines("tag", view.photos)
-        + _lines("publication", view.publications)
-        + _lines("event", view.events),
+        _lines(_("person"), [view.person])
+        + _lines(_("correction"), view.corrections)
+        + _lines(_("guardianship"), view.guardianships)
+        + _lines(_("restriction"), view.restrictions)
+        + _lines(_("consent"), view.consents)
+        + _lines(_("tag"), view.photos)
+        + _lines(_("publication"), view.publications)
+        + _lines(_("event"), view.events),
     )
 
 
@@ -197,10 +205,10 @@ def photo_cmd(photo_id: str) -> None:
         view = photo(ctx, photo_id)
     emit(
         view,
-        _lines("photo", [view.photo])
-        + _lines("tag", view.tags)
-        + _lines("publication", view.publications)
-        + _lines("event", view.events),
+        _lines(_("photo"), [view.photo])
+        + _lines(_("tag"), view.tags)
+        + _lines(_("publication"), view.publications)
+        + _lines(_("event"), view.events),
     )
 
 

@@ -207,3 +207,38 @@ def test_an_unknown_language_is_a_usage_error(
     failed = in_process(capsys)("--lang", "de", "unit", "list")
     assert failed.exit_code == 2
     assert "must be nb (bokmål) or en (English)" in failed.stderr
+
+
+def test_the_auditor_views_speak_bokmaal(
+    day: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`audit log` and `audit subject` under a Norwegian locale: headings, kinds of lines and
+    words for people in bokmål; IDs, field names and action codes stay as they are."""
+    monkeypatch.setenv("LANG", "nb_NO.UTF-8")
+    invoke = in_process(capsys)
+    _registrars_day(invoke, day)
+    log = invoke("audit", "log")
+    assert log.exit_code == 0, log.stderr
+    assert "TIDSPUNKT" in log.stdout
+    assert "HANDLING" in log.stdout
+    assert "consent.grant" in log.stdout  # the action is a code
+    subject = invoke("audit", "subject", "ref:K1")
+    assert subject.exit_code == 0, subject.stderr
+    lines = subject.stdout.splitlines()
+    assert lines[0].startswith("person id=")
+    assert "kind=barn" in lines[0]
+    assert "protected=nei" in lines[0]
+    assert any(line.startswith("foresattforhold ") for line in lines)
+    assert any(line.startswith("samtykke ") and "kind=samtykke" in line for line in lines)
+    assert any(line.startswith("hendelse seq=") for line in lines)
+    assert "parental_responsibility=ja" in subject.stdout
+    words = set(re.findall(r"(?:^|[ =])([a-z]+)(?=[ \n]|$)", subject.stdout, re.MULTILINE))
+    assert not words & {"guardianship", "consent", "event", "child", "grant", "yes", "no"}
+    consents = invoke("audit", "consents")
+    assert "TILLATT" in consents.stdout
+    assert "AVGJØRELSER" in consents.stdout
+    assert "foresatt " in consents.stdout
+    assert " samtykke" in consents.stdout
+    english = in_process(capsys)("--lang", "en", "audit", "subject", "ref:K1").stdout
+    assert "kind=child" in english
+    assert "parental_responsibility=yes" in english

@@ -10,6 +10,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 from consentreg.display import clean, clean_text, padded, to_json, widths
+from consentreg.i18n import N_, gettext
 from consentreg.parallel import forked
 from consentreg.services.unit_of_work import import_database_stack, unit_of_work
 
@@ -22,7 +23,9 @@ if TYPE_CHECKING:
     from consentreg.services.audit.views import ConsentsQuery
     from consentreg.services.unit_of_work import Context
 
-HEADERS = ("SUBJECT", "PURPOSE", "ALLOWED", "REASONS", "DECISIONS")
+HEADERS = (N_("SUBJECT"), N_("PURPOSE"), N_("ALLOWED"), N_("REASONS"), N_("DECISIONS"))
+# a consenter's role and decision in the table, for people (machine values in CSV and JSON)
+ROLES = (N_("self"), N_("guardian"), N_("guardian without parental responsibility"), N_("other"))
 STANDING_COLUMNS = ("as_of", "subject", "kind", "unit", "purpose", "allowed", "reasons")
 DECISION_COLUMNS = ("consenter", "role", "decision", "consent", "effective_at", "valid_from")
 MORE_COLUMNS = ("valid_until", "notice_version", "evidence_sha256")
@@ -113,7 +116,12 @@ def _part(
 
 def _widths(fmt: str, rendered: Any) -> list[int] | None:
     """A table slice's column widths (headers included); None for CSV and JSON."""
-    return widths(HEADERS, rendered) if fmt == "table" else None
+    return widths(_headers(), rendered) if fmt == "table" else None
+
+
+def _headers() -> tuple[str, ...]:
+    """The table's headings in the chosen language."""
+    return tuple(gettext(h) for h in HEADERS)
 
 
 def _widest(found: list[list[int] | None]) -> list[int] | None:
@@ -156,7 +164,7 @@ def _join(fmt: str, query: ConsentsQuery, table: list[int] | None, answers: list
         return (empty[: -len("[]\n}")] + "[\n" + body + _JSON_CLOSE if body else empty) + "\n"
     if table is None:
         raise ValueError("a table's slices gave no widths")
-    return "\n".join([*padded(table, [HEADERS]), *(a for a in answers if a)]) + "\n"
+    return "\n".join([*padded(table, [_headers()]), *(a for a in answers if a)]) + "\n"
 
 
 def _clean_row(row: tuple[str, ...]) -> tuple[str, ...]:
@@ -166,9 +174,12 @@ def _clean_row(row: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _row(s: Standing) -> tuple[str, ...]:
-    decisions = "; ".join([f"{d.role} {d.consenter_id} {d.kind}" for d in s.decisions])
+    decisions = "; ".join(
+        [f"{gettext(d.role)} {d.consenter_id} {gettext(d.kind)}" for d in s.decisions]
+    )
     reasons = ",".join(s.reasons) or "-"
-    return (s.subject_id, s.purpose, "yes" if s.allowed else "no", reasons, decisions)
+    allowed = gettext("yes") if s.allowed else gettext("no")
+    return (s.subject_id, s.purpose, allowed, reasons, decisions)
 
 
 def _csv(as_of: str, found: list[Standing]) -> str:
