@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from consentreg.db.models import Guardianship, Person, Unit
+from consentreg.db.models import Guardianship, Unit
 from consentreg.display import clean
 from consentreg.domain.calendar import OSLO
 from consentreg.domain.reason_texts import REASONS, reason_text
@@ -35,7 +35,7 @@ from consentreg.services.access_report import KIND
 from consentreg.services.audit.events import record_query
 from consentreg.services.audit.standing import PurposeAt, Standing, register_at, standings
 from consentreg.services.guardianships import in_force_at
-from consentreg.services.people import decrypt_name
+from consentreg.services.names import names_by_id
 from consentreg.services.unit_of_work import Context
 from consentreg.services.units import unit_by_code
 
@@ -153,7 +153,7 @@ def coverage_report(ctx: Context, *, unit: str | None = None) -> CoverageReport:
     for one in judged:
         if one.subject_id in subjects:
             by_person.setdefault(one.subject_id, []).append(one)
-    names = _names(ctx, sorted(subjects))
+    names = names_by_id(ctx, sorted(subjects))
     sections = [
         UnitSection(code, title, _rows(subjects, by_person, names, code))
         for _uid, code, title in tree
@@ -197,15 +197,6 @@ def _units(ctx: Context, top: Unit | None) -> list[tuple[str, str, str]]:
         ordered.append((top.id, top.code, top.name))
         walk(top.id, top.name)
     return ordered
-
-
-def _names(ctx: Context, ids: list[str]) -> dict[str, str]:
-    names: dict[str, str] = {}
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start : start + 1000]
-        for row in ctx.session.scalars(select(Person).where(Person.id.in_(chunk))):
-            names[row.id] = decrypt_name(ctx, row)
-    return names
 
 
 def _rows(

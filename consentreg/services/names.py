@@ -28,6 +28,18 @@ def ids_in(texts: Iterable[str | None]) -> set[str]:
     return {m for text in texts if text for m in _HEX_ID.findall(text)}
 
 
+def names_by_id(ctx: Context, ids: Iterable[str]) -> dict[str, str]:
+    """The names of these people, decrypted, a thousand rows a query; not recorded here: the
+    caller records the view it shows them in (or uses them only to order a page)."""
+    wanted = sorted(set(ids))
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start : start + 1000]
+        for person in ctx.session.scalars(select(Person).where(Person.id.in_(chunk))):
+            found[person.id] = decrypt_name(ctx, person)
+    return found
+
+
 def display_names(ctx: Context, ids: Iterable[str]) -> dict[str, str]:
     """The names of those of `ids` that are people this user may see (others are left out:
     shown by ID); the read is recorded. Needs a writer transaction (the record)."""

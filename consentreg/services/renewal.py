@@ -9,12 +9,12 @@ from datetime import date
 
 from sqlalchemy import select
 
-from consentreg.db.models import Person, Unit
+from consentreg.db.models import Unit
 from consentreg.errors import InvalidInputError
 from consentreg.i18n import msg
 from consentreg.services.access import registrar_scope
 from consentreg.services.audit.events import record_query
-from consentreg.services.people import decrypt_name
+from consentreg.services.names import names_by_id
 from consentreg.services.rounds import renewal_report
 from consentreg.services.unit_of_work import Context
 
@@ -56,13 +56,13 @@ def renewal_page(
     included) or every unit the user may see. Recorded as an `audit.query` (view `renewal`)
     naming the people shown."""
     used, ending = renewal_report(ctx, unit=unit, before=before)
-    subjects = _names(ctx, sorted({e.subject_id for e in ending}))
+    subjects = names_by_id(ctx, sorted({e.subject_id for e in ending}))
     ending.sort(key=lambda e: (subjects[e.subject_id].casefold(), e.subject_id, e.purpose))
     pages = max(1, -(-len(ending) // RENEWAL_PAGE))
     if not 1 <= page <= pages:
         raise InvalidInputError(msg("page must be from 1 to {pages}", pages=pages))
     shown = ending[(page - 1) * RENEWAL_PAGE : page * RENEWAL_PAGE]
-    consenters = _names(ctx, sorted({e.consenter_id for e in shown}))
+    consenters = names_by_id(ctx, sorted({e.consenter_id for e in shown}))
     lines = [
         RenewalLine(
             e.consent_id,
@@ -85,14 +85,6 @@ def renewal_page(
         payload={"unit": unit, "before": used.isoformat(), "page": page},
     )
     return RenewalPage(unit, used, lines, len(ending), page, pages, _visible_units(ctx))
-
-
-def _names(ctx: Context, ids: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for i in range(0, len(ids), 5000):
-        rows = ctx.session.scalars(select(Person).where(Person.id.in_(ids[i : i + 5000])))
-        found.update({p.id: decrypt_name(ctx, p) for p in rows})
-    return found
 
 
 def _visible_units(ctx: Context) -> list[tuple[str, str]]:

@@ -27,7 +27,8 @@ from consentreg.services.audit.events import record_query
 from consentreg.services.audit.standing import Standing, register_at, standings
 from consentreg.services.consents import ConsentRecord
 from consentreg.services.evidence import read_evidence
-from consentreg.services.people import PersonView, decrypt_name, resolve_person, show_person
+from consentreg.services.names import names_by_id
+from consentreg.services.people import PersonView, resolve_person, show_person
 from consentreg.services.person_version import check_version, person_version
 from consentreg.services.purposes import PurposeView, list_purposes
 from consentreg.services.round_progress import RoundProgress, open_rounds_over
@@ -135,7 +136,7 @@ def unit_overview(ctx: Context, *, unit: str, page: int = 1) -> UnitOverview:
             select(Person.id).where(Person.unit_id == view.id, Person.created_at <= ctx.now)
         )
     )
-    names = names_of(ctx, everyone)  # every name, to order the pages; shown: this page's only
+    names = names_by_id(ctx, everyone)  # every name, to order the pages; shown: this page's only
     ordered = sorted(everyone, key=lambda p: (names[p].casefold(), p))
     pages = max(1, -(-len(ordered) // OVERVIEW_PAGE))
     if not 1 <= page <= pages:
@@ -176,16 +177,8 @@ def unit_overview(ctx: Context, *, unit: str, page: int = 1) -> UnitOverview:
     )
 
 
-def names_of(ctx: Context, ids: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for i in range(0, len(ids), 5000):
-        rows = ctx.session.scalars(select(Person).where(Person.id.in_(ids[i : i + 5000])))
-        found.update({p.id: decrypt_name(ctx, p) for p in rows})
-    return found
-
-
 def _consenters(ctx: Context, person: PersonView) -> list[Named]:
-    names = names_of(ctx, [person.id, *(g.person_id for g in person.guardians)])
+    names = names_by_id(ctx, [person.id, *(g.person_id for g in person.guardians)])
     found = [Named(person.id, names[person.id], "self")]
     for g in person.guardians:
         role = "guardian" if g.parental_responsibility else "guardian without responsibility"
@@ -203,7 +196,7 @@ def person_page(ctx: Context, *, person: str) -> PersonPage:
         judged = [s for s in standings(found) if s.subject_id == view.id]
     records = consents.list_consents(ctx, subject=view.id)
     named = {view.id} | {g.id for g in guardians} | {c.consenter_id for c in records}
-    names = names_of(ctx, sorted(named))
+    names = names_by_id(ctx, sorted(named))
     record_query(
         ctx,
         "person",

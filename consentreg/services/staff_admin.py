@@ -16,8 +16,8 @@ from consentreg.errors import InvalidInputError
 from consentreg.services import access, accounts
 from consentreg.services.access import UserView, may, require
 from consentreg.services.audit.events import record_query
+from consentreg.services.names import names_by_id
 from consentreg.services.publishing.takedown import TakedownItem, takedown_done, takedown_list
-from consentreg.services.staff import names_of
 from consentreg.services.staff_person import visible
 from consentreg.services.unit_of_work import Context
 from consentreg.services.units import UnitView, list_units
@@ -44,7 +44,7 @@ def takedown_page(ctx: Context) -> TakedownPage:
     items = takedown_list(ctx)  # takedown.list
     shown = visible(ctx, {pid for item in items for pid in item.subject_ids})
     record_query(ctx, "takedown", ids={"people": shown})
-    return TakedownPage(items, names_of(ctx, shown), may(ctx, "publication.takedown"))
+    return TakedownPage(items, names_by_id(ctx, shown), may(ctx, "publication.takedown"))
 
 
 def mark_taken_down(ctx: Context, *, publication: str, note: str | None = None) -> str:

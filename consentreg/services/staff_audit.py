@@ -22,9 +22,8 @@ from consentreg.services.audit import views
 from consentreg.services.audit.run import verify_in
 from consentreg.services.audit.standing import Standing
 from consentreg.services.audit.verify import VerifyReport
-from consentreg.services.names import display_names
+from consentreg.services.names import display_names, names_by_id
 from consentreg.services.purposes import PurposeView, list_purposes
-from consentreg.services.staff import names_of
 from consentreg.services.unit_of_work import Context
 from consentreg.services.units import UnitView, list_units
 
@@ -89,7 +88,7 @@ def consents_page(
             )
         )
     )
-    order = names_of(ctx, candidates)  # to order the pages; shown and recorded: the page's
+    order = names_by_id(ctx, candidates)  # to order the pages; shown and recorded: the page's
     ordered = sorted(candidates, key=lambda p: (order[p].casefold(), p))
     pages = max(1, -(-len(ordered) // CONSENTS_PAGE))
     if not 1 <= page <= pages:

@@ -24,6 +24,7 @@ from consentreg.services.corrections import Correction, Departure, correct_perso
 from consentreg.services.duplicates import likely_duplicates
 from consentreg.services.evidence_copy import evidence_bytes
 from consentreg.services.lookup import by_id
+from consentreg.services.names import names_by_id
 from consentreg.services.people import (
     PersonView,
     add_guardian,
@@ -34,7 +35,7 @@ from consentreg.services.people import (
 )
 from consentreg.services.person_version import check_version, person_version
 from consentreg.services.publishing.takedown import TakedownItem, takedown_for_consent
-from consentreg.services.staff import evidence_kind, names_of
+from consentreg.services.staff import evidence_kind
 from consentreg.services.unit_of_work import Context
 from consentreg.services.units import UnitView, list_units, unit_by_code
 
@@ -180,7 +181,7 @@ def evidence(ctx: Context, *, consent: str) -> Download:
 
 def _choice(ctx: Context, grant: ConsentEvent) -> ConsentChoice:
     code = ctx.session.scalar(select(Purpose.code).where(Purpose.id == grant.purpose_id))
-    names = names_of(ctx, [grant.consenter_id])
+    names = names_by_id(ctx, [grant.consenter_id])
     return ConsentChoice(grant.id, str(code), names[grant.consenter_id], grant.given_on)
 
 
@@ -226,7 +227,7 @@ def withdrawal_page(ctx: Context, *, withdrawal: str) -> WithdrawalPage:
     grant = by_id(ctx, ConsentEvent, event.withdraws_id, what="consent")
     items = takedown_for_consent(ctx, consent_id=grant.id)
     shown = visible(ctx, {pid for item in items for pid in item.subject_ids} | {view.id})
-    names = names_of(ctx, shown)
+    names = names_by_id(ctx, shown)
     record_query(ctx, "withdrawal", ids={"subject": view.id, "consent": grant.id, "people": shown})
     return WithdrawalPage(view, _choice(ctx, grant), items, names)
 
