@@ -7,8 +7,10 @@ writes nothing. The pages are in bokmål only: they are written for guardians in
 
 from __future__ import annotations
 
+import functools
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
@@ -49,11 +51,16 @@ def _address() -> str:
     return request.remote_addr or "unknown"
 
 
+def _wait_from(started: float) -> None:
+    """Answer no sooner than the set delay after the request started, whatever was found."""
+    delay = current_app.config.get("GUARDIAN_INVALID_DELAY_S", INVALID_DELAY_S)
+    time.sleep(max(0.0, started + delay - time.monotonic()))
+
+
 def _unknown(started: float) -> Any:
     """The one answer to every unknown token (and to an address that tried too many)."""
     runtime.call_anonymous(round_answers.note_invalid_link, actor=ACTOR, address=_address())
-    delay = current_app.config.get("GUARDIAN_INVALID_DELAY_S", INVALID_DELAY_S)
-    time.sleep(max(0.0, started + delay - time.monotonic()))
+    _wait_from(started)
     return render_template(
         "guardian_message.html",
         title="Lenken virker ikke",
@@ -66,8 +73,7 @@ def _unknown(started: float) -> Any:
 
 def _throttled(started: float) -> Any | None:
     if runtime.call_anonymous(round_answers.link_throttled, actor=ACTOR, address=_address()):
-        delay = current_app.config.get("GUARDIAN_INVALID_DELAY_S", INVALID_DELAY_S)
-        time.sleep(max(0.0, started + delay - time.monotonic()))
+        _wait_from(started)
         return render_template(
             "guardian_message.html",
             title="For mange forsøk",
@@ -88,6 +94,26 @@ def _refused(exc: LinkRefusedError) -> Any:
     ), 410
 
 
+def _through_link(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A page reached through a link: throttled per address first; an unknown link gets the one
+    slow answer, a link that no longer works says why."""
+
+    @functools.wraps(view)
+    def guarded(token: str, **kwargs: Any) -> Any:
+        started = time.monotonic()
+        blocked = _throttled(started)
+        if blocked is not None:
+            return blocked
+        try:
+            return view(token, **kwargs)
+        except LinkInvalidError:
+            return _unknown(started)
+        except LinkRefusedError as exc:
+            return _refused(exc)
+
+    return guarded
+
+
 def _smtp() -> round_letters.SmtpSettings | None:
     """The SMTP server for receipts, when the environment configures one."""
     try:
@@ -104,25 +130,14 @@ def _page(token: str, **extra: Any) -> Any:
 
 
 @guardian.get("/svar/<token>")
+@_through_link
 def answer_page(token: str) -> Any:
-    started = time.monotonic()
-    blocked = _throttled(started)
-    if blocked is not None:
-        return blocked
-    try:
-        return _page(token)
-    except LinkInvalidError:
-        return _unknown(started)
-    except LinkRefusedError as exc:
-        return _refused(exc)
+    return _page(token)
 
 
 @guardian.post("/svar/<token>")
+@_through_link
 def answer_post(token: str) -> Any:
-    started = time.monotonic()
-    blocked = _throttled(started)
-    if blocked is not None:
-        return blocked
     form = request.form
     answers = {k[len("svar-") :]: v for k, v in form.items() if k.startswith("svar-")}
     versions = {k[len("versjon-") :]: v for k, v in form.items() if k.startswith("versjon-")}
@@ -135,10 +150,6 @@ def answer_post(token: str) -> Any:
             versions=versions,
             state=form.get("state", ""),
         )
-    except LinkInvalidError:
-        return _unknown(started)
-    except LinkRefusedError as exc:
-        return _refused(exc)
     except NoticeRevisedError:
         problem = (
             "Teksten om ett eller flere formål er endret etter at du åpnet siden. Les den nye"
@@ -183,33 +194,17 @@ def _mailed(token: str) -> dict[str, Any]:
 
 
 @guardian.post("/svar/<token>/ny-lenke")
+@_through_link
 def new_link(token: str) -> Any:
     """The guardian's own request for a new link: the old one stops working at once."""
-    started = time.monotonic()
-    blocked = _throttled(started)
-    if blocked is not None:
-        return blocked
-    try:
-        fresh = runtime.call_anonymous(round_answers.replace_link, actor=ACTOR, token=token)
-    except LinkInvalidError:
-        return _unknown(started)
-    except LinkRefusedError as exc:
-        return _refused(exc)
+    fresh = runtime.call_anonymous(round_answers.replace_link, actor=ACTOR, token=token)
     url = url_for("guardian.answer_page", token=fresh, _external=True)
     return render_template("guardian_new_link.html", url=url)
 
 
 @guardian.get("/svar/<token>/kvittering")
+@_through_link
 def receipt(token: str) -> Any:
-    started = time.monotonic()
-    blocked = _throttled(started)
-    if blocked is not None:
-        return blocked
-    try:
-        found = runtime.call_anonymous(round_answers.open_link, actor=ACTOR, token=token)
-    except LinkInvalidError:
-        return _unknown(started)
-    except LinkRefusedError as exc:
-        return _refused(exc)
+    found = runtime.call_anonymous(round_answers.open_link, actor=ACTOR, token=token)
     mailed = request.args.get("epost")
     return render_template("guardian_receipt.html", page=found, token=token, mailed=mailed)
