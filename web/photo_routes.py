@@ -35,7 +35,7 @@ from .routes import pages
 
 MAX_FILES = 20  # photos in one upload
 # what to do about each refusal, as the person at the screen would
-TODO = {
+WHAT_TO_DO = {
     "no_consent": N_("register a consent"),
     "guardian_consent_missing": N_("register a consent"),
     "self_consent_required": N_("register the person's own consent"),
@@ -238,7 +238,7 @@ def _line(reason: releases.ReasonLine, names: dict[str, str], purpose: str) -> d
     text = _(why) % found if why else reason.message
     return {
         "text": text,
-        "todo": _(TODO[reason.code]) if reason.code in TODO else "",
+        "todo": _(WHAT_TO_DO[reason.code]) if reason.code in WHAT_TO_DO else "",
         "subject": reason.subject if reason.subject in names else None,
     }
 
