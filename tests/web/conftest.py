@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
+from sqlalchemy import Engine, text
 
 from consentreg.services import access, accounts, people, photos, units
 from consentreg.services.photos import PhotoInput
@@ -145,3 +148,16 @@ def form_of(client: FlaskClient, page: str, action: str) -> dict[str, str]:
     answer = client.get(page)
     assert answer.status_code == 200, page
     return hidden_fields(answer.get_data(as_text=True), action)
+
+
+def last_view(engine: Engine) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The newest recorded view of personal data (`audit.query`): its IDs and payload."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT object_ids, payload FROM audit_events WHERE action = 'audit.query'"
+                " ORDER BY seq DESC"
+            )
+        ).first()
+    assert row is not None
+    return json.loads(row[0]), json.loads(row[1])

@@ -5,32 +5,19 @@ and who gave them, names escaped, each page recorded as a view of the people it 
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from consentreg.services import people, rounds, units
 from tests import builders
 from tests.conftest import ContextFactory
-from tests.web.conftest import HOSTILE, Clock, hidden_fields, log_in
+from tests.web.conftest import HOSTILE, Clock, hidden_fields, last_view, log_in
 
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt; Hacker"
-
-
-def _last_view(engine: Engine) -> tuple[dict[str, Any], dict[str, Any]]:
-    with engine.connect() as conn:
-        ids, payload = conn.execute(
-            text(
-                "SELECT object_ids, payload FROM audit_events WHERE action = 'audit.query'"
-                " ORDER BY seq DESC"
-            )
-        ).first()  # type: ignore[misc]
-    return json.loads(ids), json.loads(payload)
 
 
 def _round(
@@ -80,7 +67,7 @@ def test_the_overview_shows_how_far_an_open_round_has_come_for_each_child(
     assert "Delvis svart (1/2)" in _row(page, "Emma Nordmann")
     assert "Ikke svart (0/0)" in _row(page, ESCAPED)  # no guardian registered
     assert HOSTILE not in page
-    ids, payload = _last_view(engine)
+    ids, payload = last_view(engine)
     assert payload["rounds"] == [round_id]
     assert staff["emma"] in ids["subjects"]
     _answer(app.test_client(), tokens[staff["far"]])
@@ -127,7 +114,7 @@ def test_a_paged_overview_shows_the_progress_of_its_own_page_only(
     page = client.get("/units/bhg?page=2").get_data(as_text=True)
     assert "Av barna på denne siden: 0 har svart, 0 har delvis svart, 2 har ikke svart." in page
     assert "Emma Nordmann" in page
-    ids, _ = _last_view(engine)
+    ids, _ = last_view(engine)
     assert len(ids["subjects"]) == 2
 
 
@@ -151,7 +138,7 @@ def test_the_renewal_list_names_whom_each_ending_consent_is_about_and_who_gave_i
     assert staff["mor"][:8] in page
     assert f"{ESCAPED} Verge" in page
     assert HOSTILE not in page
-    ids, payload = _last_view(engine)
+    ids, payload = last_view(engine)
     assert payload["view"] == "renewal"
     assert set(ids["subjects"]) == {staff["emma"], staff["hostile"]}
     assert set(ids["people"]) == {staff["mor"], staff["far"], guardian}

@@ -4,31 +4,19 @@ it shows; a page out of range is a clear 400."""
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from tests import builders
 from tests.conftest import ContextFactory
-from tests.web.conftest import log_in
+from tests.web.conftest import last_view, log_in
 
 
 def _names(html: str) -> list[str]:
     return re.findall(r'<th scope="row"><a href="/people/[0-9a-f]+">([^<]+)</a></th>', html)
-
-
-def _last_view(engine: Engine) -> tuple[dict[str, object], dict[str, object]]:
-    with engine.connect() as conn:
-        ids, payload = conn.execute(
-            text(
-                "SELECT object_ids, payload FROM audit_events WHERE action = 'audit.query'"
-                " ORDER BY seq DESC"
-            )
-        ).first()  # type: ignore[misc]
-    return json.loads(ids), json.loads(payload)
 
 
 def test_a_large_unit_is_shown_a_page_at_a_time_by_name(
@@ -47,10 +35,10 @@ def test_a_large_unit_is_shown_a_page_at_a_time_by_name(
     assert _names(first) == ["&lt;script&gt;alert(1)&lt;/script&gt; Hacker", "Anna Aas"]
     assert "Side 1 av 2, 4 personer i alt" in first
     assert 'href="/units/bhg?page=2"' in first
-    ids, payload = _last_view(engine)
+    ids, payload = last_view(engine)
     assert payload["page"] == 1
-    assert len(ids["subjects"]) == 2  # type: ignore[arg-type]
-    assert staff["emma"] not in ids["subjects"]  # type: ignore[operator]
+    assert len(ids["subjects"]) == 2
+    assert staff["emma"] not in ids["subjects"]
     second = client.get("/units/bhg?page=2").get_data(as_text=True)
     assert _names(second) == ["Emma Nordmann", "Åse Ålvik"]
     assert 'rel="prev"' in second
