@@ -378,6 +378,21 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(SHA256, unique=True)
 
 
+class AuditMention(Base):
+    """The audit events by the people they name (consentreg.services.audit.mentions): a
+    person's history and access report read their events through it instead of searching the
+    whole log. Derived from `audit_events.object_ids`, written with each event, append-only;
+    `audit verify` rebuilds it from the log and compares."""
+
+    __tablename__ = "audit_mentions"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    object_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    # no foreign key: a derived row must never stop anyone from showing the log was tampered
+    # with (`audit verify` reports a row whose event is missing)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
 class AuditCheckpoint(Base):
     """A signed statement of the audit log's size, RFC 6962 Merkle root and head chain hash
     (a C2SP signed-note checkpoint, kept whole in `note`). Append-only, like the log itself."""

@@ -19,7 +19,7 @@ from consentreg.i18n import msg
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD_REVISION = "0016"
+HEAD_REVISION = "0017"
 
 
 def migrations_dir() -> Path:

@@ -332,7 +332,8 @@ def _tables_written(role: str) -> dict[str, set[str]]:
     from consentreg.services.audit.kinds import KINDS
 
     ops = {"insert": "INSERT", "update": "UPDATE", "delete": "DELETE"}
-    found: dict[str, set[str]] = {"audit_events": {"INSERT"}}  # every read is recorded
+    # every read is recorded, and indexed by the people it names
+    found: dict[str, set[str]] = {"audit_events": {"INSERT"}, "audit_mentions": {"INSERT"}}
     for kind in KINDS:
         if any(allows(role, action) for action in kind.actions):
             for part in kind.parts:

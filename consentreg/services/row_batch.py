@@ -23,9 +23,10 @@ from sqlalchemy import Connection, Table
 
 from consentreg.db.base import Base
 from consentreg.db.bulk import insert_rows
-from consentreg.db.models import AuditEvent
+from consentreg.db.models import AuditEvent, AuditMention
 from consentreg.services.audit import log as audit_log
 from consentreg.services.audit.derive import event_of
+from consentreg.services.audit.mentions import mention_rows
 from consentreg.services.unit_of_work import Context
 
 CHUNK = 5000
@@ -66,9 +67,10 @@ class RowBatch:
             for row in given if isinstance(given, list) else [given] if given else []:
                 self.add(_MODELS[table], row)
         event_ids, event_payload = event_of(action, rows, ids=ids, payload=payload)
-        self.add(
-            AuditEvent, audit_log.event_row(self.ctx, action, ids=event_ids, payload=event_payload)
-        )
+        event = audit_log.event_row(self.ctx, action, ids=event_ids, payload=event_payload)
+        self.add(AuditEvent, event)
+        for mention in mention_rows(event["seq"], event_ids):
+            self.add(AuditMention, mention)
 
     def maybe_flush(self) -> None:
         if self._count < self.chunk:

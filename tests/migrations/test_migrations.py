@@ -30,6 +30,7 @@ from consentreg.domain.caption import NAME_KEYS_VERSION
 from consentreg.domain.model import EventKind
 from consentreg.errors import SchemaOutOfDateError
 from consentreg.services import consents, people
+from consentreg.services.audit.events import record_query
 from consentreg.services.audit.standing import register_at
 from consentreg.services.audit.verify import verify_log
 from consentreg.services.caption_index import replace_caption_keys
@@ -118,7 +119,7 @@ def _round_trip(engine: Engine, revision: str) -> None:
     downgrade(engine, revision)
     upgrade(engine)
     with engine.begin() as conn:
-        if keys:
+        if keys and revision < "0016":
             conn.execute(insert(PersonKey), keys)
 
 
@@ -206,3 +207,31 @@ def test_evidence_stays_append_only_through_revision_0016(
             conn.execute(text(statement))
     with unit_of_work() as ctx:
         assert list(evidence_problems(ctx)) == []
+
+
+def test_revision_0017_indexes_the_log_by_person_as_the_writers_do(
+    engine: Engine, unit_of_work: ContextFactory
+) -> None:
+    """0017 fills the index of events by the people they name from the log in SQL (both
+    engines' JSON functions): the very rows the writers put in, a person named twice by one
+    event once, people in lists of IDs included; the log verifies afterwards."""
+    with unit_of_work() as ctx:
+        builders.unit(ctx)
+        builders.purpose(ctx)
+        child, (mother, father) = builders.family(ctx)
+        builders.grant(ctx, child, mother)
+        pupil = builders.person(ctx, "Ola Nordmann", "2008-01-01")
+        builders.grant(ctx, pupil, pupil)  # the subject is the consenter
+        record_query(ctx, "names", ids={"people": [mother, father], "subject": child})
+
+    def index() -> list[tuple[str, int]]:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT object_id, seq FROM audit_mentions"))
+            return sorted((r.object_id, r.seq) for r in rows)
+
+    written = index()
+    assert {person for person, _seq in written} == {child, mother, father, pupil}
+    _round_trip(engine, "0016")
+    assert index() == written
+    with unit_of_work() as ctx:
+        assert verify_log(ctx).ok

@@ -43,6 +43,7 @@ APPEND_ONLY = (
     "evidence_blobs",
     "evidence_chunks",
     "person_corrections",
+    "audit_mentions",
 )
 
 

@@ -157,7 +157,8 @@ def test_the_grants_give_each_role_only_the_tables_its_actions_write(
         lines = access.grants_sql(ctx, database="consentreg")
     auditor = [line for line in lines if line.endswith('TO "consentreg_auditor"')]
     assert [line for line in auditor if line.startswith("GRANT INSERT")] == [
-        'GRANT INSERT ON audit_events TO "consentreg_auditor"'
+        'GRANT INSERT ON audit_events TO "consentreg_auditor"',
+        'GRANT INSERT ON audit_mentions TO "consentreg_auditor"',
     ]
     assert not any("UPDATE" in line or "DELETE" in line for line in auditor)
     registrar = {

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import select
 
-from consentreg.db.models import AuditEvent
+from consentreg.db.models import AuditEvent, AuditMention
 from consentreg.domain.audit_chain import leaf_hash
 from consentreg.errors import AuditVerificationError
 from consentreg.i18n import msg
@@ -83,14 +83,18 @@ def stream_event_rows(
         yield stored(row)
 
 
-def events_mentioning(ctx: Context, object_id: str) -> list[LoggedEvent]:
-    """The events that name `object_id` (as `LoggedEvent.mentions` says), in seq order. The
-    database first keeps the rows whose object IDs contain the text of the ID, so that only
-    those are parsed, not the whole log (an access report of a 1.3-million-event log)."""
-    query = select(*_STORED_COLUMNS).order_by(AuditEvent.seq)
-    query = query.where(AuditEvent.object_ids.contains(object_id, autoescape=True))
+def events_mentioning(ctx: Context, person_id: str) -> list[LoggedEvent]:
+    """The events that name the person (as `LoggedEvent.mentions` says), in seq order, found
+    through the index of events by the people they name (consentreg.services.audit.mentions),
+    not by reading the log."""
+    query = (
+        select(*_STORED_COLUMNS)
+        .join(AuditMention, AuditMention.seq == AuditEvent.seq)
+        .where(AuditMention.object_id == person_id)
+        .order_by(AuditEvent.seq)
+    )
     found = (parse_event(StoredEvent._make(row)) for row in ctx.session.execute(query))
-    return [e for e in found if e.mentions(object_id)]
+    return [e for e in found if e.mentions(person_id)]
 
 
 def event_rows(ctx: Context, *, until: datetime | None = None) -> list[StoredEvent]:

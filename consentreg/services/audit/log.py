@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from consentreg.db.models import AuditEvent
+from consentreg.db.models import AuditEvent, AuditMention
 from consentreg.domain.audit_chain import GENESIS, canonical_json, chain_hash, leaf_hash
 from consentreg.services.audit.derive import event_of
+from consentreg.services.audit.mentions import mention_rows
 from consentreg.services.unit_of_work import AuditHead, Context
 
 
@@ -88,7 +89,11 @@ def insert_rows(ctx: Context, rows: list[dict[str, Any]]) -> None:
 def append(
     ctx: Context, action: str, *, ids: dict[str, Any], payload: dict[str, Any] | None = None
 ) -> int:
-    """Record one state change now; returns its seq."""
+    """Record one state change now (and index it by the people it names); returns its seq."""
     row = event_row(ctx, action, ids=ids, payload=payload)
+    seq = int(row["seq"])
     insert_rows(ctx, [row])
-    return int(row["seq"])
+    mentions = mention_rows(seq, ids)
+    if mentions:
+        ctx.session.execute(insert(AuditMention), mentions)
+    return seq

@@ -27,6 +27,7 @@ from consentreg.domain.audit_chain import GENESIS, canonical_json, chain_hash, f
 from consentreg.errors import AuditVerificationError, ConfigError
 from consentreg.memory import gc_paused
 from consentreg.services.audit import log as audit_log
+from consentreg.services.audit import mentions
 from consentreg.services.audit.checkpoint import (
     Checkpoint,
     CheckpointError,
@@ -487,6 +488,26 @@ def _check_evidence(ctx: Context) -> list[Finding]:
     ]
 
 
+MENTIONS_LISTED = 1000
+
+
+def _check_mentions(ctx: Context, through: int) -> list[Finding]:
+    """The index of events by the people they name against the log (rebuilt in SQL from every
+    event's object IDs): a row deleted would hide an event from a person's history and access
+    report, a row added would show them one that is not theirs. At most MENTIONS_LISTED."""
+    found = []
+    for person, seq, missing in mentions.differences(
+        ctx.session.connection(), through=through, limit=MENTIONS_LISTED
+    ):
+        if missing:
+            message = f"seq {seq} names person {person}; the index of events by person does not"
+            found.append(Finding("index_missing", seq, message, "audit_mentions", f"{person}/{seq}"))
+        else:
+            message = f"the index of events by person lists seq {seq} for {person}; the event does not name them"
+            found.append(Finding("index_extra", seq, message, "audit_mentions", f"{person}/{seq}"))
+    return found
+
+
 def _check_state(ctx: Context, walk: _Walk, through: int) -> tuple[int, list[Finding]]:
     """Replay the events as the walk reads them (all but the consent events), then compare every
     table but the consent events' with the result."""
@@ -512,6 +533,7 @@ def verify_log(
         compared, state_findings = _check_state(ctx, walk, through)
         log = walk.log
         log.prefetch([log.size, *ctx.session.scalars(select(AuditCheckpoint.size))])
+        index_findings = _check_mentions(ctx, through)
     part = waiting() if waiting is not None else None
     if part is None:
         part = _consent_part(ctx, through)
@@ -520,6 +542,7 @@ def verify_log(
         walk.chain
         + walk.malformed
         + state_findings
+        + index_findings
         + part.findings
         + _check_evidence(ctx)
         + checkpoint_findings,
