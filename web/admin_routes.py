@@ -17,7 +17,7 @@ from .routes import pages
 
 @pages.get("/takedown")
 def takedown() -> Any:
-    return render_template("takedown.html", page=runtime.call(staff_admin.takedown_page))
+    return render_template("takedown.html", page=runtime.view(staff_admin.takedown_page))
 
 
 @pages.post("/takedown/<publication_id>/done")
@@ -34,7 +34,7 @@ def takedown_done(publication_id: str) -> Any:
 
 @pages.get("/users")
 def users() -> Any:
-    return render_template("users.html", page=runtime.call(staff_admin.users_page))
+    return render_template("users.html", page=runtime.view(staff_admin.users_page))
 
 
 def _to_users(_result: object) -> str:

@@ -29,7 +29,7 @@ REPORT_CSP = (
 
 @pages.get("/audit")
 def audit() -> Any:
-    return render_template("audit_index.html", choices=runtime.call(staff_audit.choices))
+    return render_template("audit_index.html", choices=runtime.view(staff_audit.choices))
 
 
 def _instant(day: str, clock: str, *, field: str) -> datetime | None:
@@ -58,11 +58,11 @@ def audit_consents() -> Any:
     day, clock = args.get("date", ""), args.get("time", "")
     if not unit:  # the form, nothing asked yet
         day, clock = _now_fields()
-        found = runtime.call(staff_audit.choices)
+        found = runtime.view(staff_audit.choices)
         return render_template("audit_consents.html", choices=found, page=None, day=day, at=clock)
     as_of = _instant(day, clock, field="as of") or runtime.now()
     number = args.get("page", "1")  # not a number: page 0, refused as out of range
-    page = runtime.call(
+    page = runtime.view(
         staff_audit.consents_page,
         unit=unit,
         purpose=purpose,
@@ -79,7 +79,7 @@ def audit_publications() -> Any:
     args = request.args
     since = _instant(args.get("since", ""), "", field="since")
     purpose = args.get("purpose", "").strip() or None
-    page = runtime.call(staff_audit.publications_page, since=since, purpose=purpose)
+    page = runtime.view(staff_audit.publications_page, since=since, purpose=purpose)
     return render_template("audit_publications.html", page=page, since=args.get("since", ""))
 
 
@@ -99,7 +99,7 @@ def audit_person() -> Any:
 
 @pages.get("/audit/verify")
 def audit_verify_form() -> Any:
-    runtime.call(staff_audit.choices)  # auditors and admins only, as the check itself
+    runtime.view(staff_audit.choices)  # auditors and admins only, as the check itself
     return render_template("audit_verify.html", report=None)
 
 
@@ -112,7 +112,7 @@ def audit_verify() -> Any:
 
 @pages.get("/people/<person_id>/access-report")
 def access_report_html(person_id: str) -> Any:
-    page = runtime.call(access_report, key=person_id)
+    page = runtime.view(access_report, key=person_id)
     return Response(
         page,
         mimetype="text/html",
@@ -124,7 +124,7 @@ def access_report_html(person_id: str) -> Any:
 def access_report_pdf(person_id: str) -> Any:
     """The same page printed by the server's Chromium (consentreg.printing), after the unit of
     work that read and recorded it has ended."""
-    pdf = html_to_pdf(runtime.call(access_report, key=person_id))
+    pdf = html_to_pdf(runtime.view(access_report, key=person_id))
     return Response(
         pdf,
         mimetype="application/pdf",

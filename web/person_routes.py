@@ -23,7 +23,7 @@ def _person_page(person_id: str) -> Any:
 
 @pages.get("/people/<person_id>/edit")
 def person_edit(person_id: str) -> Any:
-    form = runtime.call(staff_person.edit_form, person=person_id)
+    form = runtime.view(staff_person.edit_form, person=person_id)
     return render_template("person_edit.html", form=form)
 
 
@@ -73,7 +73,7 @@ def person_restrict(person_id: str) -> Any:
 
 @pages.get("/people/<person_id>/history")
 def person_history(person_id: str) -> Any:
-    found = runtime.call(staff_person.history, person=person_id)
+    found = runtime.view(staff_person.history, person=person_id)
     return render_template("person_history.html", history=found)
 
 
@@ -93,7 +93,7 @@ def consent_evidence(consent_id: str) -> Any:
 
 @pages.get("/consents/<consent_id>/withdraw")
 def withdraw_form(consent_id: str) -> Any:
-    form = runtime.call(staff_person.withdraw_form, consent=consent_id)
+    form = runtime.view(staff_person.withdraw_form, consent=consent_id)
     return render_template("withdraw_form.html", form=form)
 
 
@@ -112,13 +112,13 @@ def withdraw(consent_id: str) -> Any:
 
 @pages.get("/withdrawals/<withdrawal_id>")
 def withdrawal(withdrawal_id: str) -> Any:
-    found = runtime.call(staff_person.withdrawal_page, withdrawal=withdrawal_id)
+    found = runtime.view(staff_person.withdrawal_page, withdrawal=withdrawal_id)
     return render_template("withdrawal.html", page=found)
 
 
 @pages.get("/units/<code>/people/new")
 def person_new(code: str) -> Any:
-    form = runtime.call(staff_person.register_form, unit=code)
+    form = runtime.view(staff_person.register_form, unit=code)
     return render_template("person_new.html", form=form, kinds=KINDS)
 
 

@@ -88,7 +88,7 @@ def release_dir() -> Path:
 
 @pages.get("/photos")
 def photo_list() -> Any:
-    return render_template("photo_list.html", page=runtime.call(staff_photos.photo_list))
+    return render_template("photo_list.html", page=runtime.view(staff_photos.photo_list))
 
 
 @pages.post("/photos")
@@ -115,7 +115,7 @@ def photo_upload() -> Any:
 
 @pages.get("/photos/<photo_id>")
 def photo(photo_id: str) -> Any:
-    found = runtime.call(staff_photos.photo_page, photo=photo_id, store=store())
+    found = runtime.view(staff_photos.photo_page, photo=photo_id, store=store())
     face = request.args.get("face", "")
     chosen = int(face) if face.isdigit() else None
     return render_template("photo.html", page=found, face=chosen)
@@ -123,7 +123,7 @@ def photo(photo_id: str) -> Any:
 
 @pages.get("/photos/<photo_id>/preview.jpg")
 def photo_preview(photo_id: str) -> Any:
-    data = runtime.call(staff_photos.preview, photo=photo_id, store=store())
+    data = runtime.view(staff_photos.preview, photo=photo_id, store=store())
     return Response(data, mimetype="image/jpeg", headers=PREVIEW_HEADERS)
 
 
@@ -245,7 +245,7 @@ def _line(reason: releases.ReasonLine, names: dict[str, str], purpose: str) -> d
 
 @pages.get("/releases/<publication_id>")
 def release(publication_id: str) -> Any:
-    [(name, data)] = runtime.call(
+    [(name, data)] = runtime.view(
         staff_photos.release_files, publications=[publication_id], folder=release_dir()
     )
     kind = "image/png" if name.endswith(".png") else "image/jpeg"
@@ -254,7 +254,7 @@ def release(publication_id: str) -> Any:
 
 @pages.get("/releases.zip")
 def releases_zip() -> Any:
-    found = runtime.call(
+    found = runtime.view(
         staff_photos.release_files,
         publications=request.args.getlist("p"),
         folder=release_dir(),

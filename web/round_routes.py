@@ -56,7 +56,7 @@ def renewal_start() -> Any:
 def renewal_list() -> Any:
     args = request.args
     page = args.get("page", "1")  # not a number: page 0, refused as out of range
-    found = runtime.call(
+    found = runtime.view(
         renewal.renewal_page,
         unit=args.get("unit") or None,
         before=day(args.get("before", ""), field="before"),
@@ -67,7 +67,7 @@ def renewal_list() -> Any:
 
 @rounds.get("/rounds/<round_id>")
 def round_page(round_id: str) -> Any:
-    status = runtime.call(round_service.round_status, round_id=round_id)
+    status = runtime.view(round_service.round_status, round_id=round_id)
     return render_template("round.html", status=status, states=STATES)
 
 

@@ -82,18 +82,18 @@ def logout_everywhere() -> Any:
 @pages.get("/units/<code>")
 def unit(code: str) -> Any:
     page = request.args.get("page", "1")  # not a number: page 0, refused as out of range
-    overview = runtime.call(staff.unit_overview, unit=code, page=int(page) if page.isdigit() else 0)
+    overview = runtime.view(staff.unit_overview, unit=code, page=int(page) if page.isdigit() else 0)
     return render_template("unit.html", overview=overview)
 
 
 @pages.get("/people/<person_id>")
 def person(person_id: str) -> Any:
-    return render_template("person.html", page=runtime.call(staff.person_page, person=person_id))
+    return render_template("person.html", page=runtime.view(staff.person_page, person=person_id))
 
 
 @pages.get("/people/<person_id>/consents/new")
 def consent_form(person_id: str) -> Any:
-    form = runtime.call(staff.consent_form, person=person_id)
+    form = runtime.view(staff.consent_form, person=person_id)
     return render_template("consent_form.html", form=form)
 
 

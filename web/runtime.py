@@ -12,6 +12,7 @@ from flask import current_app, g, request, url_for
 
 from consentreg.services import form_posts
 from consentreg.services.accounts import session_for
+from consentreg.services.audit.events import record_views
 from consentreg.services.unit_of_work import Register
 
 from . import sessions
@@ -57,6 +58,28 @@ def call(service: Callable[..., T], /, *, writer: bool = True, **kwargs: Any) ->
         if session_for(ctx, login=user.login, epoch=user.epoch) is None:
             raise sessions.SessionEnded
         return service(ctx, **kwargs)
+
+
+def view(service: Callable[..., T], /, **kwargs: Any) -> T:
+    """`call` for a page that only shows: the library reads in a read-only transaction (no
+    writer lock while it reads, which on SQLite is one lock for the whole register), keeping
+    the views of personal data it records; those are then recorded in a short writer
+    transaction, and only then is the answer returned to be shown. A change attempted inside
+    is refused (RuntimeError)."""
+    user = g.get("user")
+    if user is None:
+        raise sessions.LoginRequired
+    acting = replace(register(), actor=user.login)
+    with acting.work(writer=False, now=now()) as ctx:
+        if session_for(ctx, login=user.login, epoch=user.epoch) is None:
+            raise sessions.SessionEnded
+        ctx.views = []
+        result = service(ctx, **kwargs)
+        views = ctx.views
+    if views:
+        with acting.work(writer=True, now=now()) as ctx:
+            record_views(ctx, views)
+    return result
 
 
 def submit(service: Callable[..., T], /, *, answer: Callable[[T], str], **kwargs: Any) -> str:

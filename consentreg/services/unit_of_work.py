@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -39,6 +39,14 @@ def new_id() -> str:
     return secrets.token_hex(16)
 
 
+class RecordedView(NamedTuple):
+    """A view of personal data to record (`audit.query`): which view, whose IDs, filters."""
+
+    view: str
+    ids: dict[str, Any]
+    payload: dict[str, Any] | None
+
+
 @dataclass
 class Context:
     """What every use case receives: one session (one transaction), the keys, who acts and
@@ -50,6 +58,10 @@ class Context:
     actor: str
     now: datetime
     audit_head: AuditHead | None = None
+    # a read-only view's transaction: the views it records, kept here to be recorded after it
+    # in a short writer transaction (consentreg.services.audit.events.record_views); no
+    # change may be made in it
+    views: list[RecordedView] | None = None
     # what a use case looked up once for the whole transaction (the acting user's roles)
     cache: dict[str, Any] = field(default_factory=dict)
 

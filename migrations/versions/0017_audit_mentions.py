@@ -36,26 +36,25 @@ PERSON_KEYS = (
 )
 
 
-def _named_sql(dialect: str) -> str:
-    keys = ", ".join(f"'{key}'" for key in PERSON_KEYS)
-    if dialect == "postgresql":
-        return (
-            "SELECT j.value #>> '{}' AS object_id, e.seq AS seq"
-            " FROM audit_events e, jsonb_each(e.object_ids::jsonb) j"
-            f" WHERE j.key IN ({keys}) AND jsonb_typeof(j.value) = 'string'"
-            " UNION SELECT x #>> '{}', e.seq"
-            " FROM audit_events e, jsonb_each(e.object_ids::jsonb) j,"
-            " jsonb_array_elements(CASE WHEN jsonb_typeof(j.value) = 'array'"
-            " THEN j.value ELSE '[]'::jsonb END) x"
-            f" WHERE j.key IN ({keys}) AND jsonb_typeof(x) = 'string'"
-        )
-    return (
+_NAMED = {
+    "postgresql": (
+        "SELECT j.value #>> '{}' AS object_id, e.seq AS seq"
+        " FROM audit_events e, jsonb_each(e.object_ids::jsonb) j"
+        " WHERE j.key IN :keys AND jsonb_typeof(j.value) = 'string'"
+        " UNION SELECT x #>> '{}', e.seq"
+        " FROM audit_events e, jsonb_each(e.object_ids::jsonb) j,"
+        " jsonb_array_elements(CASE WHEN jsonb_typeof(j.value) = 'array'"
+        " THEN j.value ELSE '[]'::jsonb END) x"
+        " WHERE j.key IN :keys AND jsonb_typeof(x) = 'string'"
+    ),
+    "sqlite": (
         "SELECT j.value AS object_id, e.seq AS seq FROM audit_events e, json_each(e.object_ids) j"
-        f" WHERE j.key IN ({keys}) AND j.type = 'text'"
+        " WHERE j.key IN :keys AND j.type = 'text'"
         " UNION SELECT a.value, e.seq FROM audit_events e, json_each(e.object_ids) j,"
         " json_each(CASE WHEN j.type = 'array' THEN j.value ELSE '[]' END) a"
-        f" WHERE j.key IN ({keys}) AND a.type = 'text'"
-    )
+        " WHERE j.key IN :keys AND a.type = 'text'"
+    ),
+}
 
 
 def _append_only() -> None:
@@ -85,8 +84,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("object_id", "seq", name=op.f("pk_audit_mentions")),
         sqlite_with_rowid=False,
     )
-    dialect = op.get_bind().dialect.name
-    op.execute(f"INSERT INTO {TABLE} (object_id, seq) {_named_sql(dialect)}")
+    named = _NAMED[op.get_bind().dialect.name]
+    fill = sa.text("INSERT INTO audit_mentions (object_id, seq) " + named)  # noqa: S608 - constants
+    op.execute(fill.bindparams(sa.bindparam("keys", list(PERSON_KEYS), expanding=True)))
     _append_only()
 
 

@@ -120,5 +120,8 @@ def test_verify_reports_an_index_row_deleted_or_added(
 def test_the_index_is_append_only(unit_of_work: ContextFactory, engine: Engine) -> None:
     build_register(unit_of_work)
     for statement in ("DELETE FROM audit_mentions", "UPDATE audit_mentions SET seq = seq + 1"):
-        with pytest.raises(DBAPIError, match="audit_mentions is append-only"), engine.begin() as conn:
+        with (
+            pytest.raises(DBAPIError, match="audit_mentions is append-only"),
+            engine.begin() as conn,
+        ):
             conn.execute(text(statement))

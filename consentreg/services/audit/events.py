@@ -20,7 +20,7 @@ from consentreg.domain.audit_chain import leaf_hash
 from consentreg.errors import AuditVerificationError
 from consentreg.i18n import msg
 from consentreg.services.audit import log as audit_log
-from consentreg.services.unit_of_work import Context
+from consentreg.services.unit_of_work import Context, RecordedView
 
 QUERY_ACTION = "audit.query"
 
@@ -186,6 +186,16 @@ def _fold(stack: list[tuple[int, bytes]]) -> bytes:
 
 def record_query(
     ctx: Context, view: str, *, ids: dict[str, Any], payload: dict[str, Any] | None = None
-) -> int:
-    """Record that an auditor looked: which view, whose data (IDs only), with which filters."""
-    return audit_log.append(ctx, QUERY_ACTION, ids=ids, payload={"view": view, **(payload or {})})
+) -> None:
+    """Record that someone looked: which view, whose data (IDs only), with which filters. In a
+    read-only view's transaction (`ctx.views`) it is kept for `record_views`."""
+    if ctx.views is not None:
+        ctx.views.append(RecordedView(view, ids, payload))
+        return
+    audit_log.append(ctx, QUERY_ACTION, ids=ids, payload={"view": view, **(payload or {})})
+
+
+def record_views(ctx: Context, views: Sequence[RecordedView]) -> None:
+    """Record the views a read-only transaction kept (`ctx.views`), in this writer one."""
+    for view, ids, payload in views:
+        record_query(ctx, view, ids=ids, payload=payload)

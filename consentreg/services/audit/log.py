@@ -32,7 +32,10 @@ def event_row(
     ctx: Context, action: str, *, ids: dict[str, Any], payload: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """The next event as a row (advancing the head); the caller inserts it in this transaction.
-    IDs, codes, dates and digests only, never plaintext personal data."""
+    IDs, codes, dates and digests only, never plaintext personal data. Never in a read-only
+    view's transaction (`ctx.views`): it holds no writer lock, so the chain could fork."""
+    if ctx.views is not None:
+        raise RuntimeError(f"{action}: a change inside a read-only view")
     head = _head(ctx)
     seq = head.seq + 1
     object_ids, body = canonical_json(ids), canonical_json(payload or {})

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, TextClause, text
+from sqlalchemy import Connection, TextClause, bindparam, text
 
 PERSON_KEYS = (
     "child",
@@ -44,47 +44,40 @@ def mention_rows(seq: int, ids: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [{"object_id": person, "seq": seq} for person in sorted(named)]
 
 
-def _keys_sql() -> str:
-    return ", ".join(f"'{key}'" for key in PERSON_KEYS)
+_NAMED_PG = (
+    "SELECT j.value #>> '{}' AS object_id, e.seq AS seq"
+    " FROM audit_events e, jsonb_each(e.object_ids::jsonb) j"
+    " WHERE e.seq <= :through AND j.key IN :keys AND jsonb_typeof(j.value) = 'string'"
+    " UNION ALL SELECT x #>> '{}', e.seq"
+    " FROM audit_events e, jsonb_each(e.object_ids::jsonb) j,"
+    " jsonb_array_elements(CASE WHEN jsonb_typeof(j.value) = 'array'"
+    " THEN j.value ELSE '[]'::jsonb END) x"
+    " WHERE e.seq <= :through AND j.key IN :keys AND jsonb_typeof(x) = 'string'"
+)
+_NAMED_SQLITE = (
+    "SELECT j.value AS object_id, e.seq AS seq FROM audit_events e, json_each(e.object_ids) j"
+    " WHERE e.seq <= :through AND j.key IN :keys AND j.type = 'text'"
+    " UNION ALL SELECT a.value, e.seq FROM audit_events e, json_each(e.object_ids) j,"
+    " json_each(CASE WHEN j.type = 'array' THEN j.value ELSE '[]' END) a"
+    " WHERE e.seq <= :through AND j.key IN :keys AND a.type = 'text'"
+)
 
 
-def expected_sql(dialect: str) -> str:
-    """A SELECT of (object_id, seq) for every person each event up to :through names, as
-    `mention_rows` derives them (a person named twice by one event: twice), in the database's
-    own JSON functions."""
-    keys = _keys_sql()
-    if dialect == "postgresql":
-        return (
-            "SELECT j.value #>> '{}' AS object_id, e.seq AS seq"
-            " FROM audit_events e, jsonb_each(e.object_ids::jsonb) j"
-            f" WHERE e.seq <= :through AND j.key IN ({keys})"
-            " AND jsonb_typeof(j.value) = 'string'"
-            " UNION ALL SELECT x #>> '{}', e.seq"
-            " FROM audit_events e, jsonb_each(e.object_ids::jsonb) j,"
-            " jsonb_array_elements(CASE WHEN jsonb_typeof(j.value) = 'array'"
-            " THEN j.value ELSE '[]'::jsonb END) x"
-            f" WHERE e.seq <= :through AND j.key IN ({keys}) AND jsonb_typeof(x) = 'string'"
-        )
-    return (
-        "SELECT j.value AS object_id, e.seq AS seq FROM audit_events e, json_each(e.object_ids) j"
-        f" WHERE e.seq <= :through AND j.key IN ({keys}) AND j.type = 'text'"
-        " UNION ALL SELECT a.value, e.seq FROM audit_events e, json_each(e.object_ids) j,"
-        " json_each(CASE WHEN j.type = 'array' THEN j.value ELSE '[]' END) a"
-        f" WHERE e.seq <= :through AND j.key IN ({keys}) AND a.type = 'text'"
-    )
-
-
-def differences_query(dialect: str, *, limit: int) -> TextClause:
-    """The index rows that differ from what the log up to :through says, in seq order: each
-    (object_id, seq, expected, stored) with expected 0 (a row no event names) or stored 0 (a
-    row missing). One pass: both sides in one grouping, no set difference computed twice."""
-    return text(
-        "SELECT object_id, seq, MAX(x) AS expected, MAX(y) AS stored FROM ("
-        f"SELECT object_id, seq, 1 AS x, 0 AS y FROM ({expected_sql(dialect)}) named"
+def differences_query(dialect: str) -> TextClause:
+    """The index rows that differ from what the log up to :through says (the persons each event
+    names under PERSON_KEYS, in the database's own JSON functions), in seq order, at most
+    :limit: each (object_id, seq, expected, stored) with expected 0 (a row no event names) or
+    stored 0 (a row missing). One pass: both sides in one grouping."""
+    named = _NAMED_PG if dialect == "postgresql" else _NAMED_SQLITE
+    # two constants joined, the values bound
+    sql = (
+        "SELECT object_id, seq, MAX(x) AS expected, MAX(y) AS stored FROM ("  # noqa: S608
+        "SELECT object_id, seq, 1 AS x, 0 AS y FROM (" + named + ") named"
         " UNION ALL SELECT object_id, seq, 0, 1 FROM audit_mentions"
         ") sides GROUP BY object_id, seq HAVING MAX(x) = 0 OR MAX(y) = 0"
-        f" ORDER BY seq, object_id LIMIT {int(limit)}"
+        " ORDER BY seq, object_id LIMIT :limit"
     )
+    return text(sql).bindparams(bindparam("keys", list(PERSON_KEYS), expanding=True))
 
 
 def differences(connection: Connection, *, through: int, limit: int) -> list[tuple[str, int, bool]]:
@@ -92,6 +85,6 @@ def differences(connection: Connection, *, through: int, limit: int) -> list[tup
     log in this snapshot): (person ID, seq, True when the row is missing / False when it is
     extra, also for a row of an event that does not exist)."""
     rows = connection.execute(
-        differences_query(connection.dialect.name, limit=limit), {"through": through}
+        differences_query(connection.dialect.name), {"through": through, "limit": limit}
     )
     return [(str(r.object_id), int(r.seq), not r.stored) for r in rows]

@@ -501,7 +501,9 @@ def _check_mentions(ctx: Context, through: int) -> list[Finding]:
     ):
         if missing:
             message = f"seq {seq} names person {person}; the index of events by person does not"
-            found.append(Finding("index_missing", seq, message, "audit_mentions", f"{person}/{seq}"))
+            found.append(
+                Finding("index_missing", seq, message, "audit_mentions", f"{person}/{seq}")
+            )
         else:
             message = f"the index of events by person lists seq {seq} for {person}; the event does not name them"
             found.append(Finding("index_extra", seq, message, "audit_mentions", f"{person}/{seq}"))
