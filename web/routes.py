@@ -1,11 +1,13 @@
-"""The pages. Each route parses the request, calls one library function through `app.call`
-(one unit of work, the session checked in it) and renders a template or redirects."""
+"""The pages. Each route parses the request, calls one library function through `runtime.call`
+(one unit of work, the session checked in it; `runtime.view` for a page that only shows) and
+renders a template or redirects."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,6 +32,7 @@ def _words() -> dict[str, Any]:
 
 
 @pages.app_template_filter("oslo")
+@lru_cache(maxsize=4096)  # a page of decisions shows the same few instants thousands of times
 def _oslo(instant: datetime) -> str:
     """An instant as staff read it: the date and time in Norway."""
     return instant.astimezone(OSLO).strftime("%Y-%m-%d %H:%M")

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 from consentreg.domain.reason_texts import reason_text
 
-from .i18n import N_, language
+from .i18n import N_, gettext, language
 
 
 def reason(code: str) -> str:
     """A reason code in words, in the page's language (the texts are shared with the coverage
     report: consentreg.domain.reason_texts)."""
     return reason_text(code, language())
+
+
+def translated(words: dict[str, str]) -> dict[str, str]:
+    """Every word of one of the tables below in the page's language, looked up once for a page
+    that shows them thousands of times (an auditor's consents page)."""
+    return {code: gettext(word) for code, word in words.items()}
 
 
 ROLES = {
