@@ -42,14 +42,18 @@ from consentreg.errors import (
 from consentreg.i18n import msg
 from consentreg.release_folder import ReleaseFolder
 from consentreg.services.publishing import worker_pool
-from consentreg.services.publishing.repair import repair_releases
-from consentreg.services.unit_of_work import Register
 
+# SQLAlchemy and the models (a quarter of a second to import) are imported only once the
+# workers are rendering: the register is opened while they work (`publish`)
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     from consentreg.domain.model import Decision
     from consentreg.imaging import Rendition
     from consentreg.services.publishing.repair import Repair
-    from consentreg.services.unit_of_work import Context
+    from consentreg.services.unit_of_work import Context, Register
+
+    Opener: TypeAlias = Register | AbstractContextManager[Register]
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"})
 Progress = Callable[["Outcome"], None]
@@ -91,9 +95,6 @@ class PublishReport:
     outcomes: list[Outcome]
     repairs: list[Repair] = field(default_factory=list)
     leftovers_removed: int = 0
-
-
-Opener = Register | AbstractContextManager[Register]
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,7 @@ def publish(
         early = _start_early(paths[:window], pool)
         with _opened(register) as reg:
             from consentreg.services.access import require  # after the workers started
+            from consentreg.services.publishing.repair import repair_releases
             from consentreg.services.purposes import purpose_by_code
 
             with reg.work(writer=False) as ctx:
@@ -235,6 +237,8 @@ def publish(
 
 
 def _opened(register: Opener) -> AbstractContextManager[Register]:
+    from consentreg.services.unit_of_work import Register
+
     return nullcontext(register) if isinstance(register, Register) else register
 
 
