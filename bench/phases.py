@@ -39,7 +39,7 @@ PHASES = [
         "_Run._precheck",
     ),
     ("    decode (DCT-scaled) + resize", "consentreg.imaging.rendering", "_decode"),
-    ("      of which resize (LANCZOS)", "consentreg.imaging.rendering", "_downscale"),
+    ("      of which resize (bicubic)", "consentreg.imaging.rendering", "_downscale"),
     ("    colour to sRGB", "consentreg.imaging.rendering", "to_srgb"),
     ("    fresh image copy", "consentreg.imaging.rendering", "_fresh_copy"),
     ("    encode JPEG", "consentreg.imaging.rendering", "_encode"),
