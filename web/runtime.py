@@ -3,7 +3,8 @@ the one helper through which every route calls the library (`call`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -13,7 +14,7 @@ from flask import current_app, g, request, url_for
 from consentreg.services import form_posts
 from consentreg.services.accounts import session_for
 from consentreg.services.audit.events import record_views
-from consentreg.services.unit_of_work import Register
+from consentreg.services.unit_of_work import Context, Register
 
 from . import sessions
 
@@ -46,10 +47,11 @@ def now() -> datetime:
     return config().clock()
 
 
-def call(service: Callable[..., T], /, *, writer: bool = True, **kwargs: Any) -> T:
-    """Call one library function for the logged-in user in one unit of work (committed when it
-    returns, rolled back on any error), after checking in that same transaction that the
-    session still holds (its epoch is the login's, the login still has a role)."""
+@contextmanager
+def _work(*, writer: bool) -> Iterator[Context]:
+    """One unit of work acting as the logged-in user (committed when the block returns, rolled
+    back on any error), after checking in that same transaction that the session still holds
+    (its epoch is the login's, the login still has a role)."""
     user = g.get("user")
     if user is None:
         raise sessions.LoginRequired
@@ -57,6 +59,12 @@ def call(service: Callable[..., T], /, *, writer: bool = True, **kwargs: Any) ->
     with acting.work(writer=writer, now=now()) as ctx:
         if session_for(ctx, login=user.login, epoch=user.epoch) is None:
             raise sessions.SessionEnded
+        yield ctx
+
+
+def call(service: Callable[..., T], /, *, writer: bool = True, **kwargs: Any) -> T:
+    """Call one library function for the logged-in user in one unit of work (`_work`)."""
+    with _work(writer=writer) as ctx:
         return service(ctx, **kwargs)
 
 
@@ -66,19 +74,13 @@ def view(service: Callable[..., T], /, **kwargs: Any) -> T:
     the views of personal data it records; those are then recorded in a short writer
     transaction, and only then is the answer returned to be shown. A change attempted inside
     is refused (RuntimeError)."""
-    user = g.get("user")
-    if user is None:
-        raise sessions.LoginRequired
-    acting = replace(register(), actor=user.login)
-    with acting.work(writer=False, now=now()) as ctx:
-        if session_for(ctx, login=user.login, epoch=user.epoch) is None:
-            raise sessions.SessionEnded
+    with _work(writer=False) as ctx:
         ctx.views = []
         result = service(ctx, **kwargs)
         views = ctx.views
     if views:
-        with acting.work(writer=True, now=now()) as ctx:
-            record_views(ctx, views)
+        with replace(register(), actor=ctx.actor).work(writer=True, now=now()) as writing:
+            record_views(writing, views)
     return result
 
 
@@ -87,13 +89,7 @@ def submit(service: Callable[..., T], /, *, answer: Callable[[T], str], **kwargs
     claimed in the same unit of work. Returns where to send the browser: `answer` of the
     service's result, or, for a form posted again (a double click), where its first post went,
     having written nothing."""
-    user = g.get("user")
-    if user is None:
-        raise sessions.LoginRequired
-    acting = replace(register(), actor=user.login)
-    with acting.work(writer=True, now=now()) as ctx:
-        if session_for(ctx, login=user.login, epoch=user.epoch) is None:
-            raise sessions.SessionEnded
+    with _work(writer=True) as ctx:
         token = request.form.get("once", "")
         earlier = form_posts.claim(ctx, token=token)
         if earlier is not None:
