@@ -182,7 +182,7 @@ def check_db_time(reg: Register, photo: Path, repeats: int = 7) -> float:
     """Database time of the gate's decision for one photo, measured in-process around the
     service call (parsing the CLI and hashing the file excluded)."""
     code = f"""
-import hashlib, os, time
+import getpass, hashlib, os, time
 from datetime import datetime, UTC
 from consentreg.config import load_settings
 from consentreg.crypto import Keyring
@@ -196,7 +196,7 @@ sha = hashlib.sha256(open({str(photo)!r}, 'rb').read()).hexdigest()
 times = []
 for _ in range({repeats}):
     with session_scope(engine, writer=False) as session:
-        ctx = Context(session=session, keys=keys, actor='bench', now=datetime.now(UTC))
+        ctx = Context(session=session, keys=keys, actor=getpass.getuser(), now=datetime.now(UTC))
         t = time.perf_counter()
         result = check(ctx, input_sha256=sha, purpose='facebook', at=ctx.now)
         times.append(time.perf_counter() - t)
