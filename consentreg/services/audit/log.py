@@ -12,11 +12,15 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from consentreg.db.models import AuditEvent, AuditMention
+from consentreg.db.base import Base
+from consentreg.db.bulk import insert_rows as bulk_insert
+from consentreg.db.models import AuditEvent
 from consentreg.domain.audit_chain import GENESIS, canonical_json, chain_hash, leaf_hash
 from consentreg.services.audit.derive import event_of
 from consentreg.services.audit.mentions import mention_rows
 from consentreg.services.unit_of_work import AuditHead, Context
+
+_MENTIONS = Base.metadata.tables["audit_mentions"]
 
 
 def _head(ctx: Context) -> AuditHead:
@@ -96,7 +100,7 @@ def append(
     row = event_row(ctx, action, ids=ids, payload=payload)
     seq = int(row["seq"])
     insert_rows(ctx, [row])
-    mentions = mention_rows(seq, ids)
-    if mentions:
-        ctx.session.execute(insert(AuditMention), mentions)
+    # a view of a whole municipality names a hundred thousand people: the bulk writer (COPY
+    # on PostgreSQL, one executemany on SQLite), not the ORM's per-row parameter handling
+    bulk_insert(ctx.session.connection(), _MENTIONS, mention_rows(seq, ids))
     return seq
