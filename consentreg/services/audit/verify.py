@@ -500,13 +500,12 @@ def _check_mentions(ctx: Context, through: int) -> list[Finding]:
         ctx.session.connection(), through=through, limit=MENTIONS_LISTED
     ):
         if missing:
+            kind = "index_missing"
             message = f"seq {seq} names person {person}; the index of events by person does not"
-            found.append(
-                Finding("index_missing", seq, message, "audit_mentions", f"{person}/{seq}")
-            )
         else:
-            message = f"the index of events by person lists seq {seq} for {person}; the event does not name them"
-            found.append(Finding("index_extra", seq, message, "audit_mentions", f"{person}/{seq}"))
+            kind = "index_extra"
+            message = f"the index of events by person lists seq {seq} for {person}; it names others"
+        found.append(Finding(kind, seq, message, "audit_mentions", f"{person}/{seq}"))
     return found
 
 
