@@ -504,7 +504,10 @@ def _check_mentions(ctx: Context, through: int) -> list[Finding]:
             message = f"seq {seq} names person {person}; the index of events by person does not"
         else:
             kind = "index_extra"
-            message = f"the index of events by person lists seq {seq} for {person}; it names others"
+            message = (
+                f"the index of events by person lists seq {seq} for {person};"
+                " the event does not name them"
+            )
         found.append(Finding(kind, seq, message, "audit_mentions", f"{person}/{seq}"))
     return found
 
